@@ -1,0 +1,163 @@
+import type { BackendRequest, LossKind, Report, ReportInterpolation } from '../../shared/report';
+import { REPORT_SCHEMA_VERSION } from '../../shared/report';
+import type { Dataset } from '../data/types';
+import { type TwoLayerModel, parameterCount } from '../model/types';
+import { activationLabel, makeActivation } from '../math/activations';
+import { type LossSpec, makeLossSpec } from '../math/losses';
+import { type ComputeContext, throwIfCancelled } from '../compute/context';
+import { defaultChunkRows } from '../compute/preactivations';
+import { initBackend } from '../compute/backend';
+import { badInput } from '../errors';
+import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
+import { buildFlatnessSection } from './flatness';
+import { buildVerdict } from './verdict';
+import { ANALYSIS_SECTIONS, type SectionSwitches } from './sections';
+import { TOOL_VERSION } from '../version';
+
+export const DEFAULT_INTERPOLATION_TOLERANCE = 1e-4;
+
+export interface AnalysisOptions {
+  loss?: LossKind;
+  backend?: BackendRequest;
+  /** Largest mean squared residual (regression) or error rate (classification) that counts as interpolation. */
+  interpolationTolerance?: number;
+  chunkRows?: number;
+  sections?: SectionSwitches;
+  testData?: Dataset | null;
+}
+
+export interface LoadTimings {
+  loadModelMs: number;
+  loadDataMs: number;
+}
+
+function interpolationOf(sums: CurvatureSums, tolerance: number): ReportInterpolation {
+  if (sums.meanSquaredError !== null) {
+    const measured = sums.meanSquaredError;
+    return {
+      interpolates: measured <= tolerance,
+      criterion: `mean squared residual per output ${measured.toExponential(2)} ${measured <= tolerance ? '<=' : '>'} tolerance ${tolerance.toExponential(1)}`,
+      tolerance,
+      measured,
+    };
+  }
+  const errorRate = 1 - (sums.accuracy ?? 0);
+  return {
+    interpolates: errorRate <= tolerance,
+    criterion: `training error rate ${(errorRate * 100).toFixed(2)}% ${errorRate <= tolerance ? '<=' : '>'} tolerance ${(tolerance * 100).toFixed(2)}% (cross-entropy never reaches zero residuals; interpolation means every training point classified correctly)`,
+    tolerance,
+    measured: errorRate,
+  };
+}
+
+export function checkDimensions(model: TwoLayerModel, data: Dataset): void {
+  if (model.inputDim !== data.d) {
+    throw badInput(data.source.path,
+      `the model ${model.source.path} expects ${model.inputDim} input features but the data has ${data.d}`);
+  }
+}
+
+/** Runs every analysis on a model and data already in memory and assembles the report. */
+export async function analyzeLoaded(
+  model: TwoLayerModel,
+  data: Dataset,
+  options: AnalysisOptions = {},
+  context?: ComputeContext,
+  loadTimings: LoadTimings = { loadModelMs: 0, loadDataMs: 0 },
+): Promise<Report> {
+  const started = performance.now();
+  checkDimensions(model, data);
+  const loss: LossSpec = makeLossSpec(options.loss ?? 'mse', model.outputDim);
+  const warnings: string[] = [];
+  if (model.activationSource === 'assumed') {
+    warnings.push(`The model file does not store its activation; ReLU was assumed. Pass --activation if the network used another one.`);
+  }
+  if (model.outputLink !== 'identity') {
+    warnings.push(`The model ends in a ${model.outputLink}; the loss is applied to the network output before it (the logits).`);
+  }
+  const backendStarted = performance.now();
+  const backend = await initBackend(options.backend ?? 'auto');
+  const backendInitMs = performance.now() - backendStarted;
+  throwIfCancelled(context);
+
+  const flatnessStarted = performance.now();
+  const chunkRows = options.chunkRows ?? defaultChunkRows(model);
+  const sums = await computeCurvatureSums(model, data, loss, { chunkRows, withInvariantDiagonal: true }, context);
+  if (!Number.isFinite(sums.lossValue)) {
+    throw badInput(model.source.path, 'the loss is not finite on this data (overflow in the network output?)');
+  }
+  const flatness = buildFlatnessSection(model, loss, sums);
+  const flatnessMs = performance.now() - flatnessStarted;
+  const tolerance = options.interpolationTolerance ?? (loss.kind === 'ce' ? 0 : DEFAULT_INTERPOLATION_TOLERANCE);
+  const interpolation = interpolationOf(sums, tolerance);
+  if (!interpolation.interpolates) {
+    warnings.push(`The model does not interpolate its training data (${interpolation.criterion}): the lower bound and the ratio certify flatness among interpolators only.`);
+  }
+  if (!flatness.atMinimum) warnings.push('Some neurons have negative curvature along their rescaling orbit: the model is not at a minimum.');
+  const deadNeurons = flatness.perNeuron.filter((row) => row.status === 'dead').length;
+  if (deadNeurons > 0) warnings.push(`${deadNeurons} of ${model.hiddenDim} neurons are dead (never active on the training data).`);
+
+  const activation = makeActivation(model.activation);
+  const report: Report = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'flatness-lens', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    model: {
+      path: model.source.path,
+      format: model.source.format,
+      inputDim: model.inputDim,
+      hiddenDim: model.hiddenDim,
+      outputDim: model.outputDim,
+      parameters: parameterCount(model),
+      hiddenBias: model.hiddenBias !== null,
+      outputBias: model.outputBias !== null,
+      activation: activationLabel(model.activation),
+      activationSource: model.activationSource,
+      homogeneityDegree: activation.homogeneityDegree,
+      outputLink: model.outputLink,
+      tensorNames: model.source.tensorNames,
+      notes: model.source.notes,
+    },
+    data: {
+      path: data.source.path,
+      format: data.source.format,
+      n: data.n,
+      d: data.d,
+      targetDim: data.targetDim,
+      inputName: data.source.inputName,
+      targetName: data.source.targetName,
+      notes: data.source.notes,
+    },
+    backend: { ...backend, chunkRows },
+    loss: {
+      kind: loss.kind,
+      convention: loss.convention,
+      appliedTo: model.outputLink === 'identity' ? 'the network output f(x)' : `the network output f(x) before its ${model.outputLink} output link`,
+      value: sums.lossValue,
+      meanSquaredError: sums.meanSquaredError,
+      accuracy: sums.accuracy,
+    },
+    interpolation,
+    flatness,
+    verdict: buildVerdict(flatness, interpolation),
+    timings: {
+      loadModelMs: loadTimings.loadModelMs,
+      loadDataMs: loadTimings.loadDataMs,
+      backendInitMs,
+      flatnessMs,
+      totalMs: 0,
+    },
+    warnings,
+  };
+
+  const switches = options.sections ?? {};
+  for (const section of ANALYSIS_SECTIONS) {
+    if (!section.enabled(switches)) continue;
+    throwIfCancelled(context);
+    const sectionStarted = performance.now();
+    await section.run({ model, data, testData: options.testData ?? null, loss, sums, report, switches, context });
+    report.timings[`${section.name}Ms`] = performance.now() - sectionStarted;
+  }
+  report.timings.totalMs = performance.now() - started + loadTimings.loadModelMs + loadTimings.loadDataMs;
+  return report;
+}

@@ -1,0 +1,79 @@
+import { tf } from './tf';
+import type { Dataset } from '../data/types';
+import type { TwoLayerModel } from '../model/types';
+import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
+
+/** Rows per chunk: about 4M float32 values of the widest per-chunk matrix (16 MB). */
+export function defaultChunkRows(model: TwoLayerModel): number {
+  const width = Math.max(model.hiddenDim, model.inputDim, 1);
+  return Math.max(64, Math.min(8192, Math.floor((1 << 22) / width)));
+}
+
+export interface PreactivationChunk {
+  /** First row of the chunk in the dataset. */
+  start: number;
+  rows: number;
+  /** rows x m row-major: z_ij = w_j . x_i + b_j, float32 from the backend. */
+  preactivations: Float32Array;
+  /** rows x m: sum_l w_jl^2 u_il^2 (with the bias entry), when requested. */
+  squaredWeightedNorms: Float32Array | null;
+}
+
+export interface PreactivationOptions {
+  chunkRows?: number;
+  /** Also compute (u_i^2) . (w_j^2), needed by the invariant diagonal sum. */
+  withSquaredWeightedNorms?: boolean;
+}
+
+/**
+ * Streams z = X W^T + b over the data in chunks on the active tfjs backend. W is uploaded once
+ * as a d x m matrix: on the wasm backend a transposed-operand matMul is about 10x slower than
+ * the plain product, so the transpose is paid once here instead of on every chunk.
+ */
+export async function forEachPreactivationChunk(
+  model: TwoLayerModel,
+  data: Dataset,
+  visit: (chunk: PreactivationChunk) => void,
+  options: PreactivationOptions = {},
+  context?: ComputeContext,
+  stage = 'forward',
+): Promise<void> {
+  const { inputDim: d, hiddenDim: m } = model;
+  const chunkRows = options.chunkRows ?? defaultChunkRows(model);
+  const weightsTransposed = new Float32Array(d * m);
+  for (let j = 0; j < m; j++) {
+    for (let l = 0; l < d; l++) weightsTransposed[l * m + j] = model.hiddenWeights[j * d + l]!;
+  }
+  const weightTensor = tf.tensor2d(weightsTransposed, [d, m]);
+  const biasTensor = model.hiddenBias ? tf.tensor1d(Float32Array.from(model.hiddenBias)) : null;
+  const squaredWeightTensor = options.withSquaredWeightedNorms ? tf.square(weightTensor) : null;
+  const squaredBiasTensor = options.withSquaredWeightedNorms && biasTensor ? tf.square(biasTensor) : null;
+  try {
+    for (let start = 0; start < data.n; start += chunkRows) {
+      throwIfCancelled(context);
+      const rows = Math.min(chunkRows, data.n - start);
+      const chunkData = data.inputs.subarray(start * d, (start + rows) * d);
+      let preactivations: Float32Array = new Float32Array(0);
+      let squaredWeightedNorms: Float32Array | null = null;
+      tf.tidy(() => {
+        const inputs = tf.tensor2d(chunkData, [rows, d]);
+        let z = tf.matMul(inputs, weightTensor);
+        if (biasTensor) z = tf.add(z, biasTensor);
+        preactivations = z.dataSync() as Float32Array;
+        if (squaredWeightTensor) {
+          let q = tf.matMul(tf.square(inputs), squaredWeightTensor);
+          if (squaredBiasTensor) q = tf.add(q, squaredBiasTensor);
+          squaredWeightedNorms = q.dataSync() as Float32Array;
+        }
+      });
+      visit({ start, rows, preactivations, squaredWeightedNorms });
+      context?.onProgress?.(stage, Math.min(1, (start + rows) / data.n));
+      await yieldToEventLoop();
+    }
+  } finally {
+    weightTensor.dispose();
+    biasTensor?.dispose();
+    squaredWeightTensor?.dispose();
+    squaredBiasTensor?.dispose();
+  }
+}
