@@ -163,9 +163,142 @@ export interface Report {
   landscape?: Record<string, unknown>;
   /** The same analyses at the canonical rescaling (each neuron at its t*_j). */
   canonical?: Record<string, unknown>;
-  /** Generalization prediction. */
-  prediction?: Record<string, unknown>;
-  flattest?: Record<string, unknown>;
+  /** Generalization prediction (FLATNESS.md section 5). */
+  prediction?: ReportPrediction;
+  /** The flattest interpolator found on the training data. */
+  flattest?: ReportFlattest;
   /** Measured loss on user-supplied test data. */
   test?: { path: string; n: number; loss: number; meanSquaredError: number | null; accuracy: number | null };
+}
+
+/** How a reference interpolator of the calibration was made. */
+export type CalibrationKind = 'gd-init' | 'random-features' | 'poisoned-random-features' | 'poisoned-gd';
+
+export interface CalibrationPoint {
+  kind: CalibrationKind;
+  /** gd-init: initialisation scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n. */
+  setting: number;
+  /** Which train / held-out split it was trained on. */
+  split: number;
+  /** F_sym / F_LB on the part it was trained on. */
+  ratio: number;
+  /** Loss on the held-out part, in the report's loss convention. */
+  heldOutLoss: number;
+  normalized: number;
+}
+
+export interface ReportCalibration {
+  points: CalibrationPoint[];
+  splits: number;
+  trainFraction: number;
+  /** Nominal coverage of the interval (0.8). */
+  intervalLevel: number;
+  /** Share of reference points inside their leave-one-out band. */
+  leaveOneOutCoverage: number;
+  /** Smallest and largest reference ratio: predictions outside are extrapolated. */
+  ratioRange: [number, number];
+  /** The monotone fit ratio -> held-out loss at its knots. */
+  curve: { ratio: number; loss: number }[];
+  /** Reference members left out because they did not interpolate. */
+  skipped: number;
+}
+
+export interface ReportPrediction {
+  /** False when the theory does not apply (loss, activation) or the analysis could not run. */
+  available: boolean;
+  reason?: string;
+  /** Predicted loss on fresh data from the model's distribution, in the report's loss convention. */
+  testLoss: number | null;
+  /** [low, high] at calibration.intervalLevel. */
+  interval: [number, number] | null;
+  /** The model's ratio lies outside the reference family's range. */
+  extrapolated: boolean;
+  /** The model's R = F_sym / F_LB the prediction is read off at. */
+  ratio: number | null;
+  verdict: ReportVerdict;
+  calibration: ReportCalibration | null;
+  /** Measured loss on the user's test data, when given (same as report.test.loss). */
+  measuredTestLoss: number | null;
+  /** Training rows the search and calibration used (a seeded subsample when the data is large). */
+  trainingRowsUsed: number;
+  caveats: string[];
+}
+
+/** A trained network as plain arrays (row-major, the TwoLayerModel layout), saveable as safetensors. */
+export interface FoundNetwork {
+  inputDim: number;
+  hiddenDim: number;
+  outputDim: number;
+  activation: string;
+  /** m x d row-major. */
+  hiddenWeights: number[];
+  hiddenBias: number[] | null;
+  /** c x m row-major. */
+  outputWeights: number[];
+  outputBias: number[] | null;
+}
+
+export interface FlattestRun {
+  width: number;
+  seed: number;
+  normalized: number | null;
+  meanSquaredError: number;
+  interpolates: boolean;
+  steps: number;
+}
+
+export interface ReportFlattest {
+  /** F_found: normalized flatness of the flattest interpolator found (null if no run interpolated). */
+  normalized: number | null;
+  /** F_LB on the same rows. */
+  lowerBound: number | null;
+  /** The model's F_sym on the same rows. */
+  modelNormalized: number | null;
+  /** F_sym / F_LB: how far the model can at most be from the flattest. */
+  ratioToLowerBound: number | null;
+  /** F_sym / F_found: how far the model is at least from the flattest. */
+  ratioToFound: number | null;
+  /** F_found / F_LB: how tight the bracket [F_LB, F_found] on the flattest achievable is. */
+  foundToLowerBound: number | null;
+  network: FoundNetwork | null;
+  runs: FlattestRun[];
+  trainingRowsUsed: number;
+}
+
+/** One model of a comparison (several models, one data set, one shared calibration). */
+export interface ComparisonRow {
+  path: string;
+  hiddenDim: number;
+  interpolates: boolean;
+  trace: number;
+  normalized: number | null;
+  ratio: number | null;
+  pathNorm: number | null;
+  /** Top Hessian eigenvalue, when the curvature module is available. */
+  topEigenvalue: number | null;
+  predictedTestLoss: number | null;
+  interval: [number, number] | null;
+  verdict: ReportVerdict;
+  /** Measured loss on the test data, when given. */
+  testLoss: number | null;
+  /** 1 = predicted to generalize best. */
+  rank: number;
+  warnings: string[];
+}
+
+export interface ComparisonReport {
+  schemaVersion: string;
+  tool: { name: 'flatness-lens'; version: string };
+  createdAt: string;
+  data: { path: string; n: number; d: number };
+  test: { path: string; n: number } | null;
+  loss: { kind: LossKind; convention: string };
+  lowerBound: number | null;
+  /** Rows sorted by predicted test loss (best first). */
+  models: ComparisonRow[];
+  calibration: ReportCalibration | null;
+  flattestNormalized: number | null;
+  /** Kendall tau-b of each measure against the measured test loss (with test data). */
+  kendallTau: Record<string, number | null> | null;
+  notes: string[];
 }

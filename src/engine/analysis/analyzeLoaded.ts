@@ -13,6 +13,7 @@ import { buildFlatnessSection } from './flatness';
 import { buildVerdict } from './verdict';
 import { ANALYSIS_SECTIONS, type SectionSwitches } from './sections';
 import { TOOL_VERSION } from '../version';
+import './allSections';
 
 export const DEFAULT_INTERPOLATION_TOLERANCE = 1e-4;
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Builds every bundle with esbuild into dist/:
+//   extension.js (cjs, 'vscode' external), worker.js (the forked engine process), cli.js,
+//   webview.js (browser iife), plus the tfjs wasm binaries and the codicons next to them.
+// Usage: node scripts/build.mjs [--only=webview,worker,...] [--minify] [--sourcemap]
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const minify = args.includes('--minify');
+const sourcemap = args.includes('--sourcemap');
+const wanted = (name) => !only || only.includes(name);
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // tfjs's cpu backend registers itself from its ES module entry only.
+  mainFields: ['module', 'main'],
+  external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  minify,
+  sourcemap,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const jobs = [];
+mkdirSync(dist, { recursive: true });
+if (wanted('extension')) {
+  jobs.push(build({ ...node, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(dist, 'extension.js'), external: [...node.external, 'vscode'] }));
+}
+if (wanted('worker')) {
+  jobs.push(build({ ...node, entryPoints: [join(root, 'src/worker/main.ts')], outfile: join(dist, 'worker.js') }));
+}
+if (wanted('cli')) {
+  const cli = join(root, 'src/cli/main.ts');
+  if (existsSync(cli)) {
+    jobs.push(build({ ...node, entryPoints: [cli], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }));
+  } else {
+    console.warn('build: src/cli/main.ts does not exist yet; dist/cli.js not built');
+  }
+}
+if (wanted('webview')) {
+  jobs.push(build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    entryPoints: [join(root, 'webview/main.ts')],
+    outfile: join(dist, 'webview.js'),
+    minify,
+    sourcemap,
+    logLevel: 'warning',
+    legalComments: 'none',
+  }));
+}
+await Promise.all(jobs);
+
+if (wanted('worker') || wanted('cli')) {
+  // findWasmDirectory() in src/engine/compute/backend.ts looks next to the bundle.
+  const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, file), join(dist, file));
+}
+if (wanted('webview')) {
+  const codicons = join(root, 'node_modules/@vscode/codicons/dist');
+  mkdirSync(join(dist, 'codicons'), { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) cpSync(join(codicons, file), join(dist, 'codicons', file));
+}
+console.log(`build: ${only ? only.join(', ') : 'all bundles'} -> dist/`);

@@ -1,0 +1,75 @@
+import { FlatnessLensError, isFlatnessLensError } from '../engine/errors';
+import { analyzeFiles } from '../engine/analyze';
+import { terminalSummary } from '../engine/report/terminal';
+import { renderHtml } from '../engine/report/html';
+import { writeFileAtomic } from '../engine/report/writeAtomic';
+import { TOOL_VERSION } from '../engine/version';
+import { type AnalyzeCommand, type Command, USAGE, parseCommand } from './args';
+import { runCompare } from './compare';
+import '../engine/report/allRenderers';
+
+export const EXIT_OK = 0;
+export const EXIT_INTERNAL = 1;
+export const EXIT_BAD_INPUT = 2;
+
+function progressPrinter(quiet: boolean): ((stage: string, fraction: number) => void) | undefined {
+  if (quiet || !process.stderr.isTTY) return undefined;
+  let last = -1;
+  return (stage, fraction) => {
+    const percent = Math.floor(fraction * 100);
+    if (percent === last) return;
+    last = percent;
+    process.stderr.write(`\r${stage} ${String(percent).padStart(3)}%\u001b[K`);
+    if (fraction >= 1) process.stderr.write('\r\u001b[K');
+  };
+}
+
+async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise<void> {
+  const report = await analyzeFiles(command.request, { signal, onProgress: progressPrinter(command.quiet) });
+  // Render everything before writing anything: a failure leaves no partial set of files.
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const html = command.htmlPath ? renderHtml(report) : null;
+  if (command.jsonPath) writeFileAtomic(command.jsonPath, json);
+  if (command.htmlPath && html !== null) writeFileAtomic(command.htmlPath, html);
+  if (!command.quiet) {
+    process.stdout.write(`${terminalSummary(report, { color: command.color })}\n`);
+    const written = [command.jsonPath, command.htmlPath].filter(Boolean);
+    if (written.length) process.stdout.write(`\nWrote ${written.join(' and ')}\n`);
+  }
+}
+
+async function dispatch(command: Command, signal: AbortSignal): Promise<void> {
+  switch (command.kind) {
+    case 'help': process.stdout.write(`${USAGE}\n`); return;
+    case 'version': process.stdout.write(`flatness-lens ${TOOL_VERSION}\n`); return;
+    case 'analyze': return runAnalyze(command, signal);
+    case 'compare': return runCompare(command, signal);
+  }
+}
+
+/** Runs the CLI and returns the exit status; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    await dispatch(parseCommand(argv), controller.signal);
+    return EXIT_OK;
+  } catch (error) {
+    if (isFlatnessLensError(error)) {
+      process.stderr.write(`flatness-lens: ${error.message}\n`);
+      return error.code === 'internal' ? EXIT_INTERNAL : EXIT_BAD_INPUT;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`flatness-lens: internal error (please report it with this trace):\n${message}\n`);
+    return EXIT_INTERNAL;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((status) => { process.exitCode = status; }, () => { process.exitCode = EXIT_INTERNAL; });
+}
+
+export { FlatnessLensError };

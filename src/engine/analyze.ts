@@ -1,0 +1,71 @@
+import type { BackendRequest, LossKind, Report } from '../shared/report';
+import type { ActivationSpec } from './model/types';
+import { ACTIVATION_NAMES, parseActivation } from './math/activations';
+import type { ComputeContext } from './compute/context';
+import { throwIfCancelled } from './compute/context';
+import { FlatnessLensError } from './errors';
+import { loadModel } from './load/modelLoader';
+import { loadDataset } from './load/dataLoader';
+import { analyzeLoaded } from './analysis/analyzeLoaded';
+import type { SectionSwitches } from './analysis/sections';
+
+/** Everything the CLI, the worker process and tests pass to analyse files on disk. */
+export interface AnalyzeRequest {
+  modelPath: string;
+  dataPath: string;
+  /** For .npy inputs whose targets are in another file. */
+  targetsPath?: string;
+  /** CSV: names of target columns, or how many trailing columns are targets. */
+  targetColumns?: string[] | number;
+  testDataPath?: string;
+  /** e.g. 'relu', 'leaky_relu:0.1', 'relu^2'; used when the file stores no activation. */
+  activation?: string;
+  loss?: LossKind;
+  backend?: BackendRequest;
+  interpolationTolerance?: number;
+  maxFileBytes?: number;
+  chunkRows?: number;
+  sections?: SectionSwitches;
+}
+
+export function parseActivationOption(text: string | undefined): ActivationSpec | undefined {
+  if (text === undefined) return undefined;
+  const spec = parseActivation(text);
+  if (spec === null) {
+    throw new FlatnessLensError('bad-input',
+      `unknown activation '${text}' (known: ${ACTIVATION_NAMES.join(', ')}; parameters as leaky_relu:0.1, relu^2, elu:0.5)`);
+  }
+  return spec;
+}
+
+/** Loads the files, runs every requested analysis and returns the report. */
+export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeContext): Promise<Report> {
+  const activation = parseActivationOption(request.activation);
+  const dataStarted = performance.now();
+  const data = await loadDataset(request.dataPath, {
+    maxFileBytes: request.maxFileBytes,
+    targetsPath: request.targetsPath,
+    targetColumns: request.targetColumns,
+  });
+  const loadDataMs = performance.now() - dataStarted;
+  throwIfCancelled(context);
+  const modelStarted = performance.now();
+  const model = await loadModel(request.modelPath, {
+    activation,
+    expectedInputDim: data.d,
+    maxFileBytes: request.maxFileBytes,
+  });
+  const loadModelMs = performance.now() - modelStarted;
+  const testData = request.testDataPath
+    ? await loadDataset(request.testDataPath, { maxFileBytes: request.maxFileBytes, targetColumns: request.targetColumns })
+    : null;
+  throwIfCancelled(context);
+  return analyzeLoaded(model, data, {
+    loss: request.loss,
+    backend: request.backend,
+    interpolationTolerance: request.interpolationTolerance,
+    chunkRows: request.chunkRows,
+    sections: request.sections,
+    testData,
+  }, context, { loadModelMs, loadDataMs });
+}

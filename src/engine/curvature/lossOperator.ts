@@ -1,0 +1,441 @@
+import { tf } from '../compute/tf';
+import type { Dataset } from '../data/types';
+import type { TwoLayerModel } from '../model/types';
+import { makeActivation } from '../math/activations';
+import { type LossSpec, type TargetLayout, evaluateSampleLoss, targetLayout } from '../math/losses';
+import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
+import { type PreactivationChunk, defaultChunkRows, forEachPreactivationChunk } from '../compute/preactivations';
+import { type ParameterLayout, parameterLayout } from './parameterVector';
+
+/**
+ * Where the two d x m products of a Hessian-vector product run: in float64 JavaScript (exact
+ * enough for tiny networks, used by the tests) or on the active tfjs backend (float32 products,
+ * float64 accumulation across chunks). 'auto' picks the backend above ~1e6 multiply-adds.
+ */
+export type ProductPath = 'float64' | 'backend';
+
+export interface LossOperatorOptions {
+  chunkRows?: number;
+  products?: 'auto' | ProductPath;
+  /** Per-chunk activation derivatives are kept between products while they fit in this many bytes. */
+  cacheBudgetBytes?: number;
+}
+
+export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
+
+/** What one chunk of samples contributes, derived from its pre-activations z. */
+interface ChunkState {
+  start: number;
+  rows: number;
+  /** rows x m each: sigma(z), sigma'(z), sigma''(z) (null for piecewise-linear activations). */
+  sigma: Float64Array;
+  sigmaPrime: Float64Array;
+  sigmaSecond: Float64Array | null;
+  /** rows x c: g_i = dl/df. */
+  lossGradient: Float64Array;
+  /** rows x c: softmax probabilities (cross-entropy only). */
+  probabilities: Float64Array | null;
+  /** rows x d inputs on the backend, when products run there. */
+  inputs: tf.Tensor2D | null;
+}
+
+/**
+ * The empirical loss of a two-layer network as an operator: its value, its exact gradient and
+ * exact Hessian-vector products in closed form (FLATNESS.md section 2 without the trace), in
+ * the parameter order of parameterVector.ts. Nothing is differentiated numerically or by tfjs:
+ *
+ *   Rz = V_W x + v_b,   Rf = sum_j (V_a_j sigma(z_j) + a_j sigma'(z_j) Rz_j) + v_c,   Rg = Lambda Rf
+ *   (Hv)_a_j = mean_i [Rg sigma(z_j) + g sigma'(z_j) Rz_j]
+ *   (Hv)_(w_j, b_j) = mean_i [((Rg . a_j + g . V_a_j) sigma'(z_j) + (g . a_j) sigma''(z_j) Rz_j) u_i]
+ *   (Hv)_c = mean_i Rg
+ *
+ * The sigma'' term is the C_j curvature of f for non-piecewise-linear activations.
+ */
+export class LossOperator {
+  readonly layout: ParameterLayout;
+  readonly targetLayout: TargetLayout;
+  readonly products: ProductPath;
+  /** Number of Hessian-vector products evaluated so far. */
+  productCount = 0;
+  lossValue = 0;
+  gradient: Float64Array;
+
+  private readonly chunkRows: number;
+  private readonly activation;
+  private readonly outputByNeuron: Float64Array; // m x c
+  private cache: ChunkState[] | null = null;
+
+  private constructor(
+    readonly model: TwoLayerModel,
+    readonly data: Dataset,
+    readonly loss: LossSpec,
+    products: ProductPath,
+    chunkRows: number,
+  ) {
+    this.layout = parameterLayout(model);
+    this.targetLayout = targetLayout(loss, model, data);
+    this.products = products;
+    this.chunkRows = chunkRows;
+    this.activation = makeActivation(model.activation);
+    const { hiddenDim: m, outputDim: c } = model;
+    this.outputByNeuron = new Float64Array(m * c);
+    for (let o = 0; o < c; o++) {
+      for (let j = 0; j < m; j++) this.outputByNeuron[j * c + o] = model.outputWeights[o * m + j]!;
+    }
+    this.gradient = new Float64Array(this.layout.size);
+  }
+
+  /** One streamed pass: loss, gradient, and (within the memory budget) the cached chunk states. */
+  static async prepare(
+    model: TwoLayerModel,
+    data: Dataset,
+    loss: LossSpec,
+    options: LossOperatorOptions = {},
+    context?: ComputeContext,
+    keepCache = true,
+  ): Promise<LossOperator> {
+    const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+    const requested = options.products ?? 'auto';
+    const products: ProductPath = requested !== 'auto' ? requested : data.n * m * d >= 1e6 ? 'backend' : 'float64';
+    const chunkRows = options.chunkRows ?? defaultChunkRows(model);
+    const operator = new LossOperator(model, data, loss, products, chunkRows);
+    const needSecond = !operator.activation.piecewiseLinear;
+    const bytesPerRow = 8 * (m * (needSecond ? 3 : 2) + 2 * c) + 4 * d;
+    const budget = options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES;
+    const cache: ChunkState[] | null = keepCache && data.n * bytesPerRow <= budget ? [] : null;
+
+    const gradient = operator.gradient;
+    let lossSum = 0;
+    await forEachPreactivationChunk(model, data, (chunk) => {
+      const { state, lossSum: chunkLoss } = operator.buildChunkState(chunk);
+      lossSum += chunkLoss;
+      operator.accumulateGradient(state, gradient);
+      if (cache) cache.push(state);
+      else state.inputs?.dispose();
+    }, { chunkRows }, context, 'gradient');
+    const n = data.n;
+    for (let p = 0; p < gradient.length; p++) gradient[p] = gradient[p]! / n;
+    operator.lossValue = lossSum / n;
+    operator.cache = cache;
+    return operator;
+  }
+
+  /** Frees the cached backend tensors. */
+  dispose(): void {
+    if (this.cache) for (const state of this.cache) state.inputs?.dispose();
+    this.cache = null;
+  }
+
+  private buildChunkState(chunk: PreactivationChunk): { state: ChunkState; lossSum: number } {
+    const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
+    const { rows, start } = chunk;
+    const z = chunk.preactivations;
+    const activation = this.activation;
+    const needSecond = !activation.piecewiseLinear;
+    const sigma = new Float64Array(rows * m);
+    const sigmaPrime = new Float64Array(rows * m);
+    const sigmaSecond = needSecond ? new Float64Array(rows * m) : null;
+    for (let e = 0; e < rows * m; e++) {
+      const value = z[e]!;
+      sigma[e] = activation.value(value);
+      sigmaPrime[e] = activation.firstDerivative(value);
+      if (sigmaSecond) sigmaSecond[e] = activation.secondDerivative(value);
+    }
+    const lossGradient = new Float64Array(rows * c);
+    const probabilities = this.loss.kind === 'ce' ? new Float64Array(rows * c) : null;
+    const output = new Float64Array(c);
+    const sampleGradient = new Float64Array(c);
+    const sampleProbabilities = new Float64Array(c);
+    const outputBias = this.model.outputBias;
+    let lossSum = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < c; o++) output[o] = outputBias ? outputBias[o]! : 0;
+      for (let j = 0; j < m; j++) {
+        const s = sigma[r * m + j]!;
+        if (s !== 0) for (let o = 0; o < c; o++) output[o] = output[o]! + this.outputByNeuron[j * c + o]! * s;
+      }
+      lossSum += evaluateSampleLoss(this.loss, this.targetLayout, output, this.data.targets, start + r,
+        sampleGradient, sampleProbabilities);
+      lossGradient.set(sampleGradient, r * c);
+      if (probabilities) probabilities.set(sampleProbabilities, r * c);
+    }
+    const inputs = this.products === 'backend'
+      ? tf.tensor2d(this.data.inputs.subarray(start * d, (start + rows) * d), [rows, d])
+      : null;
+    return { state: { start, rows, sigma, sigmaPrime, sigmaSecond, lossGradient, probabilities, inputs }, lossSum };
+  }
+
+  /** Visits every chunk state, from the cache or recomputed from a fresh pass over the data. */
+  private async forEachChunkState(visit: (state: ChunkState) => void, context?: ComputeContext): Promise<void> {
+    if (this.cache) {
+      for (const state of this.cache) {
+        throwIfCancelled(context);
+        visit(state);
+      }
+      await yieldToEventLoop();
+      return;
+    }
+    await forEachPreactivationChunk(this.model, this.data, (chunk) => {
+      const { state } = this.buildChunkState(chunk);
+      try {
+        visit(state);
+      } finally {
+        state.inputs?.dispose();
+      }
+    }, { chunkRows: this.chunkRows }, context, 'hessian-vector product');
+  }
+
+  /** Per-chunk buffer of the back-propagated deltas, rows x m row-major. */
+  private deltaBuffer(rows: number): { values: Float64Array; strideRow: number; strideNeuron: number } {
+    const m = this.model.hiddenDim;
+    return { values: new Float64Array(rows * m), strideRow: m, strideNeuron: 1 };
+  }
+
+  /** Adds the unnormalised (sum over samples) gradient of one chunk into `out`. */
+  private accumulateGradient(state: ChunkState, out: Float64Array): void {
+    const { hiddenDim: m, outputDim: c } = this.model;
+    const layout = this.layout;
+    const a = this.outputByNeuron;
+    const { rows, sigma, sigmaPrime, lossGradient } = state;
+    const buffer = this.deltaBuffer(rows);
+    const deltas = buffer.values;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < m; j++) {
+        const s = sigma[r * m + j]!;
+        let projected = 0;
+        for (let o = 0; o < c; o++) {
+          const g = lossGradient[r * c + o]!;
+          projected += g * a[j * c + o]!;
+          if (s !== 0) out[layout.outputWeightsOffset + o * m + j] = out[layout.outputWeightsOffset + o * m + j]! + g * s;
+        }
+        const delta = projected * sigmaPrime[r * m + j]!;
+        deltas[r * buffer.strideRow + j * buffer.strideNeuron] = delta;
+        if (layout.hasHiddenBias) out[layout.hiddenBiasOffset + j] = out[layout.hiddenBiasOffset + j]! + delta;
+      }
+      if (layout.hasOutputBias) {
+        for (let o = 0; o < c; o++) out[layout.outputBiasOffset + o] = out[layout.outputBiasOffset + o]! + lossGradient[r * c + o]!;
+      }
+    }
+    this.backProject(state, deltas, out);
+  }
+
+  /** out[W block] += deltas^T X_chunk, with deltas rows x m row-major. */
+  private backProject(state: ChunkState, deltas: Float64Array, out: Float64Array): void {
+    const { hiddenDim: m, inputDim: d } = this.model;
+    const { rows, start } = state;
+    if (state.inputs) {
+      // Transposed here (tiled, cache-friendly) so that the backend product needs no transposed operand.
+      const transposed = transposeToFloat32(deltas, rows, m);
+      const product = backendProduct(() => tf.matMul(tf.tensor2d(transposed, [m, rows]), state.inputs!));
+      for (let e = 0; e < m * d; e++) out[e] = out[e]! + product[e]!;
+      return;
+    }
+    const inputs = this.data.inputs;
+    for (let r = 0; r < rows; r++) {
+      const inputOffset = (start + r) * d;
+      for (let j = 0; j < m; j++) {
+        const delta = deltas[r * m + j]!;
+        if (delta === 0) continue;
+        const weightOffset = j * d;
+        for (let l = 0; l < d; l++) out[weightOffset + l] = out[weightOffset + l]! + delta * inputs[inputOffset + l]!;
+      }
+    }
+  }
+
+  /** rows x m: V_W x_i for the chunk (the direction's hidden bias is added by the caller). */
+  private projectDirection(state: ChunkState, v: Float64Array, directionTransposed: tf.Tensor2D | null): Float32Array | Float64Array {
+    const { hiddenDim: m, inputDim: d } = this.model;
+    const { rows, start } = state;
+    if (directionTransposed && state.inputs) {
+      return backendProduct(() => tf.matMul(state.inputs!, directionTransposed));
+    }
+    const projected = new Float64Array(rows * m);
+    const inputs = this.data.inputs;
+    for (let r = 0; r < rows; r++) {
+      const inputOffset = (start + r) * d;
+      for (let j = 0; j < m; j++) {
+        let sum = 0;
+        const weightOffset = j * d;
+        for (let l = 0; l < d; l++) sum += v[weightOffset + l]! * inputs[inputOffset + l]!;
+        projected[r * m + j] = sum;
+      }
+    }
+    return projected;
+  }
+
+  /** H v, exact, in parameter order. */
+  async hessianVectorProduct(v: Float64Array, context?: ComputeContext): Promise<Float64Array> {
+    const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
+    const layout = this.layout;
+    if (v.length !== layout.size) throw new RangeError(`direction has ${v.length} entries, expected ${layout.size}`);
+    const a = this.outputByNeuron;
+    const directionByNeuron = new Float64Array(m * c); // V_a, m x c
+    for (let o = 0; o < c; o++) {
+      for (let j = 0; j < m; j++) directionByNeuron[j * c + o] = v[layout.outputWeightsOffset + o * m + j]!;
+    }
+    const directionBias = layout.hasHiddenBias ? v.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m) : new Float64Array(m);
+    const directionOutputBias = layout.hasOutputBias ? v.subarray(layout.outputBiasOffset, layout.outputBiasOffset + c) : new Float64Array(c);
+    let directionTransposed: tf.Tensor2D | null = null;
+    if (this.products === 'backend') {
+      const transposed = new Float32Array(d * m);
+      for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) transposed[l * m + j] = v[j * d + l]!;
+      directionTransposed = tf.tensor2d(transposed, [d, m]);
+    }
+    const out = new Float64Array(layout.size);
+    const outputBlock = new Float64Array(m * c); // (Hv)_a, neuron-major
+    const hiddenBiasBlock = new Float64Array(m);
+    const outputBiasBlock = new Float64Array(c);
+    const kernel = c === 1 ? scalarOutputKernel : generalKernel;
+    const shared: KernelInput = {
+      m, c, a, va: directionByNeuron, vb: directionBias, vc: directionOutputBias,
+      isCrossEntropy: this.loss.kind === 'ce', scale: this.loss.squaredErrorScale,
+      outputBlock, hiddenBiasBlock, outputBiasBlock,
+    };
+    try {
+      await this.forEachChunkState((state) => {
+        const rz = this.projectDirection(state, v, directionTransposed);
+        const buffer = this.deltaBuffer(state.rows);
+        kernel(shared, state, rz, buffer.values, buffer.strideRow, buffer.strideNeuron);
+        this.backProject(state, buffer.values, out);
+      }, context);
+    } finally {
+      directionTransposed?.dispose();
+    }
+    for (let o = 0; o < c; o++) {
+      for (let j = 0; j < m; j++) out[layout.outputWeightsOffset + o * m + j] = outputBlock[j * c + o]!;
+    }
+    if (layout.hasHiddenBias) out.set(hiddenBiasBlock, layout.hiddenBiasOffset);
+    if (layout.hasOutputBias) out.set(outputBiasBlock, layout.outputBiasOffset);
+    const n = this.data.n;
+    for (let p = 0; p < out.length; p++) out[p] = out[p]! / n;
+    this.productCount++;
+    return out;
+  }
+}
+
+interface KernelInput {
+  m: number;
+  c: number;
+  /** a_j and the direction's V_a_j, both m x c neuron-major. */
+  a: Float64Array;
+  va: Float64Array;
+  /** The direction's hidden bias (m) and output bias (c), zeros when absent. */
+  vb: Float64Array;
+  vc: Float64Array;
+  isCrossEntropy: boolean;
+  scale: number;
+  outputBlock: Float64Array;
+  hiddenBiasBlock: Float64Array;
+  outputBiasBlock: Float64Array;
+}
+
+/** Per-sample R-operator work for one chunk, any number of outputs. */
+function generalKernel(
+  k: KernelInput, state: ChunkState, rz: Float32Array | Float64Array,
+  deltas: Float64Array, strideRow: number, strideNeuron: number,
+): void {
+  const { m, c, a, va, vb, vc, isCrossEntropy, scale, outputBlock, hiddenBiasBlock, outputBiasBlock } = k;
+  const { rows, sigma, sigmaPrime, sigmaSecond, lossGradient, probabilities } = state;
+  const rf = new Float64Array(c);
+  const rg = new Float64Array(c);
+  for (let r = 0; r < rows; r++) {
+    const rowOffset = r * m;
+    for (let o = 0; o < c; o++) rf[o] = vc[o]!;
+    for (let j = 0; j < m; j++) {
+      const s = sigma[rowOffset + j]!;
+      const tangent = sigmaPrime[rowOffset + j]! * (rz[rowOffset + j]! + vb[j]!);
+      for (let o = 0; o < c; o++) rf[o] = rf[o]! + va[j * c + o]! * s + a[j * c + o]! * tangent;
+    }
+    if (isCrossEntropy) {
+      let pDotRf = 0;
+      for (let o = 0; o < c; o++) pDotRf += probabilities![r * c + o]! * rf[o]!;
+      for (let o = 0; o < c; o++) rg[o] = probabilities![r * c + o]! * (rf[o]! - pDotRf);
+    } else {
+      for (let o = 0; o < c; o++) rg[o] = scale * rf[o]!;
+    }
+    for (let j = 0; j < m; j++) {
+      const s = sigma[rowOffset + j]!;
+      const sp = sigmaPrime[rowOffset + j]!;
+      const rzj = rz[rowOffset + j]! + vb[j]!;
+      let rgDotA = 0;
+      let gDotVa = 0;
+      let gDotA = 0;
+      for (let o = 0; o < c; o++) {
+        const g = lossGradient[r * c + o]!;
+        outputBlock[j * c + o] = outputBlock[j * c + o]! + rg[o]! * s + g * sp * rzj;
+        rgDotA += rg[o]! * a[j * c + o]!;
+        gDotVa += g * va[j * c + o]!;
+        gDotA += g * a[j * c + o]!;
+      }
+      let delta = (rgDotA + gDotVa) * sp;
+      if (sigmaSecond) delta += gDotA * sigmaSecond[rowOffset + j]! * rzj;
+      deltas[r * strideRow + j * strideNeuron] = delta;
+      hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
+    }
+    for (let o = 0; o < c; o++) outputBiasBlock[o] = outputBiasBlock[o]! + rg[o]!;
+  }
+}
+
+/** The same for a single output (squared error), with inactive (sigma = sigma' = sigma'' = 0) pairs skipped. */
+function scalarOutputKernel(
+  k: KernelInput, state: ChunkState, rz: Float32Array | Float64Array,
+  deltas: Float64Array, strideRow: number, strideNeuron: number,
+): void {
+  const { m, a, va, vb, scale, outputBlock, hiddenBiasBlock, outputBiasBlock } = k;
+  const { rows, sigma, sigmaPrime, sigmaSecond, lossGradient } = state;
+  const vc = k.vc[0]!;
+  for (let r = 0; r < rows; r++) {
+    const rowOffset = r * m;
+    let rf = vc;
+    for (let j = 0; j < m; j++) {
+      const s = sigma[rowOffset + j]!;
+      const sp = sigmaPrime[rowOffset + j]!;
+      if (s === 0 && sp === 0) continue;
+      rf += va[j]! * s + a[j]! * sp * (rz[rowOffset + j]! + vb[j]!);
+    }
+    const rg = scale * rf;
+    const g = lossGradient[r]!;
+    const deltaRow = r * strideRow;
+    for (let j = 0; j < m; j++) {
+      const s = sigma[rowOffset + j]!;
+      const sp = sigmaPrime[rowOffset + j]!;
+      const ss = sigmaSecond ? sigmaSecond[rowOffset + j]! : 0;
+      if (s === 0 && sp === 0 && ss === 0) continue;
+      const rzj = rz[rowOffset + j]! + vb[j]!;
+      outputBlock[j] = outputBlock[j]! + rg * s + g * sp * rzj;
+      const delta = (rg * a[j]! + g * va[j]!) * sp + g * a[j]! * ss * rzj;
+      deltas[deltaRow + j * strideNeuron] = delta;
+      hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
+    }
+    outputBiasBlock[0] = outputBiasBlock[0]! + rg;
+  }
+}
+
+const TILE = 32;
+
+/** rows x cols row-major float64 -> cols x rows row-major float32, in cache-sized tiles. */
+export function transposeToFloat32(values: Float64Array, rows: number, cols: number): Float32Array {
+  const result = new Float32Array(rows * cols);
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(cols, c0 + TILE);
+      for (let r = r0; r < r1; r++) {
+        for (let col = c0; col < c1; col++) result[col * rows + r] = values[r * cols + col]!;
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * Runs a backend product and reads it back. The typed array must not be returned from tf.tidy:
+ * tidy walks its result looking for tensors, key by key, which takes seconds on millions of entries.
+ */
+export function backendProduct(compute: () => tf.Tensor): Float32Array {
+  let values: Float32Array = new Float32Array(0);
+  tf.tidy(() => {
+    values = compute().dataSync() as Float32Array;
+  });
+  return values;
+}

@@ -1,0 +1,38 @@
+import type { Dataset } from '../data/types';
+import { badInput } from '../errors';
+import type { TwoLayerModel } from '../model/types';
+import { dataFormats } from './dataFormats';
+import type { DataLoadOptions } from './formatTypes';
+import { pickFormat } from './modelFormats';
+import { describeMagic, readFileChecked } from './readFileChecked';
+
+export type { DataLoadOptions } from './formatTypes';
+
+/** Reads a dataset (inputs n x d and targets n x c, float32); the format is found from the bytes. */
+export async function loadDataset(path: string, options: DataLoadOptions = {}): Promise<Dataset> {
+  const bytes = await readFileChecked(path, options.maxFileBytes);
+  const format = pickFormat(dataFormats, bytes, path);
+  if (format === null) {
+    throw badInput(path, `not a recognised data format (${describeMagic(bytes)}). Supported: ${dataFormats.map((f) => f.description).join('; ')}`);
+  }
+  return format.load(bytes, path, options);
+}
+
+/**
+ * Errors when the data cannot feed the model: input width differs, or the target columns
+ * match neither the model's outputs nor a single class-index column.
+ */
+export function checkDataMatchesModel(model: TwoLayerModel, data: Dataset): void {
+  if (model.inputDim !== data.d) {
+    throw badInput(
+      data.source.path,
+      `model expects ${model.inputDim} inputs, data has ${data.d} columns (model ${model.source.path})`,
+    );
+  }
+  if (data.targetDim !== model.outputDim && data.targetDim !== 1) {
+    throw badInput(
+      data.source.path,
+      `model has ${model.outputDim} outputs, targets have ${data.targetDim} columns (model ${model.source.path})`,
+    );
+  }
+}

@@ -1,0 +1,94 @@
+import type { Dataset, DatasetSource } from '../data/types';
+import { badInput } from '../errors';
+import { formatShape } from './tensors';
+
+/** An array read for a dataset: values already converted to float32 in C order. */
+export interface DataArray {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Names accepted for the input and target arrays of .npz and JSON data (case-insensitive). */
+export const DATA_ARRAY_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ['x', 'y'],
+  ['x_train', 'y_train'],
+  ['inputs', 'targets'],
+  ['features', 'labels'],
+];
+
+/** Finds the first known (inputs, targets) pair among the names; null when none fits. */
+export function pickDataPair(names: readonly string[]): [string, string] | null {
+  const lower = new Map(names.map((name) => [name.toLowerCase(), name]));
+  for (const [inputs, targets] of DATA_ARRAY_PAIRS) {
+    const inputName = lower.get(inputs);
+    const targetName = lower.get(targets);
+    if (inputName !== undefined && targetName !== undefined) return [inputName, targetName];
+  }
+  return null;
+}
+
+export function describeDataPairs(): string {
+  return DATA_ARRAY_PAIRS.map(([x, y]) => `${x}/${y}`).join(', ');
+}
+
+/**
+ * Checks shapes and values and assembles the Dataset: X must be n x d (1-D X means d = 1),
+ * y must be n or n x c (1-D y becomes n x 1), every value finite.
+ */
+export function buildDataset(
+  inputs: DataArray,
+  targets: DataArray,
+  source: Omit<DatasetSource, 'inputName' | 'targetName'>,
+  indexLabel: (array: DataArray, row: number, column: number) => string = arrayIndexLabel,
+): Dataset {
+  const file = source.path;
+  const notes = [...source.notes];
+  const [n, d] = matrixShape(inputs, file, 'inputs');
+  const [targetRows, targetDim] = matrixShape(targets, file, 'targets');
+  if (inputs.shape.length === 1) notes.push(`inputs '${inputs.name}' are 1-D: read as ${n} rows of 1 column`);
+  if (targetRows !== n) {
+    throw badInput(
+      file,
+      `inputs '${inputs.name}' have ${n} rows but targets '${targets.name}' have ${targetRows} (shapes ${formatShape(inputs.shape)} and ${formatShape(targets.shape)})`,
+    );
+  }
+  if (n === 0) throw badInput(file, 'the dataset has no rows');
+  if (d === 0) throw badInput(file, `inputs '${inputs.name}' have no columns`);
+  checkFinite(inputs, d, file, indexLabel);
+  checkFinite(targets, targetDim, file, indexLabel);
+  return {
+    n,
+    d,
+    targetDim,
+    inputs: inputs.values,
+    targets: targets.values,
+    source: { ...source, inputName: inputs.name, targetName: targets.name, notes },
+  };
+}
+
+function matrixShape(array: DataArray, file: string, role: string): [number, number] {
+  if (array.shape.length === 1) return [array.shape[0]!, 1];
+  if (array.shape.length === 2) return [array.shape[0]!, array.shape[1]!];
+  throw badInput(file, `${role} '${array.name}' have shape ${formatShape(array.shape)}; expected a 1-D or 2-D array`);
+}
+
+function checkFinite(
+  array: DataArray,
+  columns: number,
+  file: string,
+  indexLabel: (array: DataArray, row: number, column: number) => string,
+): void {
+  const values = array.values;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isFinite(value)) {
+      const what = Number.isNaN(value) ? 'NaN' : 'infinite (or too large for float32)';
+      throw badInput(file, `${indexLabel(array, Math.floor(i / columns), i % columns)} is ${what}`);
+    }
+  }
+}
+
+export function arrayIndexLabel(array: DataArray, row: number, column: number): string {
+  return `'${array.name}' row ${row}, column ${column} (0-based)`;
+}

@@ -1,0 +1,225 @@
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { FlatnessLensError, badInput, unsupported } from '../../errors';
+import type { TwoLayerModel } from '../../model/types';
+import { DEFAULT_MAX_FILE_BYTES, type ModelFormat, type ModelLoadOptions } from '../formatTypes';
+import { type DenseLayer, denseStackToModel, transposeMatrix } from './denseStack';
+import { halfToNumber } from './float16';
+import { parseKerasConfig } from './kerasConfig';
+import { checkFileSize } from './limits';
+
+/**
+ * TF.js Layers models: `model.json` (modelTopology + weightsManifest) and binary weight shards
+ * next to it. Old files (tfjs-layers 1.x, ml5) have no `format` key and a layer list as the
+ * Sequential config; `layers-model` files have `{name, layers}`. Weights are float32, or
+ * quantized by the converter to float16 or uint8/uint16 with `value = q * scale + min`
+ * (computed in float32, as TF.js does).
+ */
+type Json = Record<string, unknown>;
+
+interface ManifestWeight {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization: { dtype: string; scale: number; min: number } | null;
+}
+
+const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isTfjsLayersJson(bytes: Uint8Array): boolean {
+  if (bytes.length > 64 * 1024 * 1024) return false;
+  let start = 0;
+  while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)) start++;
+  if (bytes[start] !== 0x7b) return false; // '{'
+  const text = new TextDecoder().decode(bytes);
+  return text.includes('"modelTopology"') && text.includes('"weightsManifest"');
+}
+
+export async function loadTfjsLayers(bytes: Uint8Array, path: string, options: ModelLoadOptions): Promise<TwoLayerModel> {
+  checkFileSize(bytes.length, path, options);
+  let document: unknown;
+  try {
+    document = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw badInput(path, `model.json is not valid JSON (${(error as Error).message})`);
+  }
+  if (!isObject(document)) throw badInput(path, 'model.json is not a JSON object');
+  if (document['format'] === 'graph-model') {
+    throw unsupported(path, 'this is a TF.js graph model (a converted SavedModel); only TF.js layers models are supported');
+  }
+  let topology = document['modelTopology'];
+  if (isObject(topology) && isObject(topology['model_config'])) topology = topology['model_config'];
+  const stack = parseKerasConfig(topology, path);
+  const manifest = readManifest(document['weightsManifest'], path);
+  const buffer = await readShards(manifest.paths, path, options);
+  const values = decodeWeights(manifest.weights, buffer, path);
+
+  const layers: DenseLayer[] = stack.dense.map((spec, index) => {
+    const find = (suffix: string, position: number) =>
+      values.find((entry) => entry.weight.name.replace(/:\d+$/, '').endsWith(`${spec.name}/${suffix}`)) ??
+      positional(values, stack.dense.length, index, position);
+    const kernel = find('kernel', 0);
+    if (kernel === undefined || kernel.weight.shape.length !== 2 || kernel.weight.shape[1] !== spec.units) {
+      throw badInput(path, `Dense layer ${spec.name} (${spec.units} units) has no matching kernel in the weights manifest`);
+    }
+    const [inDim, outDim] = kernel.weight.shape as [number, number];
+    const bias = spec.useBias ? find('bias', 1) : undefined;
+    if (spec.useBias && (bias === undefined || bias.data.length !== outDim)) {
+      throw badInput(path, `Dense layer ${spec.name} uses a bias but the manifest holds no ${outDim}-value bias for it`);
+    }
+    return {
+      name: spec.name,
+      kernel: transposeMatrix(kernel.data, inDim, outDim),
+      bias: bias === undefined ? null : bias.data,
+      inDim,
+      outDim,
+      activation: spec.activation,
+      tensorNames: [kernel.weight.name, ...(bias ? [bias.weight.name] : [])],
+    };
+  });
+  const style = typeof document['format'] === 'string' ? document['format'] : 'old-style layers model (no format key)';
+  const generator = isObject(document['modelTopology']) && typeof document['modelTopology']['keras_version'] === 'string'
+    ? document['modelTopology']['keras_version'] : 'unknown version';
+  const quantized = [...new Set(manifest.weights.map((weight) => weight.quantization?.dtype).filter((dtype) => dtype !== undefined))];
+  const notes = [`TF.js ${style}, ${generator}, ${manifest.paths.length} weight shard(s)`];
+  if (quantized.length > 0) notes.push(`weights were quantized to ${quantized.join(', ')} and dequantized as TF.js does`);
+  if (stack.skipped.length > 0) notes.push(`layers without weights: ${stack.skipped.join(', ')}`);
+  return denseStackToModel(layers, { path, format: 'tfjs-layers', notes });
+}
+
+interface DecodedWeight {
+  weight: ManifestWeight;
+  data: Float64Array;
+}
+
+function positional(values: DecodedWeight[], layerCount: number, layerIndex: number, position: number): DecodedWeight | undefined {
+  return values.length === 2 * layerCount ? values[2 * layerIndex + position] : undefined;
+}
+
+function readManifest(raw: unknown, file: string): { paths: string[]; weights: ManifestWeight[] } {
+  if (!Array.isArray(raw) || raw.length === 0) throw badInput(file, 'model.json has no weightsManifest');
+  const paths: string[] = [];
+  const weights: ManifestWeight[] = [];
+  for (const group of raw) {
+    if (!isObject(group) || !Array.isArray(group['paths']) || !Array.isArray(group['weights'])) {
+      throw badInput(file, 'a weightsManifest group is malformed (needs paths and weights)');
+    }
+    for (const shard of group['paths']) {
+      if (typeof shard !== 'string') throw badInput(file, 'a weight shard path is not a string');
+      paths.push(shard);
+    }
+    for (const entry of group['weights']) {
+      if (!isObject(entry) || typeof entry['name'] !== 'string' || !Array.isArray(entry['shape']) || typeof entry['dtype'] !== 'string') {
+        throw badInput(file, 'a weightsManifest entry is malformed (needs name, shape, dtype)');
+      }
+      const shape = entry['shape'];
+      if (!shape.every((size): size is number => typeof size === 'number' && Number.isInteger(size) && size >= 0)) {
+        throw badInput(file, `weight ${entry['name']} has an invalid shape`);
+      }
+      const q = entry['quantization'];
+      let quantization: ManifestWeight['quantization'] = null;
+      if (isObject(q)) {
+        const dtype = String(q['dtype']);
+        if (!(dtype in QUANTIZED_BYTES)) throw unsupported(file, `weight ${entry['name']} uses quantization ${dtype}; supported: uint8, uint16, float16`);
+        const scale = typeof q['scale'] === 'number' ? q['scale'] : 1;
+        const min = typeof q['min'] === 'number' ? q['min'] : 0;
+        if (dtype !== 'float16' && (typeof q['scale'] !== 'number' || typeof q['min'] !== 'number')) {
+          throw badInput(file, `weight ${entry['name']} is ${dtype}-quantized but has no numeric scale and min`);
+        }
+        quantization = { dtype, scale, min };
+      }
+      weights.push({ name: entry['name'], shape, dtype: entry['dtype'], quantization });
+    }
+  }
+  return { paths, weights };
+}
+
+/**
+ * Reads the shards named by the manifest, which must lie in model.json's directory tree (no
+ * absolute paths, URLs or `..`): a model file cannot make us read elsewhere. Sizes are checked
+ * against the limit before reading.
+ */
+async function readShards(shards: string[], modelPath: string, options: ModelLoadOptions): Promise<Uint8Array> {
+  const directory = nodePath.dirname(nodePath.resolve(modelPath));
+  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const files = shards.map((shard) => {
+    const cleaned = shard.replace(/\\/g, '/');
+    if (/^[a-z][a-z0-9+.-]*:/i.test(cleaned) || cleaned.startsWith('/') || cleaned.split('/').includes('..') || cleaned.includes('\0')) {
+      throw badInput(modelPath, `weight shard path '${shard}' is absolute, a URL or leaves the model's folder; refusing to read it`);
+    }
+    return nodePath.join(directory, cleaned);
+  });
+  let total = 0;
+  const sizes = files.map((file) => {
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      throw badInput(modelPath, `weight shard ${nodePath.relative(directory, file)} is missing (it must sit next to model.json)`);
+    }
+    total += size;
+    if (total > limit) throw new FlatnessLensError('too-large', `the weight shards hold more than the size limit of ${limit} bytes`, modelPath);
+    return size;
+  });
+  const buffer = new Uint8Array(total);
+  let offset = 0;
+  for (const [index, file] of files.entries()) {
+    const data = await fs.promises.readFile(file);
+    if (data.length !== sizes[index]) throw badInput(modelPath, `weight shard ${file} changed while it was read`);
+    buffer.set(data, offset);
+    offset += data.length;
+  }
+  return buffer;
+}
+
+function decodeWeights(weights: ManifestWeight[], buffer: Uint8Array, file: string): DecodedWeight[] {
+  let needed = 0;
+  for (const weight of weights) {
+    const count = weight.shape.reduce((product, size) => product * size, 1);
+    const width = weight.quantization ? QUANTIZED_BYTES[weight.quantization.dtype]! : 4;
+    needed += count * width;
+  }
+  if (!Number.isSafeInteger(needed) || needed !== buffer.length) {
+    throw badInput(file, `the weights manifest declares ${needed} bytes but the shards hold ${buffer.length}`);
+  }
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const result: DecodedWeight[] = [];
+  let offset = 0;
+  for (const weight of weights) {
+    const count = weight.shape.reduce((product, size) => product * size, 1);
+    const data = new Float64Array(count);
+    const q = weight.quantization;
+    if (q === null) {
+      if (weight.dtype !== 'float32') {
+        // int32/bool tensors (step counters) are skipped; they are never Dense weights.
+        offset += count * 4;
+        continue;
+      }
+      for (let i = 0; i < count; i++) data[i] = view.getFloat32(offset + 4 * i, true);
+      offset += 4 * count;
+    } else if (q.dtype === 'float16') {
+      for (let i = 0; i < count; i++) data[i] = halfToNumber(view.getUint16(offset + 2 * i, true));
+      offset += 2 * count;
+    } else {
+      const width = QUANTIZED_BYTES[q.dtype]!;
+      for (let i = 0; i < count; i++) {
+        const level = width === 1 ? buffer[offset + i]! : view.getUint16(offset + 2 * i, true);
+        data[i] = Math.fround(level * q.scale + q.min);
+      }
+      offset += width * count;
+    }
+    result.push({ weight, data });
+  }
+  return result;
+}
+
+export const tfjsLayersModelFormat: ModelFormat = {
+  name: 'tfjs-layers',
+  description: 'TF.js Layers model (model.json + weight shards; float32, float16, uint8/uint16 quantized)',
+  sniff: (bytes) => isTfjsLayersJson(bytes),
+  load: loadTfjsLayers,
+};

@@ -1,0 +1,117 @@
+/** Minimal static SVG charts for the self-contained HTML report (no scripts, no network). */
+
+export interface Series {
+  label: string;
+  points: Array<{ x: number; y: number }>;
+  color: string;
+  dashed?: boolean;
+}
+
+export interface LineChartOptions {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  xLog?: boolean;
+  yLog?: boolean;
+  width?: number;
+  height?: number;
+  marker?: { x: number; label: string };
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+}
+
+function ticks(low: number, high: number, log: boolean): number[] {
+  if (log) {
+    const out: number[] = [];
+    for (let e = Math.floor(low); e <= Math.ceil(high); e++) if (e >= low - 1e-9 && e <= high + 1e-9) out.push(e);
+    return out.length >= 2 ? out : [low, high];
+  }
+  const span = high - low || 1;
+  const step = Math.pow(10, Math.floor(Math.log10(span / 4)));
+  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => span / s <= 6) ?? step * 10;
+  const out: number[] = [];
+  for (let v = Math.ceil(low / nice) * nice; v <= high + 1e-12; v += nice) out.push(v);
+  return out;
+}
+
+function tickLabel(value: number, log: boolean): string {
+  if (log) return `1e${value}`;
+  return Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-2 && value !== 0) ? value.toExponential(0) : String(Number(value.toPrecision(3)));
+}
+
+export function lineChart(series: Series[], options: LineChartOptions): string {
+  const width = options.width ?? 640;
+  const height = options.height ?? 320;
+  const margin = { left: 64, right: 16, top: 28, bottom: 44 };
+  const tx = (v: number) => (options.xLog ? Math.log10(v) : v);
+  const ty = (v: number) => (options.yLog ? Math.log10(Math.max(v, 1e-300)) : v);
+  const xs = series.flatMap((s) => s.points.map((p) => tx(p.x)));
+  const ys = series.flatMap((s) => s.points.map((p) => ty(p.y)));
+  if (xs.length === 0) return '';
+  let [xLow, xHigh] = [Math.min(...xs), Math.max(...xs)];
+  let [yLow, yHigh] = [Math.min(...ys), Math.max(...ys)];
+  if (xHigh === xLow) { xLow -= 1; xHigh += 1; }
+  if (yHigh === yLow) { yLow -= 1; yHigh += 1; }
+  const pad = (yHigh - yLow) * 0.05;
+  yLow -= pad; yHigh += pad;
+  const px = (v: number) => margin.left + ((v - xLow) / (xHigh - xLow)) * (width - margin.left - margin.right);
+  const py = (v: number) => height - margin.bottom - ((v - yLow) / (yHigh - yLow)) * (height - margin.top - margin.bottom);
+  const parts: string[] = [];
+  parts.push(`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}" xmlns="http://www.w3.org/2000/svg">`);
+  parts.push(`<text x="${margin.left}" y="18" class="chart-title">${escapeHtml(options.title)}</text>`);
+  for (const t of ticks(xLow, xHigh, !!options.xLog)) {
+    parts.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top}" y2="${height - margin.bottom}" class="grid"/><text x="${px(t)}" y="${height - margin.bottom + 16}" text-anchor="middle" class="tick">${tickLabel(t, !!options.xLog)}</text>`);
+  }
+  for (const t of ticks(yLow, yHigh, !!options.yLog)) {
+    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${tickLabel(t, !!options.yLog)}</text>`);
+  }
+  parts.push(`<text x="${(margin.left + width - margin.right) / 2}" y="${height - 8}" text-anchor="middle" class="axis-label">${escapeHtml(options.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" class="axis-label">${escapeHtml(options.yLabel)}</text>`);
+  if (options.marker) {
+    const x = px(tx(options.marker.x));
+    parts.push(`<line x1="${x}" x2="${x}" y1="${margin.top}" y2="${height - margin.bottom}" class="marker"/><text x="${x + 4}" y="${margin.top + 12}" class="tick">${escapeHtml(options.marker.label)}</text>`);
+  }
+  series.forEach((s, index) => {
+    const path = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(tx(p.x)).toFixed(1)},${py(ty(p.y)).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    const lx = width - margin.right - 200;
+    const ly = margin.top + 14 + index * 16;
+    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${lx + 24}" y="${ly}" class="legend">${escapeHtml(s.label)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+export interface Bar {
+  label: string;
+  value: number;
+  highlight?: boolean;
+  title?: string;
+}
+
+export function barChart(bars: Bar[], options: { title: string; yLabel: string; width?: number; height?: number }): string {
+  const width = options.width ?? 640;
+  const height = options.height ?? 260;
+  const margin = { left: 64, right: 16, top: 28, bottom: 36 };
+  const max = Math.max(...bars.map((b) => b.value), 1e-300);
+  const innerWidth = width - margin.left - margin.right;
+  const barWidth = innerWidth / Math.max(bars.length, 1);
+  const py = (v: number) => height - margin.bottom - (v / max) * (height - margin.top - margin.bottom);
+  const parts: string[] = [];
+  parts.push(`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}" xmlns="http://www.w3.org/2000/svg">`);
+  parts.push(`<text x="${margin.left}" y="18" class="chart-title">${escapeHtml(options.title)}</text>`);
+  for (const t of ticks(0, max, false)) {
+    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${tickLabel(t, false)}</text>`);
+  }
+  bars.forEach((bar, i) => {
+    const x = margin.left + i * barWidth;
+    const y = py(Math.max(bar.value, 0));
+    parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(barWidth - 1, 0.5).toFixed(1)}" height="${(height - margin.bottom - y).toFixed(1)}" class="${bar.highlight ? 'bar bar-highlight' : 'bar'}"><title>${escapeHtml(bar.title ?? `${bar.label}: ${bar.value}`)}</title></rect>`);
+  });
+  parts.push(`<text x="${(margin.left + width - margin.right) / 2}" y="${height - 8}" text-anchor="middle" class="axis-label">neurons, sorted by contribution</text>`);
+  parts.push(`<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" class="axis-label">${escapeHtml(options.yLabel)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}

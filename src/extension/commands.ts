@@ -1,0 +1,234 @@
+/** The command palette: every command of the extension, registered in one place. */
+import * as vscode from 'vscode';
+import type { ExportFormat, ReportContext, ViewState, WebviewToHost } from '../shared/protocol';
+import type { Report } from '../shared/report';
+import type { AnalysisService } from './analysisService';
+import type { DataAssociation, DataAssociations } from './dataAssociation';
+import type { ReportPanel, ReportPanels } from './reportPanel';
+import type { ReportStore } from './reportStore';
+import type { WorkerClient } from './workerClient';
+import type { Log } from './log';
+import { SECTION } from './settings';
+import { isModelFile, baseName, MODEL_EXTENSIONS } from './modelFiles';
+import { neuronsCsv, reportHtml, reportMarkdown } from './exporters';
+
+export interface CommandDeps {
+  extensionUri: vscode.Uri;
+  analysis: AnalysisService;
+  associations: DataAssociations;
+  panels: ReportPanels;
+  store: ReportStore;
+  worker: WorkerClient;
+  log: Log;
+}
+
+export const COMMAND_IDS = [
+  'flatnessLens.analyzeModel',
+  'flatnessLens.analyzeActiveFile',
+  'flatnessLens.chooseTrainingData',
+  'flatnessLens.compareModels',
+  'flatnessLens.openExample',
+  'flatnessLens.exportReport',
+  'flatnessLens.cancelAnalysis',
+  'flatnessLens.selectBackend',
+  'flatnessLens.showLog',
+  'flatnessLens.openStoredReport',
+  'flatnessLens.refreshModels',
+  'flatnessLens.clearReports',
+] as const;
+
+const MODEL_FILTER = { 'Model files': [...MODEL_EXTENSIONS.map((e) => e.slice(1)), 'json'] };
+
+async function pickModel(title: string): Promise<vscode.Uri | undefined> {
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Analyze', title, filters: MODEL_FILTER });
+  return picked?.[0];
+}
+
+/** The model a command applies to: its argument (explorer, editor title), else the active editor. */
+export function activeModelUri(): vscode.Uri | undefined {
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+  const input = tab?.input;
+  if (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText) return input.uri;
+  return vscode.window.activeTextEditor?.document.uri;
+}
+
+export function exampleFolder(extensionUri: vscode.Uri): vscode.Uri {
+  return vscode.Uri.joinPath(extensionUri, 'examples', 'multi-index');
+}
+
+async function exportState(state: ViewState, format: ExportFormat, panel: ReportPanel | undefined): Promise<void> {
+  const report: Report | undefined = state.kind === 'report' ? state.report : state.kind === 'comparison' ? state.reports[0]?.report : undefined;
+  if (!report) {
+    void vscode.window.showWarningMessage('Flatness Lens: open a finished report before exporting.');
+    return;
+  }
+  const stem = baseName(report.model.path).replace(/\.[^.]+$/, '') + '.flatness';
+  const extension = { json: 'json', html: 'html', markdown: 'md', csv: 'csv', png: 'png' }[format];
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const defaultUri = folder ? vscode.Uri.joinPath(folder, `${stem}.${extension}`) : undefined;
+  const target = await vscode.window.showSaveDialog({ title: `Export report as ${format.toUpperCase()}`, ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
+  if (!target) return;
+  const encoder = new TextEncoder();
+  const written: vscode.Uri[] = [];
+  if (format === 'json') {
+    await vscode.workspace.fs.writeFile(target, encoder.encode(JSON.stringify(report, null, 2) + '\n'));
+    written.push(target);
+  } else if (format === 'markdown') {
+    await vscode.workspace.fs.writeFile(target, encoder.encode(reportMarkdown(report)));
+    written.push(target);
+  } else if (format === 'csv') {
+    await vscode.workspace.fs.writeFile(target, encoder.encode(neuronsCsv(report)));
+    written.push(target);
+  } else if (format === 'html') {
+    const charts = panel ? await panel.captureCharts() : [];
+    await vscode.workspace.fs.writeFile(target, encoder.encode(reportHtml(report, charts)));
+    written.push(target);
+  } else {
+    const charts = panel ? await panel.captureCharts() : [];
+    if (charts.length === 0) {
+      void vscode.window.showWarningMessage('Flatness Lens: no chart is visible to export; open the report first.');
+      return;
+    }
+    const base = target.path.replace(/\.png$/i, '');
+    for (const chart of charts) {
+      const uri = target.with({ path: `${base}-${chart.name}.png` });
+      const bytes = Buffer.from(chart.dataUrl.slice(chart.dataUrl.indexOf(',') + 1), 'base64');
+      await vscode.workspace.fs.writeFile(uri, bytes);
+      written.push(uri);
+    }
+  }
+  void vscode.window.showInformationMessage(`Flatness Lens: exported ${written.map((uri) => baseName(uri.path)).join(', ')}`);
+}
+
+export function webviewMessageHandler(deps: () => CommandDeps): (message: WebviewToHost, panel: ReportPanel) => Promise<void> {
+  return async (message, panel) => {
+    switch (message.type) {
+      case 'analyze':
+        await vscode.commands.executeCommand('flatnessLens.analyzeModel', vscode.Uri.parse(message.modelUri));
+        return;
+      case 'changeTrainingData':
+        await vscode.commands.executeCommand('flatnessLens.chooseTrainingData', vscode.Uri.parse(message.modelUri), { reanalyze: true });
+        return;
+      case 'export':
+        await exportState(panel.state, message.format, panel);
+        return;
+      case 'cancel':
+        deps().analysis.cancelAll();
+        return;
+      case 'openFile':
+        await vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(message.uri));
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { analysis, associations, panels, store, log } = deps;
+  const register = (id: (typeof COMMAND_IDS)[number], handler: (...args: never[]) => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown);
+
+  const analyzeUri = async (uri: vscode.Uri | undefined): Promise<void> => {
+    if (!uri) return;
+    await analysis.analyze(uri);
+  };
+
+  return [
+    register('flatnessLens.analyzeModel', async (uri?: vscode.Uri) => {
+      await analyzeUri(uri instanceof vscode.Uri ? uri : await pickModel('Model to analyse'));
+    }),
+    register('flatnessLens.analyzeActiveFile', async (uri?: vscode.Uri) => {
+      const target = uri instanceof vscode.Uri ? uri : activeModelUri();
+      if (!target || !isModelFile(target.path)) {
+        void vscode.window.showWarningMessage('Flatness Lens: the active editor is not a model file (.safetensors, .npz, .h5, .keras, .pt, .pth, .onnx or TF.js model.json).');
+        return;
+      }
+      await analyzeUri(target);
+    }),
+    register('flatnessLens.chooseTrainingData', async (uri?: vscode.Uri, options?: { reanalyze?: boolean }) => {
+      const model = uri instanceof vscode.Uri ? uri : activeModelUri() ?? (await pickModel('Model whose training data to choose'));
+      if (!model) return;
+      const association = await associations.choose(model, { askTestData: true });
+      if (association && (options?.reanalyze || store.latestFor(model.toString()))) await analysis.analyze(model, { association });
+    }),
+    register('flatnessLens.compareModels', async (first?: vscode.Uri, selected?: vscode.Uri[]) => {
+      let models = Array.isArray(selected) && selected.length > 1 ? selected : undefined;
+      if (!models) {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', title: 'Models to compare (same training data)', filters: MODEL_FILTER });
+        models = picked;
+      }
+      if (!models || models.length === 0) return;
+      if (first instanceof vscode.Uri && !models.some((m) => m.toString() === first.toString())) models.unshift(first);
+      const association = await associations.resolve(models[0]!);
+      if (!association) return;
+      await compare(models, association);
+    }),
+    register('flatnessLens.openExample', async () => {
+      const folder = exampleFolder(deps.extensionUri);
+      const association = {
+        trainingData: vscode.Uri.joinPath(folder, 'train.npz'),
+        testData: vscode.Uri.joinPath(folder, 'test.npz'),
+        source: 'example' as const,
+      };
+      await compare([vscode.Uri.joinPath(folder, 'generalizing.safetensors'), vscode.Uri.joinPath(folder, 'memorizing.safetensors')], association);
+    }),
+    register('flatnessLens.exportReport', async (format?: ExportFormat) => {
+      const panel = panels.active;
+      if (!panel) {
+        void vscode.window.showWarningMessage('Flatness Lens: open a report before exporting it.');
+        return;
+      }
+      const chosen = format ?? (await vscode.window.showQuickPick(
+        [
+          { label: 'JSON', description: 'the report document (same as the CLI writes)', format: 'json' as const },
+          { label: 'HTML', description: 'a static page with the charts', format: 'html' as const },
+          { label: 'Markdown', format: 'markdown' as const },
+          { label: 'CSV', description: 'one row per hidden neuron', format: 'csv' as const },
+          { label: 'PNG', description: 'one image per chart', format: 'png' as const },
+        ],
+        { title: 'Export report as' },
+      ))?.format;
+      if (chosen) await exportState(panel.state, chosen, panel);
+    }),
+    register('flatnessLens.cancelAnalysis', () => {
+      const count = analysis.cancelAll();
+      if (count === 0) void vscode.window.showInformationMessage('Flatness Lens: no analysis is running.');
+    }),
+    register('flatnessLens.selectBackend', async () => {
+      const current = vscode.workspace.getConfiguration(SECTION).get<string>('backend', 'auto');
+      const choice = await vscode.window.showQuickPick(
+        [
+          { label: 'auto', description: 'the fastest that loads: tfjs-node-gpu, tfjs-node, wasm, cpu' },
+          { label: 'tensorflow-gpu', description: 'native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)' },
+          { label: 'tensorflow', description: 'native TensorFlow (needs @tensorflow/tfjs-node)' },
+          { label: 'wasm', description: 'WebAssembly with SIMD (bundled)' },
+          { label: 'cpu', description: 'plain JavaScript (bundled, slowest)' },
+        ].map((item) => ({ ...item, picked: item.label === current, detail: item.label === current ? 'current' : undefined })),
+        { title: 'Compute backend for analyses' },
+      );
+      if (!choice) return;
+      await vscode.workspace.getConfiguration(SECTION).update('backend', choice.label, vscode.ConfigurationTarget.Global);
+      void vscode.window.showInformationMessage(`Flatness Lens: compute backend set to ${choice.label}.`);
+    }),
+    register('flatnessLens.showLog', () => log.show()),
+    register('flatnessLens.openStoredReport', (id?: string) => {
+      const entry = typeof id === 'string' ? store.get(id) : undefined;
+      if (!entry) return;
+      panels.show({ kind: 'report', report: entry.report, context: entry.context });
+    }),
+    register('flatnessLens.refreshModels', () => vscode.commands.executeCommand('flatnessLens.internal.refreshModels')),
+    register('flatnessLens.clearReports', () => store.clear()),
+  ];
+
+  async function compare(models: vscode.Uri[], association: DataAssociation | undefined): Promise<void> {
+    const results: { report: Report; context: ReportContext }[] = [];
+    for (const model of models) {
+      const outcome = await analysis.analyze(model, { ...(association ? { association } : {}), showPanel: models.length === 1 });
+      if (outcome.error?.code === 'cancelled') return;
+      if (outcome.report && outcome.context) results.push({ report: outcome.report, context: outcome.context });
+    }
+    if (results.length > 1) panels.show({ kind: 'comparison', reports: results });
+    else if (results.length === 1) panels.show({ kind: 'report', report: results[0]!.report, context: results[0]!.context });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Entry point of the Flatness Lens extension. Activation happens only on its commands, views
+ * and custom editor; nothing heavy runs in the extension host: analyses run in dist/worker.js.
+ */
+import * as vscode from 'vscode';
+import { fork } from 'node:child_process';
+import * as path from 'node:path';
+import { WorkerClient, type WorkerProcessHandle } from './workerClient';
+import { Log } from './log';
+import { DataAssociations } from './dataAssociation';
+import { ReportStore } from './reportStore';
+import { ReportPanels, REPORT_VIEW_TYPE } from './reportPanel';
+import { ModelsView, ReportsView } from './views';
+import { AnalysisService } from './analysisService';
+import { registerCommands, webviewMessageHandler, type CommandDeps } from './commands';
+import { ModelSummaryEditor, MODEL_EDITOR_OPTION_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE } from './modelEditor';
+import { readSettings, SECTION } from './settings';
+
+/** Forks the bundled worker with the memory limit; VS Code's Electron runs it as plain Node. */
+export function forkBundledWorker(extensionPath: string) {
+  return (options: { memoryLimitMb: number }): WorkerProcessHandle =>
+    fork(path.join(extensionPath, 'dist', 'worker.js'), [], {
+      execArgv: [`--max-old-space-size=${options.memoryLimitMb}`],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+}
+
+let deps: CommandDeps | undefined;
+
+export function activate(context: vscode.ExtensionContext): { deps: CommandDeps } {
+  const log = new Log();
+  const worker = new WorkerClient(forkBundledWorker(context.extensionPath), () => ({ memoryLimitMb: readSettings().memoryLimitMb }), (line) => log.line(line));
+  const associations = new DataAssociations(context.workspaceState);
+  const store = new ReportStore(context.workspaceState);
+  const panels = new ReportPanels(context.extensionUri, webviewMessageHandler(() => deps!));
+  const models = new ModelsView(store, () => readSettings().modelGlobs);
+  const reports = new ReportsView(store);
+  const analysis = new AnalysisService(worker, associations, store, panels, models, log);
+  deps = { extensionUri: context.extensionUri, analysis, associations, panels, store, worker, log };
+
+  context.subscriptions.push(
+    log, associations, store, panels, models, reports, analysis,
+    { dispose: () => worker.dispose() },
+    ...registerCommands(deps),
+    vscode.commands.registerCommand('flatnessLens.internal.refreshModels', () => models.refresh()),
+    vscode.window.registerTreeDataProvider('flatnessLens.models', models),
+    vscode.window.registerTreeDataProvider('flatnessLens.reports', reports),
+    vscode.window.registerWebviewPanelSerializer(REPORT_VIEW_TYPE, panels),
+    ...[MODEL_EDITOR_VIEW_TYPE, MODEL_EDITOR_OPTION_VIEW_TYPE].map((viewType) =>
+      vscode.window.registerCustomEditorProvider(viewType, new ModelSummaryEditor(context.extensionUri, worker), { supportsMultipleEditorsPerDocument: true })),
+    associations.onDidChange(() => models.refresh()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${SECTION}.modelGlobs`)) models.watch();
+    }),
+  );
+  return { deps };
+}
+
+export function deactivate(): void {
+  deps = undefined;
+}

@@ -1,0 +1,247 @@
+/**
+ * The extension host's side of the background process: forks dist/worker.js lazily, sends it
+ * typed requests, routes answers back, cancels, and notices when it dies. After a crash (or a
+ * kill to stop a cancelled request) the next request starts a fresh worker. No vscode import.
+ */
+import type { Report } from '../shared/report';
+import type { AnalysisRequest, HostToWorker, ModelSummary, WireError, WorkerToHost } from '../shared/protocol';
+import { isWorkerToHost } from '../shared/protocol';
+
+/** The part of a ChildProcess the client uses (a fake in tests). */
+export interface WorkerProcessHandle {
+  readonly pid?: number | undefined;
+  send(message: HostToWorker): boolean;
+  kill(signal?: NodeJS.Signals): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  readonly stdout?: NodeJS.ReadableStream | null;
+  readonly stderr?: NodeJS.ReadableStream | null;
+}
+
+export interface WorkerLaunchOptions {
+  memoryLimitMb: number;
+}
+
+export type ForkWorker = (options: WorkerLaunchOptions) => WorkerProcessHandle;
+
+export class WorkerError extends Error {
+  constructor(readonly wire: WireError) {
+    super(wire.message);
+    this.name = 'WorkerError';
+  }
+}
+
+export interface RequestCallbacks {
+  onProgress?: (stage: string, fraction: number) => void;
+}
+
+interface Pending {
+  kind: 'analyze' | 'describe';
+  resolve(value: unknown): void;
+  reject(error: WorkerError): void;
+  onProgress?: (stage: string, fraction: number) => void;
+  cancelRequested: boolean;
+}
+
+/** How long a cancelled request may take to stop before the worker is killed. */
+export const CANCEL_GRACE_MS = 700;
+const LOG_LINES_KEPT = 200;
+
+export class WorkerClient {
+  private child: WorkerProcessHandle | null = null;
+  private childLimitMb = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly logLines: string[] = [];
+  private killedOnPurpose = false;
+  private disposed = false;
+  /** How many workers this client has started (for the status and tests). */
+  starts = 0;
+
+  constructor(
+    private readonly fork: ForkWorker,
+    private readonly options: () => WorkerLaunchOptions,
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly cancelGraceMs = CANCEL_GRACE_MS,
+  ) {}
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** The last lines the worker wrote (stdout, stderr and log messages). */
+  recentLog(): string {
+    return this.logLines.join('\n');
+  }
+
+  analyze(request: AnalysisRequest, callbacks: RequestCallbacks = {}): { id: number; result: Promise<Report> } {
+    const id = this.nextId++;
+    const result = this.request<Report>(id, 'analyze', { type: 'analyze', id, request }, callbacks);
+    return { id, result };
+  }
+
+  describe(modelPath: string): Promise<ModelSummary> {
+    const id = this.nextId++;
+    return this.request<ModelSummary>(id, 'describe', { type: 'describe', id, modelPath }, {});
+  }
+
+  /** Asks the worker to stop a request; kills the worker if it has not stopped in time. */
+  cancel(id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending || pending.cancelRequested) return;
+    pending.cancelRequested = true;
+    const child = this.child;
+    child?.send({ type: 'cancel', id });
+    const timer = setTimeout(() => {
+      if (this.pending.has(id) && this.child === child && child !== null) {
+        this.record(`[host] request ${id} did not stop within ${this.cancelGraceMs} ms of Cancel: restarting the worker`);
+        this.killedOnPurpose = true;
+        child.kill('SIGKILL');
+      }
+    }, this.cancelGraceMs);
+    timer.unref?.();
+  }
+
+  cancelAll(): void {
+    for (const id of [...this.pending.keys()]) this.cancel(id);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    const child = this.child;
+    if (child) {
+      this.killedOnPurpose = true;
+      try {
+        child.send({ type: 'shutdown' });
+      } catch {
+        // already gone
+      }
+      child.kill();
+    }
+    this.child = null;
+    this.failAll({ code: 'cancelled', message: 'the extension is shutting down' });
+  }
+
+  private request<T>(id: number, kind: Pending['kind'], message: HostToWorker, callbacks: RequestCallbacks): Promise<T> {
+    if (this.disposed) return Promise.reject(new WorkerError({ code: 'internal', message: 'the analysis worker has been disposed' }));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { kind, resolve: resolve as (value: unknown) => void, reject, cancelRequested: false, ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}) });
+      try {
+        const child = this.ensureWorker();
+        if (!child.send(message)) this.record(`[host] the worker's channel is congested (request ${id} queued)`);
+      } catch (error) {
+        this.pending.delete(id);
+        reject(new WorkerError({ code: 'worker-crashed', message: `could not start the analysis worker: ${error instanceof Error ? error.message : String(error)}`, log: this.recentLog() }));
+      }
+    });
+  }
+
+  private ensureWorker(): WorkerProcessHandle {
+    const wanted = this.options();
+    if (this.child !== null && this.childLimitMb !== wanted.memoryLimitMb && this.pending.size <= 1) {
+      this.record(`[host] memory limit changed to ${wanted.memoryLimitMb} MB: restarting the worker`);
+      this.killedOnPurpose = true;
+      this.child.kill();
+      this.child = null;
+    }
+    if (this.child !== null) return this.child;
+    this.killedOnPurpose = false;
+    const child = this.fork(wanted);
+    this.child = child;
+    this.childLimitMb = wanted.memoryLimitMb;
+    this.starts++;
+    this.record(`[host] started analysis worker ${this.starts} (pid ${child.pid ?? '?'}, --max-old-space-size=${wanted.memoryLimitMb})`);
+    child.on('message', (message) => this.onMessage(child, message));
+    child.on('error', (error) => this.record(`[worker] process error: ${error.message}`));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    this.pipe(child.stdout, 'stdout');
+    this.pipe(child.stderr, 'stderr');
+    return child;
+  }
+
+  private pipe(stream: NodeJS.ReadableStream | null | undefined, label: string): void {
+    if (!stream) return;
+    let partial = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) this.record(`[worker ${label}] ${line}`);
+    });
+  }
+
+  private record(line: string): void {
+    this.logLines.push(line);
+    if (this.logLines.length > LOG_LINES_KEPT) this.logLines.splice(0, this.logLines.length - LOG_LINES_KEPT);
+    this.log(line);
+  }
+
+  private onMessage(child: WorkerProcessHandle, raw: unknown): void {
+    if (child !== this.child) return;
+    if (!isWorkerToHost(raw)) {
+      this.record(`[host] ignored a malformed message from the worker: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    const message: WorkerToHost = raw;
+    switch (message.type) {
+      case 'ready':
+        this.record(`[worker] ready (pid ${message.pid})`);
+        return;
+      case 'log':
+        this.record(`[worker ${message.level}] ${message.message}`);
+        return;
+      case 'progress':
+        this.pending.get(message.id)?.onProgress?.(message.stage, message.fraction);
+        return;
+      case 'result':
+      case 'described': {
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        pending.resolve(message.type === 'result' ? message.report : message.summary);
+        return;
+      }
+      case 'failed': {
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        pending.reject(new WorkerError(message.error));
+        return;
+      }
+    }
+  }
+
+  private onExit(child: WorkerProcessHandle, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = null;
+    const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+    this.record(`[host] analysis worker exited (${how})`);
+    if (this.killedOnPurpose) {
+      this.killedOnPurpose = false;
+      for (const [id, pending] of this.pending) {
+        this.pending.delete(id);
+        pending.reject(new WorkerError(pending.cancelRequested
+          ? { code: 'cancelled', message: 'analysis cancelled' }
+          : { code: 'cancelled', message: 'the analysis worker was restarted; run the analysis again' }));
+      }
+      return;
+    }
+    const log = this.recentLog();
+    const outOfMemory = /heap out of memory|Allocation failed|ERR_WORKER_OUT_OF_MEMORY|RangeError: Array buffer allocation failed/i.test(log) || signal === 'SIGABRT' || code === 134;
+    const message = outOfMemory
+      ? `The analysis process ran out of memory (limit ${this.childLimitMb} MB, setting flatnessLens.memoryLimitMb) and stopped (${how}).`
+      : `The analysis process stopped unexpectedly (${how}).`;
+    this.failAll({ code: 'worker-crashed', message, log });
+  }
+
+  private failAll(error: WireError): void {
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(new WorkerError(error));
+    }
+  }
+}

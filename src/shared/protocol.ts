@@ -1,0 +1,197 @@
+/**
+ * The one message protocol of the extension: host <-> worker process and host <-> webview.
+ * Every message is a discriminated union on `type`; the guards below validate what arrives
+ * over an untyped channel (IPC, postMessage) before anything acts on it.
+ */
+import type { BackendRequest, LossKind, Report } from './report';
+
+/* ------------------------------------------------------------------ shared pieces */
+
+export type ErrorCode = 'bad-input' | 'unsupported' | 'too-large' | 'cancelled' | 'internal' | 'worker-crashed';
+
+/** An error as it crosses a process or webview boundary. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  file?: string;
+  /** Last lines of the worker's output, when the worker died. */
+  log?: string;
+}
+
+/** What the host asks the engine to analyse (mirrors the engine's AnalyzeRequest). */
+export interface AnalysisRequest {
+  modelPath: string;
+  dataPath: string;
+  targetsPath?: string;
+  testDataPath?: string;
+  activation?: string;
+  loss?: LossKind;
+  backend?: BackendRequest;
+  interpolationTolerance?: number;
+  maxFileBytes?: number;
+  sections?: { spectrum?: boolean; sharpness?: boolean; landscape?: boolean; predict?: boolean };
+}
+
+/** What the custom editor shows about a model file without analysing it. */
+export interface ModelSummary {
+  path: string;
+  format: string;
+  inputDim: number;
+  hiddenDim: number;
+  outputDim: number;
+  parameters: number;
+  activation: string;
+  activationSource: string;
+  hiddenBias: boolean;
+  outputBias: boolean;
+  outputLink: string;
+  tensorNames: string[];
+  notes: string[];
+}
+
+/* ------------------------------------------------------------------ host -> worker */
+
+export type HostToWorker =
+  | { type: 'analyze'; id: number; request: AnalysisRequest }
+  | { type: 'describe'; id: number; modelPath: string }
+  | { type: 'cancel'; id: number }
+  | { type: 'shutdown' };
+
+/* ------------------------------------------------------------------ worker -> host */
+
+export type WorkerToHost =
+  | { type: 'ready'; pid: number }
+  | { type: 'progress'; id: number; stage: string; fraction: number }
+  | { type: 'result'; id: number; report: Report }
+  | { type: 'described'; id: number; summary: ModelSummary }
+  | { type: 'failed'; id: number; error: WireError }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/* ------------------------------------------------------------------ host -> webview */
+
+/** Where the report came from and what the user can change about it. */
+export interface ReportContext {
+  modelUri: string;
+  modelLabel: string;
+  dataLabel: string;
+  /** How the training data was chosen: quick pick, sidecar file, example. */
+  dataSource: 'picked' | 'sidecar' | 'example' | 'request';
+}
+
+/** Everything one report panel shows; also what it persists for a window reload. */
+export type ViewState =
+  | { kind: 'report'; report: Report; context: ReportContext }
+  | { kind: 'comparison'; reports: { report: Report; context: ReportContext }[] }
+  | { kind: 'error'; error: WireError; context: ReportContext | null }
+  | { kind: 'progress'; message: string; context: ReportContext | null }
+  | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string };
+
+export type HostToWebview =
+  | { type: 'show'; state: ViewState }
+  | { type: 'progress'; stage: string; fraction: number }
+  | { type: 'captureCharts'; requestId: number };
+
+/* ------------------------------------------------------------------ webview -> host */
+
+export type ExportFormat = 'json' | 'html' | 'markdown' | 'csv' | 'png';
+
+export interface ChartImage {
+  name: string;
+  /** data:image/png;base64,... */
+  dataUrl: string;
+}
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'analyze'; modelUri: string }
+  | { type: 'changeTrainingData'; modelUri: string }
+  | { type: 'export'; format: ExportFormat }
+  | { type: 'cancel' }
+  | { type: 'chartImages'; requestId: number; images: ChartImage[] }
+  | { type: 'openFile'; uri: string };
+
+/* ------------------------------------------------------------------ guards */
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+export function isWireError(value: unknown): value is WireError {
+  return isRecord(value) && isString(value.code) && isString(value.message);
+}
+
+export function isHostToWorker(value: unknown): value is HostToWorker {
+  if (!isRecord(value)) return false;
+  switch (value.type) {
+    case 'analyze':
+      return isNumber(value.id) && isRecord(value.request) && isString(value.request.modelPath) && isString(value.request.dataPath);
+    case 'describe':
+      return isNumber(value.id) && isString(value.modelPath);
+    case 'cancel':
+      return isNumber(value.id);
+    case 'shutdown':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isWorkerToHost(value: unknown): value is WorkerToHost {
+  if (!isRecord(value)) return false;
+  switch (value.type) {
+    case 'ready':
+      return isNumber(value.pid);
+    case 'progress':
+      return isNumber(value.id) && isString(value.stage) && isNumber(value.fraction);
+    case 'result':
+      return isNumber(value.id) && isRecord(value.report);
+    case 'described':
+      return isNumber(value.id) && isRecord(value.summary);
+    case 'failed':
+      return isNumber(value.id) && isWireError(value.error);
+    case 'log':
+      return isString(value.message) && (value.level === 'info' || value.level === 'warn' || value.level === 'error');
+    default:
+      return false;
+  }
+}
+
+const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'html', 'markdown', 'csv', 'png'];
+
+export function isWebviewToHost(value: unknown): value is WebviewToHost {
+  if (!isRecord(value)) return false;
+  switch (value.type) {
+    case 'ready':
+    case 'cancel':
+      return true;
+    case 'analyze':
+    case 'changeTrainingData':
+      return isString(value.modelUri);
+    case 'export':
+      return EXPORT_FORMATS.includes(value.format as ExportFormat);
+    case 'chartImages':
+      return isNumber(value.requestId) && Array.isArray(value.images)
+        && value.images.every((image) => isRecord(image) && isString(image.name) && isString(image.dataUrl) && image.dataUrl.startsWith('data:image/png;base64,'));
+    case 'openFile':
+      return isString(value.uri);
+    default:
+      return false;
+  }
+}
+
+export function isHostToWebview(value: unknown): value is HostToWebview {
+  if (!isRecord(value)) return false;
+  switch (value.type) {
+    case 'show':
+      return isRecord(value.state) && isString(value.state.kind);
+    case 'progress':
+      return isString(value.stage) && isNumber(value.fraction);
+    case 'captureCharts':
+      return isNumber(value.requestId);
+    default:
+      return false;
+  }
+}

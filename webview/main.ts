@@ -1,0 +1,168 @@
+/**
+ * Webview entry: receives HostToWebview messages, renders the view state, persists it with
+ * setState (restored after a window reload, and when a hidden panel is shown again).
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import type { ModelSummary, ReportContext, ViewState, WebviewToHost, WireError } from '../src/shared/protocol';
+import { isHostToWebview } from '../src/shared/protocol';
+import type { Report } from '../src/shared/report';
+import { formatMaybe, formatNumber } from '../src/shared/format';
+import { flushMounted, h } from './dom';
+import { chartImages, destroyCharts } from './charts';
+import { resetGenericCharts } from './generic';
+import { renderReport, type Post } from './reportView';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post: Post = (message) => vscode.postMessage(message);
+const app = document.getElementById('app')!;
+let current: ViewState | null = null;
+
+function errorView(error: WireError, context: ReportContext | null): HTMLElement {
+  const title = error.code === 'cancelled' ? 'Analysis cancelled' : error.code === 'worker-crashed' ? 'The analysis process stopped' : 'The analysis failed';
+  return h('article', { class: 'error-view', role: 'alert' },
+    h('header', { class: 'verdict verdict-error' },
+      h('div', { class: 'verdict-line' },
+        h('span', { class: 'codicon codicon-error verdict-icon', 'aria-hidden': 'true' }),
+        h('h1', { class: 'verdict-headline', 'data-testid': 'verdict' }, title)),
+      h('p', { 'data-testid': 'error-message' }, error.message),
+      error.file ? h('p', {}, 'File: ', h('code', {}, error.file)) : null,
+      h('p', { class: 'muted' }, `Error code: ${error.code}`)),
+    error.log ? h('section', { class: 'panel' }, h('h2', {}, 'Worker log'), h('pre', { class: 'log', tabindex: 0 }, error.log)) : null,
+    context ? h('div', { class: 'actions' }, actionButton('Try again', 'refresh', () => post({ type: 'analyze', modelUri: context.modelUri }), false),
+      actionButton('Change training data…', 'database', () => post({ type: 'changeTrainingData', modelUri: context.modelUri }))) : null);
+}
+
+function actionButton(label: string, icon: string, onClick: () => void, secondary = true): HTMLElement {
+  const element = h('vscode-button', { icon, secondary: secondary || undefined }, label);
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+function progressView(message: string): HTMLElement {
+  return h('article', { class: 'progress-view', 'aria-busy': 'true' },
+    h('h1', {}, 'Analysing…'),
+    h('p', {}, message),
+    h('vscode-progress-bar', { id: 'progress', 'aria-label': 'analysis progress' }),
+    h('p', { id: 'progress-stage', class: 'muted' }, 'starting the analysis process'),
+    actionButton('Cancel', 'stop-circle', () => post({ type: 'cancel' })));
+}
+
+function summaryView(summary: ModelSummary | null, error: WireError | null, modelUri: string): HTMLElement {
+  const name = decodeURIComponent(modelUri.split('/').pop() ?? modelUri);
+  const rows: [string, string][] = summary ? [
+    ['Format', summary.format], ['Input dimension d', String(summary.inputDim)], ['Hidden neurons m', String(summary.hiddenDim)],
+    ['Outputs c', String(summary.outputDim)], ['Parameters', String(summary.parameters)],
+    ['Activation', `${summary.activation} (${summary.activationSource})`], ['Hidden bias', summary.hiddenBias ? 'yes' : 'no'],
+    ['Output bias', summary.outputBias ? 'yes' : 'no'], ['Output link', summary.outputLink], ['Tensors', summary.tensorNames.join(', ')],
+  ] : [];
+  return h('article', { class: 'summary-view' },
+    h('h1', { 'data-testid': 'verdict' }, name),
+    h('p', { class: 'muted' }, 'Two-layer network f(x) = sum_j a_j sigma(w_j . x + b_j) + c0. Read without executing anything from the file.'),
+    error ? h('p', { class: 'error-text', role: 'alert' }, error.message) : summary ? null : h('p', {}, 'Reading the model…'),
+    rows.length ? h('dl', { class: 'kv' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
+    summary && summary.notes.length ? h('ul', { class: 'notes' }, ...summary.notes.map((note) => h('li', {}, note))) : null,
+    h('div', { class: 'actions' },
+      actionButton('Analyze flatness', 'play', () => post({ type: 'analyze', modelUri }), false),
+      actionButton('Choose training data…', 'database', () => post({ type: 'changeTrainingData', modelUri }))));
+}
+
+function comparisonView(reports: { report: Report; context: ReportContext }[]): HTMLElement {
+  const table = h('table', { class: 'data-table comparison' },
+    h('caption', {}, 'Models compared on the same training data'),
+    h('thead', {}, h('tr', {}, ...['Model', 'Verdict', 'Ratio R', 'Normalized flatness', 'Raw trace', 'Lower bound', 'Training loss', 'Test loss'].map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, ...reports.map(({ report, context }) => h('tr', { class: `verdict-row verdict-${report.verdict.level}` },
+      h('th', { scope: 'row' }, context.modelLabel),
+      h('td', { 'data-testid': 'comparison-verdict' }, report.verdict.headline),
+      h('td', {}, formatMaybe(report.flatness.ratio)),
+      h('td', {}, formatMaybe(report.flatness.normalized)),
+      h('td', {}, formatNumber(report.flatness.trace)),
+      h('td', {}, formatMaybe(report.flatness.lowerBound)),
+      h('td', {}, formatNumber(report.loss.value)),
+      h('td', {}, report.test ? formatNumber(report.test.loss) : 'n/a')))));
+  return h('article', { class: 'comparison-view' },
+    h('h1', {}, `Comparison of ${reports.length} models`),
+    h('div', { class: 'table-wrap' }, table),
+    ...reports.map(({ report, context }, index) => {
+      const section = h('vscode-collapsible', { heading: context.modelLabel, open: index === 0 || undefined, class: 'compared' });
+      section.appendChild(renderReport(report, context, post, `m${index}-`, 'h2'));
+      return section;
+    }));
+}
+
+function render(state: ViewState): void {
+  destroyCharts();
+  resetGenericCharts();
+  current = state;
+  let view: HTMLElement;
+  switch (state.kind) {
+    case 'report':
+      view = renderReport(state.report, state.context, post);
+      break;
+    case 'comparison':
+      view = comparisonView(state.reports);
+      break;
+    case 'error':
+      view = errorView(state.error, state.context);
+      break;
+    case 'progress':
+      view = progressView(state.message);
+      break;
+    case 'summary':
+      view = summaryView(state.summary, state.error, state.modelUri);
+      break;
+  }
+  app.replaceChildren(view);
+  flushMounted();
+  document.body.dataset.view = state.kind;
+  document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? '0') + 1);
+}
+
+function persist(state: ViewState): void {
+  // Progress is transient; after a reload the panel shows the last finished state instead.
+  if (state.kind !== 'progress') vscode.setState({ state });
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const message = event.data;
+  if (!isHostToWebview(message)) return;
+  switch (message.type) {
+    case 'show':
+      render(message.state);
+      persist(message.state);
+      return;
+    case 'progress': {
+      if (current?.kind !== 'progress') return;
+      const bar = document.getElementById('progress') as (HTMLElement & { value?: number; max?: number; indeterminate?: boolean }) | null;
+      if (bar) {
+        bar.indeterminate = false;
+        bar.max = 100;
+        bar.value = Math.round(message.fraction * 100);
+      }
+      const stage = document.getElementById('progress-stage');
+      if (stage) stage.textContent = `${message.stage}: ${Math.round(message.fraction * 100)}%`;
+      return;
+    }
+    case 'captureCharts':
+      post({ type: 'chartImages', requestId: message.requestId, images: chartImages() });
+      return;
+  }
+});
+
+// Charts take their colours from the theme: redraw when VS Code switches it.
+new MutationObserver(() => {
+  if (current) render(current);
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+const saved = vscode.getState() as { state?: ViewState } | undefined;
+if (saved?.state && typeof saved.state === 'object' && 'kind' in saved.state) render(saved.state);
+post({ type: 'ready' });
