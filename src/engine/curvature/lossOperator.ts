@@ -6,6 +6,8 @@ import { type LossSpec, type TargetLayout, evaluateSampleLoss, targetLayout } fr
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
 import { type PreactivationChunk, defaultChunkRows, forEachPreactivationChunk } from '../compute/preactivations';
 import { type ParameterLayout, parameterLayout } from './parameterVector';
+import { backendProduct, transposeToFloat32 } from './backendProducts';
+import { FastScalarProducts } from './fastScalarProducts';
 
 /**
  * Where the two d x m products of a Hessian-vector product run: in float64 JavaScript (exact
@@ -19,6 +21,11 @@ export interface LossOperatorOptions {
   products?: 'auto' | ProductPath;
   /** Per-chunk activation derivatives are kept between products while they fit in this many bytes. */
   cacheBudgetBytes?: number;
+  /**
+   * One output, piecewise-linear activation, squared error, backend products: do all O(n m)
+   * work as backend products (fastScalarProducts.ts). Default true; false forces the general path.
+   */
+  fastPath?: boolean;
 }
 
 export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
@@ -64,6 +71,7 @@ export class LossOperator {
   private readonly activation;
   private readonly outputByNeuron: Float64Array; // m x c
   private cache: ChunkState[] | null = null;
+  private fast: FastScalarProducts | null = null;
 
   private constructor(
     readonly model: TwoLayerModel,
@@ -102,7 +110,11 @@ export class LossOperator {
     const needSecond = !operator.activation.piecewiseLinear;
     const bytesPerRow = 8 * (m * (needSecond ? 3 : 2) + 2 * c) + 4 * d;
     const budget = options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES;
-    const cache: ChunkState[] | null = keepCache && data.n * bytesPerRow <= budget ? [] : null;
+    const fastEligible = keepCache && (options.fastPath ?? true) && products === 'backend' && c === 1
+      && loss.kind !== 'ce' && operator.activation.piecewiseLinear
+      && data.n * FastScalarProducts.bytesPerRow(m) <= budget;
+    const fast = fastEligible ? new FastScalarProducts(operator.layout, model.outputWeights, loss.squaredErrorScale, data.n) : null;
+    const cache: ChunkState[] | null = !fast && keepCache && data.n * bytesPerRow <= budget ? [] : null;
 
     const gradient = operator.gradient;
     let lossSum = 0;
@@ -110,6 +122,7 @@ export class LossOperator {
       const { state, lossSum: chunkLoss } = operator.buildChunkState(chunk);
       lossSum += chunkLoss;
       operator.accumulateGradient(state, gradient);
+      if (fast) fast.addChunk(state, data.inputs);
       if (cache) cache.push(state);
       else state.inputs?.dispose();
     }, { chunkRows }, context, 'gradient');
@@ -117,6 +130,7 @@ export class LossOperator {
     for (let p = 0; p < gradient.length; p++) gradient[p] = gradient[p]! / n;
     operator.lossValue = lossSum / n;
     operator.cache = cache;
+    operator.fast = fast;
     return operator;
   }
 
@@ -124,6 +138,8 @@ export class LossOperator {
   dispose(): void {
     if (this.cache) for (const state of this.cache) state.inputs?.dispose();
     this.cache = null;
+    this.fast?.dispose();
+    this.fast = null;
   }
 
   private buildChunkState(chunk: PreactivationChunk): { state: ChunkState; lossSum: number } {
@@ -185,20 +201,13 @@ export class LossOperator {
     }, { chunkRows: this.chunkRows }, context, 'hessian-vector product');
   }
 
-  /** Per-chunk buffer of the back-propagated deltas, rows x m row-major. */
-  private deltaBuffer(rows: number): { values: Float64Array; strideRow: number; strideNeuron: number } {
-    const m = this.model.hiddenDim;
-    return { values: new Float64Array(rows * m), strideRow: m, strideNeuron: 1 };
-  }
-
   /** Adds the unnormalised (sum over samples) gradient of one chunk into `out`. */
   private accumulateGradient(state: ChunkState, out: Float64Array): void {
     const { hiddenDim: m, outputDim: c } = this.model;
     const layout = this.layout;
     const a = this.outputByNeuron;
     const { rows, sigma, sigmaPrime, lossGradient } = state;
-    const buffer = this.deltaBuffer(rows);
-    const deltas = buffer.values;
+    const deltas = new Float64Array(rows * m);
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < m; j++) {
         const s = sigma[r * m + j]!;
@@ -209,55 +218,71 @@ export class LossOperator {
           if (s !== 0) out[layout.outputWeightsOffset + o * m + j] = out[layout.outputWeightsOffset + o * m + j]! + g * s;
         }
         const delta = projected * sigmaPrime[r * m + j]!;
-        deltas[r * buffer.strideRow + j * buffer.strideNeuron] = delta;
+        deltas[r * m + j] = delta;
         if (layout.hasHiddenBias) out[layout.hiddenBiasOffset + j] = out[layout.hiddenBiasOffset + j]! + delta;
       }
       if (layout.hasOutputBias) {
         for (let o = 0; o < c; o++) out[layout.outputBiasOffset + o] = out[layout.outputBiasOffset + o]! + lossGradient[r * c + o]!;
       }
     }
-    this.backProject(state, deltas, out);
+    this.backProject(state, deltas, 1, [out]);
   }
 
-  /** out[W block] += deltas^T X_chunk, with deltas rows x m row-major. */
-  private backProject(state: ChunkState, deltas: Float64Array, out: Float64Array): void {
+  /**
+   * outs[b][W block] += deltas_b^T X_chunk, where deltas is rows x (batch m) row-major with the
+   * b-th vector's neurons at columns b m .. b m + m - 1.
+   */
+  private backProject(state: ChunkState, deltas: Float64Array, batch: number, outs: Float64Array[]): void {
     const { hiddenDim: m, inputDim: d } = this.model;
     const { rows, start } = state;
+    const width = batch * m;
     if (state.inputs) {
       // Transposed here (tiled, cache-friendly) so that the backend product needs no transposed operand.
-      const transposed = transposeToFloat32(deltas, rows, m);
-      const product = backendProduct(() => tf.matMul(tf.tensor2d(transposed, [m, rows]), state.inputs!));
-      for (let e = 0; e < m * d; e++) out[e] = out[e]! + product[e]!;
+      const transposed = transposeToFloat32(deltas, rows, width);
+      const product = backendProduct(() => tf.matMul(tf.tensor2d(transposed, [width, rows]), state.inputs!));
+      for (let b = 0; b < batch; b++) {
+        const out = outs[b]!;
+        const offset = b * m * d;
+        for (let e = 0; e < m * d; e++) out[e] = out[e]! + product[offset + e]!;
+      }
       return;
     }
     const inputs = this.data.inputs;
-    for (let r = 0; r < rows; r++) {
-      const inputOffset = (start + r) * d;
-      for (let j = 0; j < m; j++) {
-        const delta = deltas[r * m + j]!;
-        if (delta === 0) continue;
-        const weightOffset = j * d;
-        for (let l = 0; l < d; l++) out[weightOffset + l] = out[weightOffset + l]! + delta * inputs[inputOffset + l]!;
+    for (let b = 0; b < batch; b++) {
+      const out = outs[b]!;
+      for (let r = 0; r < rows; r++) {
+        const inputOffset = (start + r) * d;
+        for (let j = 0; j < m; j++) {
+          const delta = deltas[r * width + b * m + j]!;
+          if (delta === 0) continue;
+          const weightOffset = j * d;
+          for (let l = 0; l < d; l++) out[weightOffset + l] = out[weightOffset + l]! + delta * inputs[inputOffset + l]!;
+        }
       }
     }
   }
 
-  /** rows x m: V_W x_i for the chunk (the direction's hidden bias is added by the caller). */
-  private projectDirection(state: ChunkState, v: Float64Array, directionTransposed: tf.Tensor2D | null): Float32Array | Float64Array {
+  /** rows x (batch m): V_W,b x_i for each direction (their hidden biases are added by the kernel). */
+  private projectDirections(state: ChunkState, vs: Float64Array[], directionsTransposed: tf.Tensor2D | null): Float32Array | Float64Array {
     const { hiddenDim: m, inputDim: d } = this.model;
     const { rows, start } = state;
-    if (directionTransposed && state.inputs) {
-      return backendProduct(() => tf.matMul(state.inputs!, directionTransposed));
+    if (directionsTransposed && state.inputs) {
+      return backendProduct(() => tf.matMul(state.inputs!, directionsTransposed));
     }
-    const projected = new Float64Array(rows * m);
+    const batch = vs.length;
+    const width = batch * m;
+    const projected = new Float64Array(rows * width);
     const inputs = this.data.inputs;
-    for (let r = 0; r < rows; r++) {
-      const inputOffset = (start + r) * d;
-      for (let j = 0; j < m; j++) {
-        let sum = 0;
-        const weightOffset = j * d;
-        for (let l = 0; l < d; l++) sum += v[weightOffset + l]! * inputs[inputOffset + l]!;
-        projected[r * m + j] = sum;
+    for (let b = 0; b < batch; b++) {
+      const v = vs[b]!;
+      for (let r = 0; r < rows; r++) {
+        const inputOffset = (start + r) * d;
+        for (let j = 0; j < m; j++) {
+          let sum = 0;
+          const weightOffset = j * d;
+          for (let l = 0; l < d; l++) sum += v[weightOffset + l]! * inputs[inputOffset + l]!;
+          projected[r * width + b * m + j] = sum;
+        }
       }
     }
     return projected;
@@ -265,54 +290,84 @@ export class LossOperator {
 
   /** H v, exact, in parameter order. */
   async hessianVectorProduct(v: Float64Array, context?: ComputeContext): Promise<Float64Array> {
+    return (await this.hessianVectorProducts([v], context))[0]!;
+  }
+
+  /**
+   * H v for several directions in one pass over the data: the per-sample work is memory-bound
+   * on the cached activation derivatives, so a batch costs little more than one product.
+   */
+  async hessianVectorProducts(vs: Float64Array[], context?: ComputeContext): Promise<Float64Array[]> {
     const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
     const layout = this.layout;
-    if (v.length !== layout.size) throw new RangeError(`direction has ${v.length} entries, expected ${layout.size}`);
-    const a = this.outputByNeuron;
-    const directionByNeuron = new Float64Array(m * c); // V_a, m x c
-    for (let o = 0; o < c; o++) {
-      for (let j = 0; j < m; j++) directionByNeuron[j * c + o] = v[layout.outputWeightsOffset + o * m + j]!;
+    const batch = vs.length;
+    if (batch === 0) return [];
+    for (const v of vs) {
+      if (v.length !== layout.size) throw new RangeError(`direction has ${v.length} entries, expected ${layout.size}`);
     }
-    const directionBias = layout.hasHiddenBias ? v.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m) : new Float64Array(m);
-    const directionOutputBias = layout.hasOutputBias ? v.subarray(layout.outputBiasOffset, layout.outputBiasOffset + c) : new Float64Array(c);
-    let directionTransposed: tf.Tensor2D | null = null;
+    if (this.fast) {
+      throwIfCancelled(context);
+      const results = this.fast.products(vs);
+      this.productCount += batch;
+      await yieldToEventLoop();
+      return results;
+    }
+    const kernels: KernelInput[] = vs.map((v) => {
+      const va = new Float64Array(m * c); // V_a, m x c neuron-major
+      for (let o = 0; o < c; o++) {
+        for (let j = 0; j < m; j++) va[j * c + o] = v[layout.outputWeightsOffset + o * m + j]!;
+      }
+      return {
+        m, c, a: this.outputByNeuron, va,
+        vb: layout.hasHiddenBias ? v.slice(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m) : new Float64Array(m),
+        vc: layout.hasOutputBias ? v.slice(layout.outputBiasOffset, layout.outputBiasOffset + c) : new Float64Array(c),
+        isCrossEntropy: this.loss.kind === 'ce', scale: this.loss.squaredErrorScale,
+        outputBlock: new Float64Array(m * c), hiddenBiasBlock: new Float64Array(m), outputBiasBlock: new Float64Array(c),
+        rf: new Float64Array(c), rg: new Float64Array(c),
+      };
+    });
+    const width = batch * m;
+    let directionsTransposed: tf.Tensor2D | null = null;
     if (this.products === 'backend') {
-      const transposed = new Float32Array(d * m);
-      for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) transposed[l * m + j] = v[j * d + l]!;
-      directionTransposed = tf.tensor2d(transposed, [d, m]);
+      const transposed = new Float32Array(d * width);
+      for (let b = 0; b < batch; b++) {
+        const v = vs[b]!;
+        for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) transposed[l * width + b * m + j] = v[j * d + l]!;
+      }
+      directionsTransposed = tf.tensor2d(transposed, [d, width]);
     }
-    const out = new Float64Array(layout.size);
-    const outputBlock = new Float64Array(m * c); // (Hv)_a, neuron-major
-    const hiddenBiasBlock = new Float64Array(m);
-    const outputBiasBlock = new Float64Array(c);
-    const kernel = c === 1 ? scalarOutputKernel : generalKernel;
-    const shared: KernelInput = {
-      m, c, a, va: directionByNeuron, vb: directionBias, vc: directionOutputBias,
-      isCrossEntropy: this.loss.kind === 'ce', scale: this.loss.squaredErrorScale,
-      outputBlock, hiddenBiasBlock, outputBiasBlock,
-    };
+    const outs = vs.map(() => new Float64Array(layout.size));
+    const rowKernel = c === 1 ? scalarOutputRow : generalRow;
+    let deltas = new Float64Array(0);
     try {
       await this.forEachChunkState((state) => {
-        const rz = this.projectDirection(state, v, directionTransposed);
-        const buffer = this.deltaBuffer(state.rows);
-        kernel(shared, state, rz, buffer.values, buffer.strideRow, buffer.strideNeuron);
-        this.backProject(state, buffer.values, out);
+        const rz = this.projectDirections(state, vs, directionsTransposed);
+        if (deltas.length !== state.rows * width) deltas = new Float64Array(state.rows * width);
+        for (let r = 0; r < state.rows; r++) {
+          for (let b = 0; b < batch; b++) rowKernel(kernels[b]!, state, r, rz, r * width + b * m, deltas);
+        }
+        this.backProject(state, deltas, batch, outs);
       }, context);
     } finally {
-      directionTransposed?.dispose();
+      directionsTransposed?.dispose();
     }
-    for (let o = 0; o < c; o++) {
-      for (let j = 0; j < m; j++) out[layout.outputWeightsOffset + o * m + j] = outputBlock[j * c + o]!;
-    }
-    if (layout.hasHiddenBias) out.set(hiddenBiasBlock, layout.hiddenBiasOffset);
-    if (layout.hasOutputBias) out.set(outputBiasBlock, layout.outputBiasOffset);
     const n = this.data.n;
-    for (let p = 0; p < out.length; p++) out[p] = out[p]! / n;
-    this.productCount++;
-    return out;
+    for (let b = 0; b < batch; b++) {
+      const out = outs[b]!;
+      const kernel = kernels[b]!;
+      for (let o = 0; o < c; o++) {
+        for (let j = 0; j < m; j++) out[layout.outputWeightsOffset + o * m + j] = kernel.outputBlock[j * c + o]!;
+      }
+      if (layout.hasHiddenBias) out.set(kernel.hiddenBiasBlock, layout.hiddenBiasOffset);
+      if (layout.hasOutputBias) out.set(kernel.outputBiasBlock, layout.outputBiasOffset);
+      for (let p = 0; p < out.length; p++) out[p] = out[p]! / n;
+    }
+    this.productCount += batch;
+    return outs;
   }
 }
 
+/** One direction's constants and accumulators for the per-sample R-operator work. */
 interface KernelInput {
   m: number;
   c: number;
@@ -327,115 +382,87 @@ interface KernelInput {
   outputBlock: Float64Array;
   hiddenBiasBlock: Float64Array;
   outputBiasBlock: Float64Array;
-}
-
-/** Per-sample R-operator work for one chunk, any number of outputs. */
-function generalKernel(
-  k: KernelInput, state: ChunkState, rz: Float32Array | Float64Array,
-  deltas: Float64Array, strideRow: number, strideNeuron: number,
-): void {
-  const { m, c, a, va, vb, vc, isCrossEntropy, scale, outputBlock, hiddenBiasBlock, outputBiasBlock } = k;
-  const { rows, sigma, sigmaPrime, sigmaSecond, lossGradient, probabilities } = state;
-  const rf = new Float64Array(c);
-  const rg = new Float64Array(c);
-  for (let r = 0; r < rows; r++) {
-    const rowOffset = r * m;
-    for (let o = 0; o < c; o++) rf[o] = vc[o]!;
-    for (let j = 0; j < m; j++) {
-      const s = sigma[rowOffset + j]!;
-      const tangent = sigmaPrime[rowOffset + j]! * (rz[rowOffset + j]! + vb[j]!);
-      for (let o = 0; o < c; o++) rf[o] = rf[o]! + va[j * c + o]! * s + a[j * c + o]! * tangent;
-    }
-    if (isCrossEntropy) {
-      let pDotRf = 0;
-      for (let o = 0; o < c; o++) pDotRf += probabilities![r * c + o]! * rf[o]!;
-      for (let o = 0; o < c; o++) rg[o] = probabilities![r * c + o]! * (rf[o]! - pDotRf);
-    } else {
-      for (let o = 0; o < c; o++) rg[o] = scale * rf[o]!;
-    }
-    for (let j = 0; j < m; j++) {
-      const s = sigma[rowOffset + j]!;
-      const sp = sigmaPrime[rowOffset + j]!;
-      const rzj = rz[rowOffset + j]! + vb[j]!;
-      let rgDotA = 0;
-      let gDotVa = 0;
-      let gDotA = 0;
-      for (let o = 0; o < c; o++) {
-        const g = lossGradient[r * c + o]!;
-        outputBlock[j * c + o] = outputBlock[j * c + o]! + rg[o]! * s + g * sp * rzj;
-        rgDotA += rg[o]! * a[j * c + o]!;
-        gDotVa += g * va[j * c + o]!;
-        gDotA += g * a[j * c + o]!;
-      }
-      let delta = (rgDotA + gDotVa) * sp;
-      if (sigmaSecond) delta += gDotA * sigmaSecond[rowOffset + j]! * rzj;
-      deltas[r * strideRow + j * strideNeuron] = delta;
-      hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
-    }
-    for (let o = 0; o < c; o++) outputBiasBlock[o] = outputBiasBlock[o]! + rg[o]!;
-  }
-}
-
-/** The same for a single output (squared error), with inactive (sigma = sigma' = sigma'' = 0) pairs skipped. */
-function scalarOutputKernel(
-  k: KernelInput, state: ChunkState, rz: Float32Array | Float64Array,
-  deltas: Float64Array, strideRow: number, strideNeuron: number,
-): void {
-  const { m, a, va, vb, scale, outputBlock, hiddenBiasBlock, outputBiasBlock } = k;
-  const { rows, sigma, sigmaPrime, sigmaSecond, lossGradient } = state;
-  const vc = k.vc[0]!;
-  for (let r = 0; r < rows; r++) {
-    const rowOffset = r * m;
-    let rf = vc;
-    for (let j = 0; j < m; j++) {
-      const s = sigma[rowOffset + j]!;
-      const sp = sigmaPrime[rowOffset + j]!;
-      if (s === 0 && sp === 0) continue;
-      rf += va[j]! * s + a[j]! * sp * (rz[rowOffset + j]! + vb[j]!);
-    }
-    const rg = scale * rf;
-    const g = lossGradient[r]!;
-    const deltaRow = r * strideRow;
-    for (let j = 0; j < m; j++) {
-      const s = sigma[rowOffset + j]!;
-      const sp = sigmaPrime[rowOffset + j]!;
-      const ss = sigmaSecond ? sigmaSecond[rowOffset + j]! : 0;
-      if (s === 0 && sp === 0 && ss === 0) continue;
-      const rzj = rz[rowOffset + j]! + vb[j]!;
-      outputBlock[j] = outputBlock[j]! + rg * s + g * sp * rzj;
-      const delta = (rg * a[j]! + g * va[j]!) * sp + g * a[j]! * ss * rzj;
-      deltas[deltaRow + j * strideNeuron] = delta;
-      hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
-    }
-    outputBiasBlock[0] = outputBiasBlock[0]! + rg;
-  }
-}
-
-const TILE = 32;
-
-/** rows x cols row-major float64 -> cols x rows row-major float32, in cache-sized tiles. */
-export function transposeToFloat32(values: Float64Array, rows: number, cols: number): Float32Array {
-  const result = new Float32Array(rows * cols);
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = Math.min(rows, r0 + TILE);
-    for (let c0 = 0; c0 < cols; c0 += TILE) {
-      const c1 = Math.min(cols, c0 + TILE);
-      for (let r = r0; r < r1; r++) {
-        for (let col = c0; col < c1; col++) result[col * rows + r] = values[r * cols + col]!;
-      }
-    }
-  }
-  return result;
+  /** Scratch: R{f} and R{g} of the current sample. */
+  rf: Float64Array;
+  rg: Float64Array;
 }
 
 /**
- * Runs a backend product and reads it back. The typed array must not be returned from tf.tidy:
- * tidy walks its result looking for tensors, key by key, which takes seconds on millions of entries.
+ * Per-sample R-operator work for sample r of a chunk, any number of outputs. rz and deltas hold
+ * this direction's m neurons at [offset, offset + m) of the row.
  */
-export function backendProduct(compute: () => tf.Tensor): Float32Array {
-  let values: Float32Array = new Float32Array(0);
-  tf.tidy(() => {
-    values = compute().dataSync() as Float32Array;
-  });
-  return values;
+function generalRow(
+  k: KernelInput, state: ChunkState, r: number, rz: Float32Array | Float64Array, offset: number, deltas: Float64Array,
+): void {
+  const { m, c, a, va, vb, vc, rf, rg, outputBlock, hiddenBiasBlock, outputBiasBlock } = k;
+  const { sigma, sigmaPrime, sigmaSecond, lossGradient, probabilities } = state;
+  const rowOffset = r * m;
+  for (let o = 0; o < c; o++) rf[o] = vc[o]!;
+  for (let j = 0; j < m; j++) {
+    const s = sigma[rowOffset + j]!;
+    const tangent = sigmaPrime[rowOffset + j]! * (rz[offset + j]! + vb[j]!);
+    for (let o = 0; o < c; o++) rf[o] = rf[o]! + va[j * c + o]! * s + a[j * c + o]! * tangent;
+  }
+  if (k.isCrossEntropy) {
+    let pDotRf = 0;
+    for (let o = 0; o < c; o++) pDotRf += probabilities![r * c + o]! * rf[o]!;
+    for (let o = 0; o < c; o++) rg[o] = probabilities![r * c + o]! * (rf[o]! - pDotRf);
+  } else {
+    for (let o = 0; o < c; o++) rg[o] = k.scale * rf[o]!;
+  }
+  for (let j = 0; j < m; j++) {
+    const s = sigma[rowOffset + j]!;
+    const sp = sigmaPrime[rowOffset + j]!;
+    const rzj = rz[offset + j]! + vb[j]!;
+    let rgDotA = 0;
+    let gDotVa = 0;
+    let gDotA = 0;
+    for (let o = 0; o < c; o++) {
+      const g = lossGradient[r * c + o]!;
+      outputBlock[j * c + o] = outputBlock[j * c + o]! + rg[o]! * s + g * sp * rzj;
+      rgDotA += rg[o]! * a[j * c + o]!;
+      gDotVa += g * va[j * c + o]!;
+      gDotA += g * a[j * c + o]!;
+    }
+    let delta = (rgDotA + gDotVa) * sp;
+    if (sigmaSecond) delta += gDotA * sigmaSecond[rowOffset + j]! * rzj;
+    deltas[offset + j] = delta;
+    hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
+  }
+  for (let o = 0; o < c; o++) outputBiasBlock[o] = outputBiasBlock[o]! + rg[o]!;
 }
+
+/** The same for a single output (squared error), branch-free in the inner loops. */
+function scalarOutputRow(
+  k: KernelInput, state: ChunkState, r: number, rz: Float32Array | Float64Array, offset: number, deltas: Float64Array,
+): void {
+  const { m, a, va, vb, outputBlock, hiddenBiasBlock, outputBiasBlock } = k;
+  const { sigma, sigmaPrime, sigmaSecond, lossGradient } = state;
+  const rowOffset = r * m;
+  let rf = k.vc[0]!;
+  for (let j = 0; j < m; j++) {
+    rf += va[j]! * sigma[rowOffset + j]! + a[j]! * sigmaPrime[rowOffset + j]! * (rz[offset + j]! + vb[j]!);
+  }
+  const rg = k.scale * rf;
+  const g = lossGradient[r]!;
+  if (sigmaSecond) {
+    for (let j = 0; j < m; j++) {
+      const sp = sigmaPrime[rowOffset + j]!;
+      const rzj = rz[offset + j]! + vb[j]!;
+      outputBlock[j] = outputBlock[j]! + rg * sigma[rowOffset + j]! + g * sp * rzj;
+      const delta = (rg * a[j]! + g * va[j]!) * sp + g * a[j]! * sigmaSecond[rowOffset + j]! * rzj;
+      deltas[offset + j] = delta;
+      hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
+    }
+  } else {
+    for (let j = 0; j < m; j++) {
+      const sp = sigmaPrime[rowOffset + j]!;
+      outputBlock[j] = outputBlock[j]! + rg * sigma[rowOffset + j]! + g * sp * (rz[offset + j]! + vb[j]!);
+      const delta = (rg * a[j]! + g * va[j]!) * sp;
+      deltas[offset + j] = delta;
+      hiddenBiasBlock[j] = hiddenBiasBlock[j]! + delta;
+    }
+  }
+  outputBiasBlock[0] = outputBiasBlock[0]! + rg;
+}
+

@@ -116,8 +116,9 @@ export function decodeNpyData(
     throw badInput(file, `${where(arrayName)}holds strings (${header.descr}), not numbers`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataOffset, header.count * header.itemSize);
+  const contiguous = !header.fortranOrder || header.shape.length < 2;
   const read = elementReader(view, header);
-  if (!header.fortranOrder || header.shape.length < 2) {
+  if (contiguous) {
     for (let i = 0; i < header.count; i++) out[i] = read(i);
     return;
   }

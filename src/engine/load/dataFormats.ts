@@ -4,6 +4,7 @@ import { csvDataFormat } from './formats/csvData';
 import { jsonDataFormat } from './formats/jsonData';
 import { npyPairDataFormat } from './formats/npyPairData';
 import { npzDataFormat } from './formats/npzData';
+import { layeredDataFormats } from './layers/formats';
 import { unknownZipError } from './unknownZip';
 
 export type { DataFormat, DataLoadOptions } from './formatTypes';
@@ -14,6 +15,7 @@ export const dataFormats: DataFormat[] = [
   npyPairDataFormat,
   jsonDataFormat,
   csvDataFormat,
+  ...layeredDataFormats,
   {
     name: 'zip',
     description: 'zip archive (identified by its entries)',

@@ -1,5 +1,5 @@
 import { badInput } from '../errors';
-import { elementCount, type NamedTensor } from './tensors';
+import type { NamedTensor } from './tensors';
 
 /** Parses JSON text; bare NaN/Infinity (which Python's json writes) get a specific message. */
 export function parseJsonText(bytes: Uint8Array, file: string): unknown {
@@ -20,32 +20,41 @@ export function looksLikeJson(bytes: Uint8Array): boolean {
   return bytes[i] === 0x7b || bytes[i] === 0x5b;
 }
 
-/** True for a number or a (nested) array whose leaves are numbers. */
+/** Deepest array nesting accepted (guards the recursion against adversarial files). */
+export const MAX_JSON_ARRAY_DEPTH = 32;
+
+/** True for a number or a (nested) array whose first leaves are numbers. */
 export function isNumericArray(value: unknown): boolean {
-  if (typeof value === 'number') return true;
-  if (!Array.isArray(value)) return false;
-  return value.length === 0 || isNumericArray(value[0]);
+  let probe = value;
+  for (let depth = 0; depth <= MAX_JSON_ARRAY_DEPTH; depth++) {
+    if (typeof probe === 'number') return true;
+    if (!Array.isArray(probe)) return false;
+    if (probe.length === 0) return true;
+    probe = probe[0];
+  }
+  return Array.isArray(probe); // too deep: let nestedArrayToTensor report it
 }
 
 /**
  * A rectangular nested array of numbers as a float64 tensor. Ragged rows and non-numbers are
- * reported with their position, e.g. X[3] has 4 values, expected 5.
+ * reported with their position, e.g. X[3] has 4 values, expected 5. Values are collected while
+ * the shape is checked, so nothing is allocated from a shape the file only claims.
  */
 export function nestedArrayToTensor(value: unknown, name: string, file: string): NamedTensor {
   const shape: number[] = [];
   let probe: unknown = value;
   while (Array.isArray(probe)) {
+    if (shape.length === MAX_JSON_ARRAY_DEPTH) throw badInput(file, `${name} is nested more than ${MAX_JSON_ARRAY_DEPTH} levels deep`);
     shape.push(probe.length);
     probe = probe[0];
   }
-  const data = new Float64Array(elementCount(shape));
-  let cursor = 0;
+  const values: number[] = [];
   const visit = (node: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (typeof node !== 'number') {
         throw badInput(file, `${name}${path} is ${JSON.stringify(node) ?? String(node)}, not a number`);
       }
-      data[cursor++] = node;
+      values.push(node);
       return;
     }
     if (!Array.isArray(node)) throw badInput(file, `${name}${path} is not an array (ragged nesting)`);
@@ -55,5 +64,5 @@ export function nestedArrayToTensor(value: unknown, name: string, file: string):
     for (let i = 0; i < node.length; i++) visit(node[i], depth + 1, `${path}[${i}]`);
   };
   visit(value, 0, '');
-  return { name, shape, data, dtype: 'json' };
+  return { name, shape, data: Float64Array.from(values), dtype: 'json' };
 }

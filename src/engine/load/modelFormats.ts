@@ -3,6 +3,7 @@ import type { ModelFormat } from './formatTypes';
 import { jsonModelFormat } from './formats/jsonModel';
 import { npzModelFormat } from './formats/npzModel';
 import { safetensorsModelFormat } from './formats/safetensorsModel';
+import { layeredModelFormats } from './layers/formats';
 import { unknownZipError } from './unknownZip';
 
 export type { ModelFormat, ModelLoadOptions } from './formatTypes';
@@ -27,6 +28,7 @@ export const modelFormats: ModelFormat[] = [
   safetensorsModelFormat,
   npzModelFormat,
   jsonModelFormat,
+  ...layeredModelFormats,
   unknownZipFormat,
 ];
 

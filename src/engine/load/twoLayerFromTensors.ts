@@ -174,10 +174,11 @@ function findWScheme(tensors: readonly NamedTensor[], file: string): WScheme | n
 
 function checkLayerCount(layerNames: readonly string[], file: string): void {
   if (layerNames.length === 2) return;
-  const plural = layerNames.length === 1 ? 'matrix' : 'matrices';
+  const one = layerNames.length === 1;
   throw unsupported(
     file,
-    `found ${layerNames.length} weight ${plural} (layers ${layerNames.join(', ')}): ${SUPPORT_SENTENCE} (two weight matrices)`,
+    `found ${layerNames.length} weight ${one ? 'matrix' : 'matrices'} (${one ? 'layer' : 'layers'} ${layerNames.join(', ')}): ` +
+      `${SUPPORT_SENTENCE} (two weight matrices)`,
   );
 }
 

@@ -17,7 +17,8 @@ export function loadJsonModel(bytes: Uint8Array, path: string, options: ModelLoa
   }
   const tensors: NamedTensor[] = [];
   let activationText: string | null = null;
-  const collect = (object: Record<string, unknown>, prefix: string): void => {
+  const collect = (object: Record<string, unknown>, prefix: string, depth: number): void => {
+    if (depth > 8) throw badInput(path, `objects are nested too deeply (at ${prefix.slice(0, 80)})`);
     for (const [key, value] of Object.entries(object)) {
       const name = prefix + key;
       if (prefix === '' && key.toLowerCase() === 'activation') {
@@ -26,11 +27,11 @@ export function loadJsonModel(bytes: Uint8Array, path: string, options: ModelLoa
       } else if (isNumericArray(value)) {
         tensors.push(nestedArrayToTensor(value, name, path));
       } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        collect(value as Record<string, unknown>, `${name}.`);
+        collect(value as Record<string, unknown>, `${name}.`, depth + 1);
       }
     }
   };
-  collect(root as Record<string, unknown>, '');
+  collect(root as Record<string, unknown>, '', 0);
   return twoLayerFromTensors(tensors, {
     path,
     format: 'json',

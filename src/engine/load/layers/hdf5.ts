@@ -121,12 +121,26 @@ export async function withHdf5File<T>(
   }
 }
 
-/** A string attribute (fixed- or variable-length, or bytes), or null when absent. */
-export function stringAttribute(entity: H5Entity, name: string): string | null {
-  if (entity === null || !('attrs' in entity)) return null;
+/**
+ * Reads an attribute's value after checking its declared size against the file size, so a
+ * corrupt dataspace cannot make the library allocate more than the file could hold.
+ */
+function attributeValue(entity: H5Entity, name: string, fileBytes: number, file: string): unknown {
+  if (entity === null || !('attrs' in entity)) return undefined;
   const attribute = entity.attrs[name];
-  if (attribute === undefined) return null;
-  const value: unknown = attribute.value;
+  if (attribute === undefined) return undefined;
+  const metadata = attribute.metadata;
+  const count = (metadata.shape ?? []).reduce((product, size) => product * size, 1);
+  if (!Number.isSafeInteger(count * metadata.size) || count * metadata.size > fileBytes) {
+    throw badInput(file, `HDF5 attribute '${name}' declares ${count} values, more than the file can hold`);
+  }
+  return attribute.value;
+}
+
+/** A string attribute (fixed- or variable-length, or bytes), or null when absent. */
+export function stringAttribute(entity: H5Entity, name: string, fileBytes: number, file: string): string | null {
+  const value = attributeValue(entity, name, fileBytes, file);
+  if (value === undefined) return null;
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return new TextDecoder().decode(value).replace(/\0+$/, '');
   if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
@@ -134,11 +148,9 @@ export function stringAttribute(entity: H5Entity, name: string): string | null {
 }
 
 /** A list-of-strings attribute (Keras `layer_names`, `weight_names`), or null when absent. */
-export function stringListAttribute(entity: H5Entity, name: string): string[] | null {
-  if (entity === null || !('attrs' in entity)) return null;
-  const attribute = entity.attrs[name];
-  if (attribute === undefined) return null;
-  const value: unknown = attribute.value;
+export function stringListAttribute(entity: H5Entity, name: string, fileBytes: number, file: string): string[] | null {
+  const value = attributeValue(entity, name, fileBytes, file);
+  if (value === undefined) return null;
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.map((item) => (item instanceof Uint8Array ? new TextDecoder().decode(item) : String(item)));
   return null;

@@ -17,7 +17,7 @@ import { checkFileSize } from './limits';
 export async function loadKerasH5(bytes: Uint8Array, path: string, options: ModelLoadOptions): Promise<TwoLayerModel> {
   checkFileSize(bytes.length, path, options);
   return withHdf5File(bytes, path, (root, h5) => {
-    const configText = stringAttribute(root, 'model_config');
+    const configText = stringAttribute(root, 'model_config', bytes.length, path);
     if (configText === null) {
       throw unsupported(path, 'this HDF5 file has no model_config attribute (a save_weights file, or not Keras): save the model with model.save()');
     }
@@ -25,7 +25,7 @@ export async function loadKerasH5(bytes: Uint8Array, path: string, options: Mode
     const weightsRoot = root.get('model_weights') ?? root;
     if (!isGroup(weightsRoot, h5)) throw badInput(path, 'model_weights is not an HDF5 group');
     const layers = stack.dense.map((spec) => readDense(spec, weightsRoot, bytes, path, h5));
-    const notes = [`Keras ${stringAttribute(root, 'keras_version') ?? '(version not recorded)'} HDF5 ${stack.className}`];
+    const notes = [`Keras ${stringAttribute(root, 'keras_version', bytes.length, path) ?? '(version not recorded)'} HDF5 ${stack.className}`];
     if (stack.skipped.length > 0) notes.push(`layers without weights: ${stack.skipped.join(', ')}`);
     if (root.keys().includes('optimizer_weights')) notes.push('optimizer_weights skipped');
     return denseStackToModel(layers, { path, format: 'keras-h5', notes });
@@ -51,7 +51,7 @@ function readDense(
 ): DenseLayer {
   const group = weightsRoot.get(spec.name);
   if (!isGroup(group, h5)) throw badInput(file, `no weights group model_weights/${spec.name} for Dense layer ${spec.name}`);
-  const names = stringListAttribute(group, 'weight_names') ?? group.keys();
+  const names = stringListAttribute(group, 'weight_names', bytes.length, file) ?? group.keys();
   const pick = (suffix: 'kernel' | 'bias') => names.find((name) => name.replace(/:\d+$/, '').split('/').pop() === suffix) ?? null;
   const kernelName = pick('kernel');
   if (kernelName === null) throw badInput(file, `Dense layer ${spec.name} has no kernel among its weights (${names.join(', ') || 'none'})`);

@@ -83,8 +83,11 @@ function naturalCompare(a: string, b: string): number {
 /** Every `vars` group holding datasets, depth first in natural name order, optimizer state skipped. */
 function variableGroups(root: H5Group, bytes: Uint8Array, file: string, h5: H5Module): VariableGroup[] {
   const result: VariableGroup[] = [];
+  // Hard links can make the group graph cyclic: bound depth and the total number of visits.
+  let visits = 0;
   const visit = (group: H5Group, path: string, depth: number): void => {
     if (depth > 16) throw badInput(file, 'model.weights.h5 nests groups too deeply');
+    if (++visits > 10_000) throw badInput(file, 'model.weights.h5 holds more than 10000 groups (or its links form a cycle)');
     const keys = group.keys().sort(naturalCompare);
     for (const key of keys) {
       if (depth === 0 && /optimizer/i.test(key)) continue;

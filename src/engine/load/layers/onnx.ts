@@ -65,18 +65,25 @@ interface TensorValue {
   data: Float64Array;
 }
 
+/** Element count from dims, checked against the file size (at least 1 byte per value) before anything is allocated. */
+function declaredCount(tensor: OnnxTensor, file: string, fileBytes: number): number {
+  const dims = tensor.dims ?? [];
+  const count = dims.reduce((product, size) => product * size, 1);
+  if (!dims.every((size) => Number.isSafeInteger(size) && size >= 0) || !Number.isSafeInteger(count) || count > fileBytes) {
+    throw badInput(file, `initializer ${tensor.name ?? '(unnamed)'} declares ${count} values, more than the file holds`);
+  }
+  return count;
+}
+
 function tensorValue(tensor: OnnxTensor, file: string, fileBytes: number): TensorValue {
   const name = tensor.name ?? '(unnamed)';
   if (tensor.dataLocation === 1) throw unsupported(file, `initializer ${name} is stored in an external data file, which is not supported`);
   const dims = tensor.dims ?? [];
   if (!dims.every((size) => Number.isSafeInteger(size) && size >= 0)) throw badInput(file, `initializer ${name} has invalid dims`);
-  const count = dims.reduce((product, size) => product * size, 1);
+  const count = declaredCount(tensor, file, fileBytes);
   const dtype = ONNX_DTYPES[tensor.dataType ?? 0];
   if (dtype === undefined) throw unsupported(file, `initializer ${name} has data type ${tensor.dataType}; weights must be float, double, float16 or bfloat16`);
   const width = dtype === 'DOUBLE' ? 8 : dtype === 'FLOAT' ? 4 : 2;
-  if (!Number.isSafeInteger(count * width) || count * width > fileBytes) {
-    throw badInput(file, `initializer ${name} declares ${count} values, more than the file holds`);
-  }
   const data = new Float64Array(count);
   const raw = tensor.rawData;
   if (raw !== undefined && raw.length > 0) {
@@ -116,7 +123,10 @@ export function loadOnnx(bytes: Uint8Array, path: string, options: ModelLoadOpti
   if (nodes.length > 100_000) throw badInput(path, `the ONNX graph has ${nodes.length} nodes`);
 
   const constants = new Map<string, OnnxTensor>();
-  for (const tensor of graph.initializer ?? []) if (tensor.name) constants.set(tensor.name, tensor);
+  for (const tensor of graph.initializer ?? []) {
+    declaredCount(tensor, path, bytes.length);
+    if (tensor.name) constants.set(tensor.name, tensor);
+  }
   for (const node of nodes) {
     const value = attribute(node, 'value')?.t;
     if (node.opType === 'Constant' && value !== undefined && node.output?.[0]) constants.set(node.output[0], value);

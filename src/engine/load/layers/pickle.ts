@@ -65,7 +65,13 @@ const MODULE_HINT = /^torch\.nn\.|^__main__$|^torch\.nn$/;
 
 function refuseGlobal(module: string, name: string, file: string): never {
   const qualified = `${module}.${name}`;
-  if (MODULE_HINT.test(module) || module === 'torch._utils' && name === '_rebuild_parameter') {
+  if (module === 'torch._utils' && name === '_rebuild_parameter') {
+    throw unsupported(
+      file,
+      `the file holds nn.Parameter objects (${qualified}), not plain tensors; save the state_dict instead: torch.save(model.state_dict(), 'model.pt')`,
+    );
+  }
+  if (MODULE_HINT.test(module)) {
     throw unsupported(
       file,
       `this file is a whole pickled module (it references ${qualified}); Flatness Lens never runs pickled code. ` +

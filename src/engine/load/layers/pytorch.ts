@@ -81,15 +81,15 @@ function tensorFromRef(name: string, ref: TensorRef, archive: TorchArchive, file
   }
   const count = ref.size.reduce((product, size) => product * size, 1);
   checkAllocation(count, 8, file, `tensor '${name}'`, limits);
-  if (count > ref.storage.numel) {
-    throw unsupported(file, `tensor '${name}' has ${count} elements but its storage only ${ref.storage.numel} (an expanded view); save tensor.contiguous()`);
-  }
   if (count > 0) {
     let last = ref.offset;
     for (let axis = 0; axis < ref.size.length; axis++) last += (ref.size[axis]! - 1) * ref.stride[axis]!;
     if (last >= ref.storage.numel) {
       throw badInput(file, `tensor '${name}' (size [${ref.size.join(', ')}], stride [${ref.stride.join(', ')}], offset ${ref.offset}) reaches past its ${ref.storage.numel}-element storage`);
     }
+  }
+  if (count > ref.storage.numel) {
+    throw unsupported(file, `tensor '${name}' has ${count} elements but its storage only ${ref.storage.numel} (an expanded view); save tensor.contiguous()`);
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const data = new Float64Array(count);

@@ -55,7 +55,7 @@ export async function loadTfjsLayers(bytes: Uint8Array, path: string, options: M
   if (isObject(topology) && isObject(topology['model_config'])) topology = topology['model_config'];
   const stack = parseKerasConfig(topology, path);
   const manifest = readManifest(document['weightsManifest'], path);
-  const buffer = await readShards(manifest.paths, path, options);
+  const buffer = await readShards(manifest.paths, path, bytes.length, options);
   const values = decodeWeights(manifest.weights, buffer, path);
 
   const layers: DenseLayer[] = stack.dense.map((spec, index) => {
@@ -141,9 +141,9 @@ function readManifest(raw: unknown, file: string): { paths: string[]; weights: M
 /**
  * Reads the shards named by the manifest, which must lie in model.json's directory tree (no
  * absolute paths, URLs or `..`): a model file cannot make us read elsewhere. Sizes are checked
- * against the limit before reading.
+ * against the limit (model.json and shards together) before reading.
  */
-async function readShards(shards: string[], modelPath: string, options: ModelLoadOptions): Promise<Uint8Array> {
+async function readShards(shards: string[], modelPath: string, modelBytes: number, options: ModelLoadOptions): Promise<Uint8Array> {
   const directory = nodePath.dirname(nodePath.resolve(modelPath));
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const files = shards.map((shard) => {
@@ -154,6 +154,7 @@ async function readShards(shards: string[], modelPath: string, options: ModelLoa
     return nodePath.join(directory, cleaned);
   });
   let total = 0;
+  let withModel = modelBytes;
   const sizes = files.map((file) => {
     let size: number;
     try {
@@ -162,7 +163,8 @@ async function readShards(shards: string[], modelPath: string, options: ModelLoa
       throw badInput(modelPath, `weight shard ${nodePath.relative(directory, file)} is missing (it must sit next to model.json)`);
     }
     total += size;
-    if (total > limit) throw new FlatnessLensError('too-large', `the weight shards hold more than the size limit of ${limit} bytes`, modelPath);
+    withModel += size;
+    if (withModel > limit) throw new FlatnessLensError('too-large', `model.json and its weight shards hold more than the size limit of ${limit} bytes`, modelPath);
     return size;
   });
   const buffer = new Uint8Array(total);

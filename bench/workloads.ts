@@ -1,0 +1,60 @@
+/** The benchmark workloads of the engine issue, generated deterministically (no files needed). */
+import type { TwoLayerModel } from '../src/engine/model/types';
+import type { Dataset } from '../src/engine/data/types';
+import type { LossKind } from '../src/shared/report';
+
+export interface Workload {
+  name: string;
+  description: string;
+  model: TwoLayerModel;
+  data: Dataset;
+  loss: LossKind;
+}
+
+function gaussianFill(target: Float32Array | Float64Array, scale: number, seed: number): void {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < target.length; i += 2) {
+    const radius = Math.sqrt(-2 * Math.log(uniform()));
+    const angle = 2 * Math.PI * uniform();
+    target[i] = radius * Math.cos(angle) * scale;
+    if (i + 1 < target.length) target[i + 1] = radius * Math.sin(angle) * scale;
+  }
+}
+
+export function makeWorkload(name: 'W1' | 'W2'): Workload {
+  const spec = name === 'W1'
+    ? { d: 50, m: 512, n: 4096, c: 1, loss: 'mse' as const, description: 'd 50, m 512, n 4096, ReLU, squared error' }
+    : { d: 784, m: 1024, n: 60000, c: 10, loss: 'ce' as const, description: 'd 784, m 1024, n 60000, 10 outputs, ReLU, cross-entropy' };
+  const { d, m, n, c } = spec;
+  const hiddenWeights = new Float64Array(m * d);
+  gaussianFill(hiddenWeights, 1 / Math.sqrt(d), 1);
+  const hiddenBias = new Float64Array(m);
+  gaussianFill(hiddenBias, 0.1, 2);
+  const outputWeights = new Float64Array(c * m);
+  gaussianFill(outputWeights, 1 / Math.sqrt(m), 3);
+  const inputs = new Float32Array(n * d);
+  gaussianFill(inputs, 1, 4);
+  const targets = new Float32Array(n);
+  if (spec.loss === 'ce') {
+    for (let i = 0; i < n; i++) targets[i] = (i * 7919) % c;
+  } else {
+    gaussianFill(targets, 1, 5);
+  }
+  const model: TwoLayerModel = {
+    inputDim: d, hiddenDim: m, outputDim: c, hiddenWeights, hiddenBias, outputWeights,
+    outputBias: new Float64Array(c), activation: { name: 'relu' }, activationSource: 'option', outputLink: 'identity',
+    source: { path: `bench:${name}`, format: 'memory', tensorNames: [], notes: [] },
+  };
+  const data: Dataset = {
+    n, d, targetDim: 1, inputs, targets,
+    source: { path: `bench:${name}`, format: 'memory', inputName: 'X', targetName: 'y', notes: [] },
+  };
+  return { name, description: spec.description, model, data, loss: spec.loss };
+}

@@ -1,0 +1,126 @@
+import type { ComputeContext } from '../compute/context';
+import { throwIfCancelled } from '../compute/context';
+import { tridiagonalEigen } from './symmetricEigen';
+
+/**
+ * Symmetric linear operators applied to several vectors at once (one data pass per batch).
+ * `runs[i]` says which Lanczos process vector i belongs to, so that processes on different
+ * (related) operators can share one batch.
+ */
+export interface SymmetricOperator {
+  size: number;
+  apply(vectors: Float64Array[], runs: number[], context?: ComputeContext): Promise<Float64Array[]>;
+}
+
+export function dot(x: Float64Array, y: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i]! * y[i]!;
+  return sum;
+}
+
+export function norm(x: Float64Array): number {
+  return Math.sqrt(dot(x, x));
+}
+
+/** One Lanczos process: its tridiagonal coefficients and orthonormal basis. */
+export interface LanczosRun {
+  alphas: number[];
+  betas: number[];
+  basis: Float64Array[];
+  /** True when beta fell to rounding level: the Krylov space is invariant and the Ritz values exact. */
+  exhausted: boolean;
+}
+
+export interface LanczosOptions {
+  /** Largest number of steps for each process. */
+  maxSteps: number;
+  /** Called after every step of a process; return true to stop that process early. */
+  shouldStop?: (index: number, run: LanczosRun) => boolean;
+  context?: ComputeContext;
+}
+
+/**
+ * Runs one Lanczos process per start vector, in lockstep so that each step is one batched
+ * operator application, with full reorthogonalization against the whole basis (twice, for
+ * stability): the Ritz values are then free of the ghost copies of plain Lanczos.
+ */
+export async function lanczos(operator: SymmetricOperator, starts: Float64Array[], options: LanczosOptions): Promise<LanczosRun[]> {
+  const runs: LanczosRun[] = starts.map((start) => {
+    const length = norm(start);
+    if (!(length > 0)) throw new RangeError('Lanczos start vector is zero');
+    return { alphas: [], betas: [], basis: [start.map((x) => x / length)], exhausted: false };
+  });
+  const maxSteps = Math.min(options.maxSteps, operator.size);
+  const active = new Set(runs.map((_, index) => index));
+  while (active.size > 0) {
+    throwIfCancelled(options.context);
+    const indices = [...active];
+    const products = await operator.apply(
+      indices.map((index) => runs[index]!.basis[runs[index]!.basis.length - 1]!), indices, options.context);
+    indices.forEach((index, position) => {
+      const run = runs[index]!;
+      const w = products[position]!;
+      const current = run.basis[run.basis.length - 1]!;
+      const alpha = dot(w, current);
+      run.alphas.push(alpha);
+      for (let pass = 0; pass < 2; pass++) {
+        for (const q of run.basis) {
+          const projection = dot(w, q);
+          for (let i = 0; i < w.length; i++) w[i] = w[i]! - projection * q[i]!;
+        }
+      }
+      const beta = norm(w);
+      const scale = Math.max(Math.abs(alpha), ...run.betas.map(Math.abs), 1e-300);
+      const stop = (): void => { active.delete(index); };
+      if (beta <= 1e-10 * scale) {
+        run.exhausted = true;
+        stop();
+        return;
+      }
+      run.betas.push(beta);
+      if (run.alphas.length >= maxSteps || options.shouldStop?.(index, run)) {
+        stop();
+        return;
+      }
+      run.basis.push(w.map((x) => x / beta));
+    });
+  }
+  return runs;
+}
+
+/** Ritz pairs of a finished run: values ascending, residual estimates |beta_K s_K|, vectors on demand. */
+export interface RitzPairs {
+  values: Float64Array;
+  residuals: Float64Array;
+  /** Ritz vector k (in the operator's space), computed from the basis. */
+  vector(k: number): Float64Array;
+  /** First components of the eigenvectors of T, squared: the Gauss quadrature weights. */
+  weights: Float64Array;
+}
+
+export function ritzPairs(run: LanczosRun): RitzPairs {
+  const size = run.alphas.length;
+  const { values, vectors } = tridiagonalEigen(run.alphas, run.betas.slice(0, size - 1));
+  const lastBeta = run.exhausted ? 0 : run.betas[size - 1] ?? 0;
+  const residuals = new Float64Array(size);
+  const weights = new Float64Array(size);
+  for (let k = 0; k < size; k++) {
+    residuals[k] = Math.abs(lastBeta * vectors[(size - 1) * size + k]!);
+    weights[k] = vectors[k]! ** 2;
+  }
+  return {
+    values,
+    residuals,
+    weights,
+    vector(k: number): Float64Array {
+      const dimension = run.basis[0]!.length;
+      const result = new Float64Array(dimension);
+      for (let i = 0; i < size; i++) {
+        const coefficient = vectors[i * size + k]!;
+        const q = run.basis[i]!;
+        for (let p = 0; p < dimension; p++) result[p] = result[p]! + coefficient * q[p]!;
+      }
+      return result;
+    },
+  };
+}

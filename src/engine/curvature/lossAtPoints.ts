@@ -1,0 +1,136 @@
+import { tf } from '../compute/tf';
+import type { Dataset } from '../data/types';
+import type { TwoLayerModel } from '../model/types';
+import { makeActivation } from '../math/activations';
+import { type LossSpec, evaluateSampleLoss, targetLayout } from '../math/losses';
+import type { ComputeContext } from '../compute/context';
+import { defaultChunkRows, forEachPreactivationChunk } from '../compute/preactivations';
+import { backendProduct } from './backendProducts';
+import { parameterLayout } from './parameterVector';
+
+/**
+ * A parameter point near the model: theta' = S(theta) + sum_i c_i d_i, where S rescales every
+ * neuron by one common t (preactivationScale = t multiplies (w_j, b_j), outputScale = t^-k
+ * multiplies a_j; both 1 by default) and the terms list the directions used (index, c_i).
+ */
+export interface ParameterPoint {
+  terms: Array<readonly [number, number]>;
+  preactivationScale?: number;
+  outputScale?: number;
+}
+
+/**
+ * Empirical loss at many points in one streamed pass. Pre-activations are linear in (W, b), so
+ * z(theta') = t z + sum_i c_i (D_i x + d_i): the data is multiplied once by the model and once
+ * by every direction (one backend product per chunk), and each point then costs only the
+ * per-sample activation and loss work, in float64.
+ */
+export async function lossAtPoints(
+  model: TwoLayerModel,
+  data: Dataset,
+  loss: LossSpec,
+  directions: Float64Array[],
+  points: ParameterPoint[],
+  context?: ComputeContext,
+  chunkRows?: number,
+): Promise<number[]> {
+  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const layout = parameterLayout(model);
+  const layoutOfTargets = targetLayout(loss, model, data);
+  const activation = makeActivation(model.activation);
+  const isRelu = model.activation.name === 'relu';
+  const sigma = activation.value;
+  const q = directions.length;
+  const width = q * m;
+  let directionTensor: tf.Tensor2D | null = null;
+  if (q > 0) {
+    const transposed = new Float32Array(d * width);
+    directions.forEach((direction, i) => {
+      for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) transposed[l * width + i * m + j] = direction[j * d + l]!;
+    });
+    directionTensor = tf.tensor2d(transposed, [d, width]);
+  }
+  // Per point: the output weights (m x c neuron-major) and output bias it uses.
+  const pointOutputs = points.map((point) => {
+    const weights = new Float64Array(m * c);
+    const bias = new Float64Array(c);
+    const outputScale = point.outputScale ?? 1;
+    for (let o = 0; o < c; o++) {
+      for (let j = 0; j < m; j++) weights[j * c + o] = outputScale * model.outputWeights[o * m + j]!;
+      bias[o] = model.outputBias ? model.outputBias[o]! : 0;
+    }
+    for (const [index, coefficient] of point.terms) {
+      const direction = directions[index]!;
+      for (let o = 0; o < c; o++) {
+        for (let j = 0; j < m; j++) weights[j * c + o] = weights[j * c + o]! + coefficient * direction[layout.outputWeightsOffset + o * m + j]!;
+        if (layout.hasOutputBias) bias[o] = bias[o]! + coefficient * direction[layout.outputBiasOffset + o]!;
+      }
+    }
+    return { weights, bias };
+  });
+  const sums = new Float64Array(points.length);
+  const output = new Float64Array(c);
+  const gradient = new Float64Array(c);
+  const probabilities = new Float64Array(c);
+  const z = new Float64Array(m);
+  const zeroBias = new Float64Array(m);
+  const hiddenBiasOf = directions.map((direction) =>
+    layout.hasHiddenBias ? direction.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m) : zeroBias);
+  // Keeps the per-chunk direction products near 64 MB however many directions there are.
+  const rowsPerChunk = Math.max(16, Math.min(chunkRows ?? defaultChunkRows(model), Math.floor((1 << 24) / Math.max(1, width))));
+  try {
+    await forEachPreactivationChunk(model, data, (chunk) => {
+      const { rows, start } = chunk;
+      const base = chunk.preactivations;
+      let projected: Float32Array = new Float32Array(0);
+      if (directionTensor) {
+        const inputs = data.inputs.subarray(start * d, (start + rows) * d);
+        projected = backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor!));
+      }
+      for (let r = 0; r < rows; r++) {
+        const row = r * m;
+        for (let k = 0; k < points.length; k++) {
+          const point = points[k]!;
+          const { weights, bias } = pointOutputs[k]!;
+          const scale = point.preactivationScale ?? 1;
+          const terms = point.terms;
+          if (c === 1 && isRelu && terms.length <= 2) {
+            // The common case (one output, ReLU, a line or a plane), fused into one loop.
+            const [i1, c1] = terms[0] ?? [0, 0];
+            const [i2, c2] = terms[1] ?? [0, 0];
+            const o1 = r * width + i1 * m;
+            const o2 = r * width + i2 * m;
+            const b1 = hiddenBiasOf[i1] ?? zeroBias;
+            const b2 = hiddenBiasOf[i2] ?? zeroBias;
+            const p1 = terms.length > 0 ? projected : null;
+            const p2 = terms.length > 1 ? projected : null;
+            let f = bias[0]!;
+            for (let j = 0; j < m; j++) {
+              let value = scale * base[row + j]!;
+              if (p1) value += c1 * (p1[o1 + j]! + b1[j]!);
+              if (p2) value += c2 * (p2[o2 + j]! + b2[j]!);
+              if (value > 0) f += weights[j]! * value;
+            }
+            output[0] = f;
+          } else {
+            for (let j = 0; j < m; j++) z[j] = scale * base[row + j]!;
+            for (const [index, coefficient] of terms) {
+              const offset = r * width + index * m;
+              const hiddenBias = hiddenBiasOf[index]!;
+              for (let j = 0; j < m; j++) z[j] = z[j]! + coefficient * (projected[offset + j]! + hiddenBias[j]!);
+            }
+            for (let o = 0; o < c; o++) output[o] = bias[o]!;
+            for (let j = 0; j < m; j++) {
+              const value = sigma(z[j]!);
+              if (value !== 0) for (let o = 0; o < c; o++) output[o] = output[o]! + weights[j * c + o]! * value;
+            }
+          }
+          sums[k] = sums[k]! + evaluateSampleLoss(loss, layoutOfTargets, output, data.targets, start + r, gradient, probabilities);
+        }
+      }
+    }, { chunkRows: rowsPerChunk }, context, 'loss landscape');
+  } finally {
+    directionTensor?.dispose();
+  }
+  return Array.from(sums, (sum) => sum / data.n);
+}

@@ -1,0 +1,84 @@
+import type { ReportCanonical } from '../../shared/report';
+import { ANALYSIS_SECTIONS, type AnalysisSection, type SectionInput } from '../analysis/sections';
+import { canonicalRescaling, rescaleNeurons } from './canonical';
+import { computeLandscape, type LandscapeOptions } from './landscape';
+import { LossOperator } from './lossOperator';
+import { computeSharpness, type SharpnessOptions } from './sharpness';
+import { type SpectrumOptions, type SpectrumView, computeSpectra } from './spectrum';
+
+/** Tuning of the curvature analyses; the defaults are the (k = 5, 51 points, 31 x 31, ...). */
+export interface CurvatureSettings {
+  spectrum: SpectrumOptions;
+  sharpness: SharpnessOptions;
+  landscape: LandscapeOptions;
+}
+
+export const curvatureSettings: CurvatureSettings = { spectrum: {}, sharpness: {}, landscape: {} };
+
+/** Overrides the tuning for later runs (benchmarks, a future CLI option). */
+export function setCurvatureSettings(settings: Partial<CurvatureSettings>): void {
+  Object.assign(curvatureSettings, settings);
+}
+
+/**
+ * Spectrum, adaptive sharpness and loss landscape, at the model's parameters and at its
+ * canonical rescaling. The canonical Hessian is T^-1 H T^-1 for the diagonal rescaling T, so
+ * both spectra come from one set of cached per-sample quantities and one batched Lanczos.
+ */
+export async function runCurvatureSection(input: SectionInput): Promise<void> {
+  const { model, data, loss, report, switches, context } = input;
+  const chunkRows = report.backend.chunkRows;
+  const canonical = canonicalRescaling(model, report.flatness);
+  const canonicalModel = canonical.available ? rescaleNeurons(model, canonical.scales, canonical.degree) : null;
+  const canonicalReport: ReportCanonical = canonical.available
+    ? { available: true, scales: Array.from(canonical.scales), unscaledNeurons: canonical.unscaledNeurons }
+    : { available: false, reason: canonical.reason };
+
+  let topVectors: Array<Float64Array | null> = [null, null];
+  if (switches.spectrum || switches.landscape) {
+    const started = performance.now();
+    const operator = await LossOperator.prepare(model, data, loss, { chunkRows }, context);
+    try {
+      const views: SpectrumView[] = [{ scaling: null }];
+      if (canonical.available) views.push({ scaling: canonical.parameterScales.map((t) => 1 / t) });
+      // The landscape alone needs only the top eigenvector: a short run without the density.
+      const options: SpectrumOptions = switches.spectrum
+        ? curvatureSettings.spectrum
+        : { ...curvatureSettings.spectrum, topK: 1, bottomK: 0, probes: 1 };
+      const results = await computeSpectra(operator, views, options, context);
+      topVectors = [results[0]!.topVector, results[1]?.topVector ?? null];
+      if (switches.spectrum) {
+        report.spectrum = results[0]!.report;
+        if (results[1]) canonicalReport.spectrum = results[1].report;
+      }
+    } finally {
+      operator.dispose();
+    }
+    report.timings.spectrumMs = performance.now() - started;
+  }
+  if (switches.sharpness) {
+    const started = performance.now();
+    const options = { chunkRows, ...curvatureSettings.sharpness };
+    report.sharpness = await computeSharpness(model, data, loss, options, context);
+    if (canonicalModel) canonicalReport.sharpness = await computeSharpness(canonicalModel, data, loss, options, context);
+    report.timings.sharpnessMs = performance.now() - started;
+  }
+  if (switches.landscape) {
+    const started = performance.now();
+    const options = { chunkRows, ...curvatureSettings.landscape };
+    report.landscape = await computeLandscape(model, data, loss, topVectors[0] ?? null, options, context);
+    if (canonicalModel) {
+      canonicalReport.landscape = await computeLandscape(canonicalModel, data, loss, topVectors[1] ?? null, options, context);
+    }
+    report.timings.landscapeMs = performance.now() - started;
+  }
+  report.canonical = canonicalReport;
+}
+
+export const CURVATURE_SECTION: AnalysisSection = {
+  name: 'curvature',
+  enabled: (switches) => Boolean(switches.spectrum || switches.sharpness || switches.landscape),
+  run: runCurvatureSection,
+};
+
+ANALYSIS_SECTIONS.push(CURVATURE_SECTION);

@@ -1,0 +1,188 @@
+import type { ReportSpectralDensity, ReportSpectrum } from '../../shared/report';
+import type { ComputeContext } from '../compute/context';
+import type { LossOperator } from './lossOperator';
+import { type LanczosRun, type SymmetricOperator, lanczos, ritzPairs } from './lanczos';
+import { seededRandom } from './random';
+
+export interface SpectrumOptions {
+  /** Eigenvalues wanted at each end. */
+  topK?: number;
+  bottomK?: number;
+  /** Relative residual tolerance ||H v - lambda v|| <= tolerance * max |lambda|. */
+  tolerance?: number;
+  /** Step cap of the eigenvalue run. */
+  maxSteps?: number;
+  /** Probes of the spectral density (the eigenvalue run is the first) and steps per extra probe. */
+  probes?: number;
+  densitySteps?: number;
+  /** Grid points of the smoothed density. */
+  gridPoints?: number;
+  seed?: number;
+}
+
+export const SPECTRUM_DEFAULTS = {
+  topK: 5, bottomK: 5, tolerance: 1e-3, maxSteps: 80, probes: 3, densitySteps: 30, gridPoints: 201, seed: 1,
+} as const;
+
+/**
+ * The Hessian seen in some coordinates: raw parameters (scaling null) or a diagonal
+ * reparametrization theta' = T theta, whose Hessian is T^-1 H T^-1 (scaling = 1 / T).
+ */
+export interface SpectrumView {
+  scaling: Float64Array | null;
+}
+
+export interface SpectrumResult {
+  report: ReportSpectrum;
+  /** Unit eigenvector of the largest eigenvalue, in the view's coordinates. */
+  topVector: Float64Array;
+}
+
+function scaled(vector: Float64Array, scaling: Float64Array | null): Float64Array {
+  if (!scaling) return vector;
+  const result = new Float64Array(vector.length);
+  for (let p = 0; p < vector.length; p++) result[p] = vector[p]! * scaling[p]!;
+  return result;
+}
+
+/**
+ * Top and bottom eigenvalues by Lanczos (full reorthogonalization) and the spectral density by
+ * stochastic Lanczos quadrature, for each view, with every Lanczos process of every view
+ * advancing in lockstep so that a step is one batched pass over the data.
+ */
+export async function computeSpectra(
+  operator: LossOperator,
+  views: SpectrumView[],
+  options: SpectrumOptions = {},
+  context?: ComputeContext,
+): Promise<SpectrumResult[]> {
+  const settings = { ...SPECTRUM_DEFAULTS, ...options };
+  const size = operator.layout.size;
+  const probes = Math.max(1, settings.probes);
+  const random = seededRandom(settings.seed);
+  // Run r belongs to view floor(r / probes); the first run of each view is its eigenvalue run.
+  const viewOf = (run: number): number => Math.floor(run / probes);
+  const starts: Float64Array[] = [];
+  for (let v = 0; v < views.length; v++) for (let p = 0; p < probes; p++) starts.push(random.normalVector(size));
+  const productsPerView = new Array<number>(views.length).fill(0);
+
+  const symmetric: SymmetricOperator = {
+    size,
+    async apply(vectors, runs, applyContext) {
+      const inputs = vectors.map((vector, i) => scaled(vector, views[viewOf(runs[i]!)]!.scaling));
+      const outputs = await operator.hessianVectorProducts(inputs, applyContext);
+      runs.forEach((run) => { productsPerView[viewOf(run)]!++; });
+      return outputs.map((output, i) => scaled(output, views[viewOf(runs[i]!)]!.scaling));
+    },
+  };
+  const wanted = settings.topK + settings.bottomK;
+  const converged = (run: LanczosRun): boolean => {
+    const pairs = ritzPairs(run);
+    const count = pairs.values.length;
+    if (count < Math.min(size, wanted + 2)) return false;
+    const scale = Math.max(Math.abs(pairs.values[0]!), Math.abs(pairs.values[count - 1]!));
+    for (let k = 0; k < Math.min(settings.topK, count); k++) {
+      if (pairs.residuals[count - 1 - k]! > settings.tolerance * scale) return false;
+    }
+    for (let k = 0; k < Math.min(settings.bottomK, count); k++) {
+      if (pairs.residuals[k]! > settings.tolerance * scale) return false;
+    }
+    return true;
+  };
+  const runs = await lanczos(symmetric, starts, {
+    maxSteps: Math.max(settings.maxSteps, settings.densitySteps),
+    context,
+    shouldStop: (index, run) => {
+      const steps = run.alphas.length;
+      if (index % probes !== 0) return steps >= settings.densitySteps;
+      if (steps >= settings.maxSteps) return true;
+      return steps >= wanted + 2 && (steps % 4 === 0) && converged(run);
+    },
+  });
+
+  return views.map((_, v) => {
+    const viewRuns = runs.slice(v * probes, (v + 1) * probes);
+    const main = viewRuns[0]!;
+    const pairs = ritzPairs(main);
+    const count = pairs.values.length;
+    const scale = Math.max(Math.abs(pairs.values[0]!), Math.abs(pairs.values[count - 1]!));
+    const isConverged = (residual: number): boolean => main.exhausted || residual <= settings.tolerance * scale;
+    const topIndices = Array.from({ length: Math.min(settings.topK, count) }, (_, k) => count - 1 - k);
+    const bottomIndices = Array.from({ length: Math.min(settings.bottomK, count) }, (_, k) => k);
+    const notes: string[] = [];
+    if (!main.exhausted && !converged(main)) {
+      notes.push(`the eigenvalue run stopped at ${settings.maxSteps} Lanczos steps before every requested eigenvalue met the tolerance: see the residuals`);
+    }
+    if (main.exhausted) notes.push(`the Krylov space was exhausted after ${count} steps: the Ritz values are exact eigenvalues of the operator restricted to it`);
+    const report: ReportSpectrum = {
+      parameters: size,
+      top: topIndices.map((k) => pairs.values[k]!),
+      bottom: bottomIndices.map((k) => pairs.values[k]!),
+      topResiduals: topIndices.map((k) => pairs.residuals[k]!),
+      bottomResiduals: bottomIndices.map((k) => pairs.residuals[k]!),
+      topConverged: topIndices.map((k) => isConverged(pairs.residuals[k]!)),
+      bottomConverged: bottomIndices.map((k) => isConverged(pairs.residuals[k]!)),
+      tolerance: settings.tolerance,
+      lanczosSteps: count,
+      hessianVectorProducts: productsPerView[v]!,
+      density: spectralDensity(viewRuns, size, settings.gridPoints, settings.densitySteps),
+      notes,
+    };
+    return { report, topVector: pairs.vector(count - 1) };
+  });
+}
+
+/**
+ * Gauss quadrature nodes theta_l and weights w_l (squared first components of T's eigenvectors)
+ * of each probe, smoothed by a Gaussian kernel: density(x) = mean_probes sum_l w_l N(x; theta_l, s^2).
+ */
+export function spectralDensity(runs: LanczosRun[], parameters: number, gridPoints: number, steps: number): ReportSpectralDensity {
+  const nodes: number[][] = [];
+  const weights: number[][] = [];
+  let traceSum = 0;
+  let squaredSum = 0;
+  let low = Infinity;
+  let high = -Infinity;
+  for (const run of runs) {
+    const pairs = ritzPairs(run);
+    nodes.push(Array.from(pairs.values));
+    weights.push(Array.from(pairs.weights));
+    for (let l = 0; l < pairs.values.length; l++) {
+      const theta = pairs.values[l]!;
+      traceSum += pairs.weights[l]! * theta;
+      squaredSum += pairs.weights[l]! * theta * theta;
+      low = Math.min(low, theta);
+      high = Math.max(high, theta);
+    }
+  }
+  const span = high - low;
+  const smoothing = span > 0 ? span / 100 : Math.max(Math.abs(high), 1) * 1e-3;
+  const gridLow = low - 4 * smoothing;
+  const gridHigh = high + 4 * smoothing;
+  const grid: number[] = [];
+  const values: number[] = [];
+  const normalizer = 1 / (runs.length * smoothing * Math.sqrt(2 * Math.PI));
+  for (let g = 0; g < gridPoints; g++) {
+    const x = gridLow + ((gridHigh - gridLow) * g) / Math.max(1, gridPoints - 1);
+    let density = 0;
+    nodes.forEach((probeNodes, p) => {
+      probeNodes.forEach((theta, l) => {
+        density += weights[p]![l]! * Math.exp(-0.5 * ((x - theta) / smoothing) ** 2);
+      });
+    });
+    grid.push(x);
+    values.push(density * normalizer);
+  }
+  return {
+    method: 'stochastic Lanczos quadrature: Gaussian probes, Lanczos with full reorthogonalization, Gaussian kernel smoothing',
+    probes: runs.length,
+    steps,
+    smoothing,
+    grid,
+    values,
+    nodes,
+    weights,
+    traceEstimate: (parameters * traceSum) / runs.length,
+    squaredTraceEstimate: (parameters * squaredSum) / runs.length,
+  };
+}

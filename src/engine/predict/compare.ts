@@ -1,0 +1,122 @@
+import type { ComparisonReport, ComparisonRow, LossKind } from '../../shared/report';
+import { REPORT_SCHEMA_VERSION } from '../../shared/report';
+import type { TwoLayerModel } from '../model/types';
+import type { Dataset } from '../data/types';
+import { parseActivation } from '../math/activations';
+import { makeLossSpec } from '../math/losses';
+import { type ComputeContext, throwIfCancelled } from '../compute/context';
+import { analyzeLoaded, DEFAULT_INTERPOLATION_TOLERANCE } from '../analysis/analyzeLoaded';
+import { loadModel } from '../load/modelLoader';
+import { loadDataset } from '../load/dataLoader';
+import { badInput } from '../errors';
+import { TOOL_VERSION } from '../version';
+import { evaluateLossOn } from './evaluate';
+import { kendallTauFinite } from './kendall';
+import { calibrationReport } from './calibration';
+import {
+  DEFAULT_PREDICTION_BUDGET, type PredictionBudget, architectureOf, predictModel, predictionUnavailableReason,
+  preparePrediction,
+} from './predictor';
+
+export interface CompareRequest {
+  modelPaths: string[];
+  dataPath: string;
+  testDataPath?: string;
+  /** Activation for files that do not store one, e.g. 'relu' or 'leaky_relu:0.1'. */
+  activation?: string;
+  loss?: LossKind;
+}
+
+/** Measures ranked against the measured test loss (Kendall tau-b). */
+export const COMPARED_MEASURES = ['trace', 'normalized', 'ratio', 'pathNorm', 'topEigenvalue', 'predictedTestLoss'] as const;
+
+/** Loads the models and data, then compares them (one shared calibration and flattest search). */
+export async function compareModels(request: CompareRequest, context?: ComputeContext, budget: PredictionBudget = DEFAULT_PREDICTION_BUDGET): Promise<ComparisonReport> {
+  if (request.modelPaths.length === 0) throw badInput(undefined, 'compare needs at least one model');
+  let activation;
+  if (request.activation !== undefined) {
+    activation = parseActivation(request.activation);
+    if (activation === null) throw badInput(undefined, `unknown activation '${request.activation}'`);
+  }
+  const data = await loadDataset(request.dataPath);
+  const testData = request.testDataPath ? await loadDataset(request.testDataPath) : null;
+  const models: TwoLayerModel[] = [];
+  for (const path of request.modelPaths) {
+    throwIfCancelled(context);
+    models.push(await loadModel(path, { ...(activation ? { activation } : {}), expectedInputDim: data.d }));
+  }
+  return compareLoaded(models, data, testData, request.loss ?? 'mse', context, budget);
+}
+
+/** The comparison on models and data already in memory. */
+export async function compareLoaded(
+  models: readonly TwoLayerModel[],
+  data: Dataset,
+  testData: Dataset | null,
+  lossKind: LossKind,
+  context?: ComputeContext,
+  budget: PredictionBudget = DEFAULT_PREDICTION_BUDGET,
+): Promise<ComparisonReport> {
+  const first = models[0];
+  if (!first) throw badInput(undefined, 'compare needs at least one model');
+  const loss = makeLossSpec(lossKind, first.outputDim);
+  const notes: string[] = [];
+  // One calibration for all: the widest architecture among the models, the first model's activation and biases.
+  const architecture = { ...architectureOf(first), width: Math.max(...models.map((m) => m.hiddenDim)) };
+  const mismatched = models.filter((m) => m.activation.name !== first.activation.name || m.outputDim !== first.outputDim);
+  if (mismatched.length) notes.push(`${mismatched.length} model(s) differ from the first in activation or outputs; the shared calibration uses the first model's.`);
+  const unavailable = predictionUnavailableReason(loss, first.activation, first.outputDim);
+  if (unavailable) notes.push(`No prediction: ${unavailable}.`);
+  const setup = unavailable ? null : await preparePrediction(data, loss, architecture, DEFAULT_INTERPOLATION_TOLERANCE, budget, context);
+  notes.push('Top eigenvalue: not computed in this build (needs the curvature module).');
+
+  const rows: ComparisonRow[] = [];
+  for (const model of models) {
+    throwIfCancelled(context);
+    const report = await analyzeLoaded(model, data, { loss: lossKind }, context);
+    const testLoss = testData ? evaluateLossOn(model, testData, loss).loss : null;
+    const predicted = setup ? (await predictModel(setup, model, report.flatness, report.interpolation, testLoss, context)).prediction : null;
+    rows.push({
+      path: model.source.path,
+      hiddenDim: model.hiddenDim,
+      interpolates: report.interpolation.interpolates,
+      trace: report.flatness.trace,
+      normalized: report.flatness.normalized.value,
+      ratio: report.flatness.ratio.value,
+      pathNorm: report.flatness.pathNorm.value,
+      topEigenvalue: null,
+      predictedTestLoss: predicted?.testLoss ?? null,
+      interval: predicted?.interval ?? null,
+      verdict: predicted?.available ? predicted.verdict : report.verdict,
+      testLoss,
+      rank: 0,
+      warnings: report.warnings,
+    });
+  }
+  // Best first: predicted test loss, ties broken by the ratio; models without a prediction last.
+  const key = (row: ComparisonRow) => [row.predictedTestLoss ?? Infinity, row.ratio ?? Infinity] as const;
+  rows.sort((a, b) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1]);
+  rows.forEach((row, i) => { row.rank = i + 1; });
+
+  let kendallTau: Record<string, number | null> | null = null;
+  if (testData) {
+    const measured = rows.map((r) => r.testLoss);
+    kendallTau = Object.fromEntries(COMPARED_MEASURES.map((measure) => [measure, kendallTauFinite(rows.map((r) => r[measure]), measured, 1e-6)]));
+    if (rows.length < 3) notes.push('Kendall tau with fewer than 3 models says little.');
+  }
+  const calibration = setup ? calibrationReport(setup.calibration, setup.budget.splits, setup.budget.trainFraction) : null;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'flatness-lens', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    data: { path: data.source.path, n: data.n, d: data.d },
+    test: testData ? { path: testData.source.path, n: testData.n } : null,
+    loss: { kind: loss.kind, convention: loss.convention },
+    lowerBound: setup?.flattest.lowerBound ?? null,
+    models: rows,
+    calibration,
+    flattestNormalized: setup?.flattest.normalized ?? null,
+    kendallTau,
+    notes,
+  };
+}
