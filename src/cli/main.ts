@@ -2,7 +2,7 @@ import { FlatnessLensError, isFlatnessLensError } from '../engine/errors';
 import { analyzeFiles } from '../engine/analyze';
 import { terminalSummary } from '../engine/report/terminal';
 import { renderHtml } from '../engine/report/html';
-import { writeFileAtomic } from '../engine/report/writeAtomic';
+import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
 import { TOOL_VERSION } from '../engine/version';
 import { type AnalyzeCommand, type Command, USAGE, parseCommand } from './args';
 import { runCompare } from './compare';
@@ -25,6 +25,7 @@ function progressPrinter(quiet: boolean): ((stage: string, fraction: number) => 
 }
 
 async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise<void> {
+  for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
   const report = await analyzeFiles(command.request, { signal, onProgress: progressPrinter(command.quiet) });
   // Render everything before writing anything: a failure leaves no partial set of files.
   const json = `${JSON.stringify(report, null, 2)}\n`;
