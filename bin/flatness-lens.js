@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 'use strict';
 // Runs the bundled CLI (dist/cli.js, built by `npm run build`); in a source checkout without a
-// build it runs the TypeScript sources through tsx.
+// build, or with FLATNESS_LENS_FROM_SOURCE set (the tests), it runs the TypeScript sources through tsx.
 const path = require('node:path');
 const fs = require('node:fs');
 const bundled = path.join(__dirname, '..', 'dist', 'cli.js');
 let cli;
-if (fs.existsSync(bundled)) {
+if (fs.existsSync(bundled) && !process.env.FLATNESS_LENS_FROM_SOURCE) {
   cli = require(bundled);
 } else {
   require('tsx/cjs');

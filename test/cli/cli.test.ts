@@ -14,7 +14,7 @@ const schema = JSON.parse(fs.readFileSync(path.join(root, 'schema', 'report.sche
 
 function cli(...args: string[]) {
   const result = spawnSync(process.execPath, [path.join(root, 'bin', 'flatness-lens.js'), ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+    cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FLATNESS_LENS_FROM_SOURCE: '1' },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
