@@ -7,6 +7,7 @@ import { type LossSpec, makeLossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import { defaultChunkRows } from '../compute/preactivations';
 import { initBackend } from '../compute/backend';
+import { evaluateLoss } from '../compute/forward';
 import { badInput } from '../errors';
 import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
 import { buildFlatnessSection } from './flatness';
@@ -150,6 +151,14 @@ export async function analyzeLoaded(
     },
     warnings,
   };
+
+  if (options.testData) {
+    checkDimensions(model, options.testData);
+    const testStarted = performance.now();
+    const measured = await evaluateLoss(model, options.testData, loss, context);
+    report.test = { path: options.testData.source.path, n: options.testData.n, ...measured };
+    report.timings.testLossMs = performance.now() - testStarted;
+  }
 
   const switches = options.sections ?? {};
   for (const section of ANALYSIS_SECTIONS) {

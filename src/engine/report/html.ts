@@ -61,7 +61,7 @@ function neuronChart(report: Report): string {
     .sort((x, y) => y.value - x.value)
     .map(({ row, value }) => ({ label: `neuron ${row.index}`, value, highlight: row.activeSamples < rare, title: `neuron ${row.index}: ${formatNumber(value)}, active on ${row.activeSamples} samples` }));
   return barChart(bars, {
-    title: `Per-neuron ${report.flatness.normalized.value !== null ? 'normalized contribution' : 'trace contribution'} (highlighted: active on fewer than ${rare} samples)`,
+    title: `Per-neuron ${report.flatness.normalized.value !== null ? 'normalized' : 'trace'} contribution (amber: active on < ${rare} samples)`,
     yLabel: 'contribution',
   });
 }
@@ -86,6 +86,7 @@ export function renderHtml(report: Report): string {
     card('Flatness ratio R', formatMaybe(flatness.ratio, 3), 'F_sym / F_LB, 1 = flattest'),
     card('Training loss', formatNumber(report.loss.value), report.loss.kind),
     card('Interpolation', report.interpolation.interpolates ? 'yes' : 'no', report.interpolation.criterion),
+    ...(report.test ? [card('Measured test loss', formatNumber(report.test.loss), `${report.test.n} samples of ${report.test.path}`)] : []),
     card('Invariant sum θ²H', formatMaybe(flatness.invariantDiagonal), 'cross-check'),
     card('Path norm', formatMaybe(flatness.pathNorm), 'Σ ||a_j|| ||(w_j,b_j)||^k'),
   ].join('');

@@ -71,7 +71,7 @@ export function lineChart(series: Series[], options: LineChartOptions): string {
   parts.push(`<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" class="axis-label">${escapeHtml(options.yLabel)}</text>`);
   if (options.marker) {
     const x = px(tx(options.marker.x));
-    parts.push(`<line x1="${x}" x2="${x}" y1="${margin.top}" y2="${height - margin.bottom}" class="marker"/><text x="${x + 4}" y="${margin.top + 12}" class="tick">${escapeHtml(options.marker.label)}</text>`);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${margin.top}" y2="${height - margin.bottom}" class="marker"/><text x="${x + 4}" y="${height - margin.bottom - 6}" class="tick">${escapeHtml(options.marker.label)}</text>`);
   }
   series.forEach((s, index) => {
     const path = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(tx(p.x)).toFixed(1)},${py(ty(p.y)).toFixed(1)}`).join(' ');

@@ -37,6 +37,9 @@ export function terminalSummary(report: Report, options: TerminalOptions = { col
   lines.push(`  data     ${report.data.path}: n = ${report.data.n}, d = ${report.data.d} (${report.data.inputName} / ${report.data.targetName})`);
   lines.push(`  loss     ${report.loss.convention} = ${formatNumber(report.loss.value)}${report.loss.accuracy !== null ? `, training accuracy ${(report.loss.accuracy * 100).toFixed(2)}%` : ''}`);
   lines.push(`           ${report.interpolation.interpolates ? 'interpolates' : 'does NOT interpolate'}: ${report.interpolation.criterion}`);
+  if (report.test) {
+    lines.push(`  test     ${report.test.path}: n = ${report.test.n}, loss ${formatNumber(report.test.loss)}${report.test.accuracy !== null ? `, accuracy ${(report.test.accuracy * 100).toFixed(2)}%` : ''} (measured, same convention)`);
+  }
   lines.push(`  backend  ${report.backend.name} (tfjs ${report.backend.tfjsVersion}${report.backend.fallbacks.length ? `; skipped ${report.backend.fallbacks.map((f) => f.split(':')[0]).join(', ')}` : ''})`);
   lines.push('');
   lines.push(`  ${paint(`1;${verdictColor}`, `VERDICT  ${report.verdict.headline}`)}`);
