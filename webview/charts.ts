@@ -33,6 +33,15 @@ function baseOptions(theme: ChartTheme) {
   };
 }
 
+/** Log axes label only the powers of ten (Chart.js labels every minor tick otherwise). */
+function decadeLabel(value: number | string): string {
+  const number = Number(value);
+  const exponent = Math.log10(number);
+  if (Math.abs(exponent - Math.round(exponent)) > 1e-9) return '';
+  const power = Math.round(exponent);
+  return Math.abs(power) >= 4 ? `1e${power}` : formatNumber(number);
+}
+
 function register(name: string, canvas: HTMLCanvasElement, config: ChartConfiguration, points: number): Chart {
   live.get(name)?.destroy();
   const chart = new Chart(canvas, config);
@@ -72,8 +81,14 @@ export function orbitChart(name: string, canvas: HTMLCanvasElement, orbit: Orbit
       ...baseOptions(theme),
       parsing: false,
       scales: {
-        x: { type: 'logarithmic', title: { display: true, text: 'rescaling t (a_j -> t^-k a_j, w_j -> t w_j)' }, grid: { color: theme.grid }, ticks: { color: theme.foreground } },
-        y: { type: positive ? 'logarithmic' : 'linear', title: { display: true, text: 'Hessian trace' }, grid: { color: theme.grid }, ticks: { color: theme.foreground } },
+        x: {
+          type: 'logarithmic', min: orbit[0]?.t, max: orbit[orbit.length - 1]?.t,
+          title: { display: true, text: 'rescaling t (a_j -> t^-k a_j, w_j -> t w_j)' }, grid: { color: theme.grid },
+          ticks: { color: theme.foreground, autoSkip: false, maxRotation: 0, callback: (value) => decadeLabel(value) },
+        },
+        y: positive
+          ? { type: 'logarithmic', title: { display: true, text: 'Hessian trace' }, grid: { color: theme.grid }, ticks: { color: theme.foreground, callback: (value) => decadeLabel(value) } }
+          : { type: 'linear', title: { display: true, text: 'Hessian trace' }, grid: { color: theme.grid }, ticks: { color: theme.foreground } },
       },
     },
   };

@@ -58,12 +58,22 @@ export function resetGenericCharts(): void {
   chartCounter = 0;
 }
 
+/** Raw parameter arrays (e.g. the flattest network found) are for export, not for charts. */
+const PARAMETER_KEYS = new Set(['hiddenWeights', 'outputWeights', 'hiddenBias', 'outputBias']);
+
 /** Renders one value under a heading; returns the element to insert. */
 export function renderGeneric(prefix: string, key: string, value: Json, depth = 0): HTMLElement {
   const title = humanize(key);
   const container = h('section', { class: `generic depth-${Math.min(depth, 3)}`, 'data-section': `${prefix}.${key}` });
   const heading = h(depth === 0 ? 'h2' : depth === 1 ? 'h3' : 'h4', {}, title);
   container.appendChild(heading);
+  if (isRecord(value) && Object.keys(value).some((k) => PARAMETER_KEYS.has(k))) {
+    const sizes = Object.entries(value).filter(([k, v]) => PARAMETER_KEYS.has(k) && Array.isArray(v)).map(([k, v]) => `${k}: ${(v as unknown[]).length} values`);
+    const rest = Object.fromEntries(Object.entries(value).filter(([k]) => !PARAMETER_KEYS.has(k)));
+    container.appendChild(h('dl', { class: 'kv' }, ...Object.entries(rest).filter(([, v]) => isScalar(v)).flatMap(([k, v]) => [h('dt', {}, humanize(k)), h('dd', {}, scalarText(v))])));
+    container.appendChild(h('p', { class: 'muted' }, `Parameters (${sizes.join(', ')}): in the JSON export.`));
+    return container;
+  }
 
   if (isScalar(value)) {
     container.appendChild(h('p', {}, scalarText(value)));

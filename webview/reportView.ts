@@ -67,7 +67,7 @@ function card(label: string, value: string, hint: string, testId: string, tone =
 
 export function metricCards(report: Report): HTMLElement {
   const f = report.flatness;
-  const ratioTone = f.ratio.value === null ? '' : f.ratio.value <= 2 ? 'good' : f.ratio.value <= 5 ? 'warn' : 'bad';
+  const ratioTone = f.ratio.value === null || !report.interpolation.interpolates ? '' : f.ratio.value <= 2 ? 'good' : f.ratio.value <= 5 ? 'warn' : 'bad';
   return h('section', { class: 'cards', 'aria-label': 'Key metrics' },
     card('Hessian trace', formatNumber(f.trace), 'raw flatness tr H (changes under rescaling)', 'metric-trace'),
     card('Normalized flatness', formatMaybe(f.normalized), 'F_sym: the flattest this function can be made by rescaling', 'metric-normalized'),

@@ -134,14 +134,121 @@ export interface ReportVerdict {
   explanation: string;
 }
 
-/** Sections added by later analyses; absent when not computed. */
+/** Spectral density by stochastic Lanczos quadrature. */
+export interface ReportSpectralDensity {
+  method: string;
+  /** Number of random start vectors (Gaussian) and Lanczos steps per probe (at most). */
+  probes: number;
+  steps: number;
+  /** Standard deviation of the Gaussian kernel that smooths the quadrature nodes. */
+  smoothing: number;
+  /** Density of eigenvalues (integrates to 1 over the grid) at each grid point. */
+  grid: number[];
+  values: number[];
+  /** Gauss quadrature nodes and weights of each probe (weights sum to 1 per probe). */
+  nodes: number[][];
+  weights: number[][];
+  /** P * mean over probes of sum_l w_l theta_l (an estimate of tr H) and of theta_l^2 (tr H^2). */
+  traceEstimate: number;
+  squaredTraceEstimate: number;
+}
+
+/** Curvature beyond the trace: Hessian eigenvalues by Lanczos with full reorthogonalization. */
 export interface ReportSpectrum {
+  /** Number of parameters (the Hessian is parameters x parameters). */
+  parameters: number;
+  /** Largest eigenvalues, largest first. */
   top: number[];
+  /** Smallest eigenvalues, smallest first (negative: not a minimum). */
   bottom: number[];
-  residuals: number[];
+  /** Residual norms ||H v - lambda v|| of the unit Ritz vectors, from the Lanczos recurrence, same order. */
+  topResiduals: number[];
+  bottomResiduals: number[];
+  /** residual <= tolerance * max |lambda|, or the Krylov space was exhausted (then exact). */
+  topConverged: boolean[];
+  bottomConverged: boolean[];
+  /** Relative residual tolerance: ||H v - lambda v|| <= tolerance * max |lambda|. */
   tolerance: number;
-  density?: { grid: number[]; values: number[]; probes: number; steps: number };
-  [extra: string]: unknown;
+  /** Lanczos steps of the eigenvalue run, and Hessian-vector products spent on this spectrum (density included). */
+  lanczosSteps: number;
+  hessianVectorProducts: number;
+  density: ReportSpectralDensity;
+  notes: string[];
+}
+
+/** Worst-case loss increase in the elementwise-scaled ball ||eps / |theta| ||_2 <= rho. */
+export interface ReportAdaptiveSharpness {
+  rho: number;
+  /** max found of L(theta + eps) - L(theta) (a lower bound on the true maximum: ascent finds a local one). */
+  lossIncrease: number;
+  /** Projected gradient ascent iterations and loss/gradient evaluations spent. */
+  steps: number;
+  evaluations: number;
+  /** ||eps / |theta| ||_2 at the returned point (<= rho). */
+  radius: number;
+}
+
+/** Average loss increase under Gaussian perturbations eps = |theta| o xi, xi ~ N(0, rho^2 / P I). */
+export interface ReportAverageSharpness {
+  rho: number;
+  mean: number;
+  /** Standard error of the mean over the samples. */
+  standardError: number;
+  samples: number;
+}
+
+export interface ReportSharpness {
+  /** Loss at the unperturbed parameters. */
+  baseLoss: number;
+  definition: string;
+  adaptive: ReportAdaptiveSharpness[];
+  average: ReportAverageSharpness[];
+  seed: number;
+}
+
+export type LandscapeDirection = 'random' | 'top-eigenvector' | 'orbit';
+
+/** Loss along one direction: theta + s d (or, for the orbit, every neuron rescaled by t = e^s). */
+export interface ReportLandscapeCurve {
+  direction: LandscapeDirection;
+  description: string;
+  coordinates: number[];
+  loss: number[];
+}
+
+/** Loss on the plane theta + x d1 + y d2: loss[iy][ix]. */
+export interface ReportLandscapeSurface {
+  directions: [LandscapeDirection, LandscapeDirection];
+  description: string;
+  x: number[];
+  y: number[];
+  loss: number[][];
+}
+
+export interface ReportLandscape {
+  baseLoss: number;
+  /** How the random directions were normalized (per neuron, filter-normalization). */
+  normalization: string;
+  oneD: ReportLandscapeCurve[];
+  /** null when the 2D surface was not requested. */
+  twoD: ReportLandscapeSurface | null;
+  seed: number;
+  /** E.g. why the orbit or the eigenvector direction is missing. */
+  notes: string[];
+}
+
+/** The curvature analyses repeated at the canonical rescaling (each neuron at its t*_j). */
+export interface ReportCanonical {
+  available: boolean;
+  /** Why the canonical representative does not exist (non-homogeneous activation, not at a minimum). */
+  reason?: string;
+  /** Per-neuron t*_j applied: (a_j, w_j, b_j) -> (t^-k a_j, t w_j, t b_j). */
+  scales?: number[];
+  /** Neurons without a finite t*_j (dead, or a_j = 0), left at t = 1. */
+  unscaledNeurons?: number;
+  spectrum?: ReportSpectrum;
+  sharpness?: ReportSharpness;
+  landscape?: ReportLandscape;
 }
 
 export interface Report {
@@ -159,10 +266,10 @@ export interface Report {
   warnings: string[];
   /** Curvature beyond the trace (spectrum, sharpness, landscape), raw parameters. */
   spectrum?: ReportSpectrum;
-  sharpness?: Record<string, unknown>;
-  landscape?: Record<string, unknown>;
+  sharpness?: ReportSharpness;
+  landscape?: ReportLandscape;
   /** The same analyses at the canonical rescaling (each neuron at its t*_j). */
-  canonical?: Record<string, unknown>;
+  canonical?: ReportCanonical;
   /** Generalization prediction (FLATNESS.md section 5). */
   prediction?: ReportPrediction;
   /** The flattest interpolator found on the training data. */
@@ -172,11 +279,11 @@ export interface Report {
 }
 
 /** How a reference interpolator of the calibration was made. */
-export type CalibrationKind = 'gd-init' | 'random-features' | 'poisoned-random-features' | 'poisoned-gd';
+export type CalibrationKind = 'flattest-search' | 'gd-init' | 'random-features' | 'poisoned-random-features' | 'poisoned-gd';
 
 export interface CalibrationPoint {
   kind: CalibrationKind;
-  /** gd-init: initialisation scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n. */
+  /** gd-init: initialisation scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: 1. */
   setting: number;
   /** Which train / held-out split it was trained on. */
   split: number;

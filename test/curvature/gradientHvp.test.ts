@@ -74,3 +74,21 @@ test('backend products agree with float64 products', async () => {
   }
   backend.dispose();
 });
+
+test('fast scalar-output ReLU products agree with the general path', async () => {
+  for (const hiddenBias of [true, false]) {
+    const { model, data } = tinyProblem({ d: 6, m: 9, c: 1, n: 50, activation: { name: 'leaky_relu', slope: 0.1 }, hiddenBias, seed: 8 });
+    const loss = makeLossSpec('mse-half', 1);
+    const general = await LossOperator.prepare(model, data, loss, { products: 'float64' });
+    const fast = await LossOperator.prepare(model, data, loss, { products: 'backend', chunkRows: 20 });
+    const random = makeRandom(4);
+    const vs = [0, 1, 2].map(() => Float64Array.from({ length: general.layout.size }, () => random.normal()));
+    const expected = await general.hessianVectorProducts(vs);
+    const actual = await fast.hessianVectorProducts(vs);
+    for (let b = 0; b < vs.length; b++) {
+      assert.ok(maxAbsDifference(actual[b]!, expected[b]!) <= 1e-5 * maxAbs(expected[b]!),
+        `vector ${b}: off by ${maxAbsDifference(actual[b]!, expected[b]!)}`);
+    }
+    fast.dispose();
+  }
+});

@@ -186,3 +186,22 @@ export function maxAbs(x: ArrayLike<number>): number {
   for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]!));
   return worst;
 }
+
+/** Replaces the targets by the network's own outputs plus small noise (a near-interpolator: every C_j is small). */
+export function nearInterpolatingTargets(model: TwoLayerModel, data: Dataset, noise: number, seed: number): Dataset {
+  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const random = makeRandom(seed);
+  const targets = new Float32Array(data.n * c);
+  for (let i = 0; i < data.n; i++) {
+    for (let o = 0; o < c; o++) {
+      let f = model.outputBias ? model.outputBias[o]! : 0;
+      for (let j = 0; j < m; j++) {
+        let z = model.hiddenBias ? model.hiddenBias[j]! : 0;
+        for (let l = 0; l < d; l++) z += model.hiddenWeights[j * d + l]! * data.inputs[i * d + l]!;
+        f += model.outputWeights[o * m + j]! * sigmaOf(model.activation, z);
+      }
+      targets[i * c + o] = f + noise * random.normal();
+    }
+  }
+  return { ...data, targetDim: c, targets };
+}

@@ -4,7 +4,7 @@ import type { Dataset } from '../../src/engine/data/types';
 import { checkDataMatchesModel, loadDataset } from '../../src/engine/load/dataLoader';
 import { targetCandidates } from '../../src/engine/load/formats/npyPairData';
 import { loadModel } from '../../src/engine/load/modelLoader';
-import { assertFails, fixture, reference } from './helpers';
+import { assertClose, assertFails, fixture, forward, reference } from './helpers';
 
 function assertMatchesReference(data: Dataset, file: string): void {
   const expected = reference.data[file]!;
@@ -148,4 +148,20 @@ describe('checkDataMatchesModel', () => {
     const wideTargets = await loadDataset(fixture('data/noheader.csv'), { targetColumns: 3 });
     await assertFails(() => checkDataMatchesModel({ ...model, inputDim: 1 }, wideTargets), 'bad-input', 'model has 2 outputs, targets have 3 columns');
   });
+});
+
+describe('loaded models on loaded data', () => {
+  for (const [file, expected] of Object.entries(reference.models)) {
+    const outputs = expected.outputsOnTrainNpz;
+    if (outputs === undefined) continue;
+    it(`${file} on data/train.npz gives the outputs torch computed`, async () => {
+      const data = await loadDataset(fixture('data/train.npz'));
+      const model = await loadModel(fixture(file), { expectedInputDim: data.d });
+      checkDataMatchesModel(model, data);
+      for (let i = 0; i < data.n; i++) {
+        const x = Array.from(data.inputs.subarray(i * data.d, (i + 1) * data.d));
+        forward(model, x).forEach((value, o) => assertClose(value, outputs[i]![o]!, 1e-12, `${file} row ${i} output ${o}`));
+      }
+    });
+  }
 });

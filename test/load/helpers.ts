@@ -24,6 +24,8 @@ export interface ReferenceModel {
   activationSource: string;
   probeInputs: number[][];
   probeOutputs: number[][];
+  /** Outputs on the inputs of data/train.npz, for models with 3 inputs. */
+  outputsOnTrainNpz?: number[][];
 }
 
 export interface ReferenceData {

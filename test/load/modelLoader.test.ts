@@ -145,6 +145,15 @@ describe('the borrowed tracel-ai/burn fixture (safetensors.torch.save_file)', ()
     });
   });
 
+  it('linear.pt, read through the registry by the PyTorch reader, holds the values torch.load returned', async () => {
+    const pt = reference.borrowed['pytorch/linear.pt']!;
+    const model = await loadModel(join(FIXTURES, 'pytorch', 'linear.pt'));
+    assert.deepEqual(Array.from(model.hiddenWeights), (pt['fc1.weight'] as number[][]).flat());
+    assert.deepEqual(Array.from(model.hiddenBias!), pt['fc1.bias']);
+    assert.deepEqual(Array.from(model.outputWeights), (pt['fc2.weight'] as number[][]).flat());
+    assert.equal(model.outputBias, null);
+  });
+
   it('agrees with the PyTorch linear.pt of the same repository to float32 noise', () => {
     const pt = reference.borrowed['pytorch/linear.pt']!;
     const difference = pt['maxAbsDifferenceToSafetensors'] as number;
@@ -216,6 +225,16 @@ describe('loadModel on broken files', () => {
     const error = await assertFails(loadModel(fixture('broken/random.bin')), 'bad-input', 'random.bin', 'not a recognised model format');
     for (const format of ['safetensors', 'NumPy .npz', 'JSON']) assert.ok(error.message.includes(format), error.message);
     await assertFails(loadModel(fixture('data/train.csv')), 'bad-input', 'train.csv', 'not a recognised model format');
+  });
+
+  it('survives adversarial JSON: deep nesting and a first row far longer than the rest', async () => {
+    const deep = `{"W1": ${'['.repeat(5000)}1${']'.repeat(5000)}}`;
+    await assertFails(loadModelFromBytes(new TextEncoder().encode(deep), 'deep.json'), 'bad-input', 'deep.json', 'nested more than 32 levels');
+    const objects = `${'{"a": '.repeat(50)}1${'}'.repeat(50)}`;
+    await assertFails(loadModelFromBytes(new TextEncoder().encode(objects), 'objects.json'), 'bad-input', 'objects.json', 'nested too deeply');
+    // Shape from the first elements would be 200000 x 200000: the ragged second row is reported instead.
+    const claim = `{"W1": [[${new Array(200000).fill(0).join(',')}],${new Array(199999).fill('[0]').join(',')}], "W2": [1]}`;
+    await assertFails(loadModelFromBytes(new TextEncoder().encode(claim), 'claim.json'), 'bad-input', 'claim.json', 'W1[1] has 1 values, expected 200000');
   });
 
   it('names the missing weights when no naming scheme fits', async () => {

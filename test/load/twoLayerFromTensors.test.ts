@@ -100,7 +100,7 @@ describe('twoLayerFromTensors errors', () => {
       'net.bin',
       'found 3 weight matrices (layers fc1, fc2, fc3)',
     );
-    await assertFails(() => twoLayerFromTensors([tensor('0.weight', [3, 2])], context), 'unsupported', 'found 1 weight matrix (layers 0)');
+    await assertFails(() => twoLayerFromTensors([tensor('0.weight', [3, 2])], context), 'unsupported', 'found 1 weight matrix (layer 0)');
   });
 
   it('refuses convolution weights', async () => {

@@ -2,11 +2,14 @@ import type { ReportFlatness, ReportInterpolation, ReportVerdict } from '../../s
 
 
 /**
- * Ratio thresholds between "flattest order", "in between" and "far from the flattest".
- * FLATNESS.md's check run: generalizing interpolators at R ~ 1.3, standard initialisation 9.4,
- * random features 13, poisoned 38-49. The generalization-prediction analysis may refine these.
+ * Ratio thresholds between "flattest order", "in between" and "far from the flattest", selected
+ * by the validation study (docs/validation/README.md: grid search over 9 synthetic task families
+ * of sums of single-index ReLU models, 70 interpolators; 92.9% of verdicts right, 90.0% when each
+ * task's thresholds are chosen without it). The target itself sits at R ~ 1.2-1.3, gradient
+ * descent from small initialisation at 1.3-1.4, standard initialisation 4-6, random features
+ * 7-21, interpolators of poisoned points 14-100, large initialisation 55-125.
  */
-export const RATIO_THRESHOLDS = { flat: 2, sharp: 5 } as const;
+export const RATIO_THRESHOLDS = { flat: 1.58, sharp: 15.8 } as const;
 
 export function buildVerdict(flatness: ReportFlatness, interpolation: ReportInterpolation): ReportVerdict {
   const ratio = flatness.ratio.value;
@@ -36,13 +39,6 @@ export function buildVerdict(flatness: ReportFlatness, interpolation: ReportInte
   return { level: 'sharp', headline: `Far from the flattest: R = ${ratio.toPrecision(3)}`, explanation: `More than ${RATIO_THRESHOLDS.sharp} times the certified minimum, where interpolators that memorize sit: ${numbers}. No rescaling of this network makes it flatter.` };
 }
 
-/**
- * Thresholds on F_sym / F_found (the model against the flattest interpolator the search found on
- * the same data). Under label noise every interpolator, the flattest included, sits well above
- * F_LB, so this ratio is the one the prediction's verdict uses when a search ran.
- */
-export const FOUND_RATIO_THRESHOLDS = { flat: 2, sharp: 5 } as const;
-
 export interface PredictionVerdictInput {
   ratio: number;
   ratioToFound: number | null;
@@ -52,29 +48,33 @@ export interface PredictionVerdictInput {
   extrapolated: boolean;
 }
 
-export function predictionLevel(ratio: number, ratioToFound: number | null): ReportVerdict['level'] {
-  const [value, thresholds] = ratioToFound !== null ? [ratioToFound, FOUND_RATIO_THRESHOLDS] : [ratio, RATIO_THRESHOLDS];
-  return value <= thresholds.flat ? 'flat' : value <= thresholds.sharp ? 'in-between' : 'sharp';
+/**
+ * The level from R = F_sym / F_LB with the study's thresholds. The study also tried F_sym / F_found
+ * (the model against the flattest interpolator found): it judged fewer verdicts right (84%, 80%
+ * leave-one-task-out), because under label noise the flattest interpolator itself generalizes
+ * only moderately, so the prediction's verdict uses R and cites F_sym / F_found.
+ */
+export function predictionLevel(ratio: number): ReportVerdict['level'] {
+  return ratio <= RATIO_THRESHOLDS.flat ? 'flat' : ratio <= RATIO_THRESHOLDS.sharp ? 'in-between' : 'sharp';
 }
 
-/** The prediction's verdict: the level from the ratio to the flattest found, citing the predicted loss. */
+/** The prediction's verdict: the level from the ratio, citing the predicted loss and the flattest found. */
 export function buildPredictionVerdict(input: PredictionVerdictInput): ReportVerdict {
   const { ratio, ratioToFound, interpolation, testLoss, interval } = input;
   const loss = `predicted test loss ${testLoss.toPrecision(3)} (80% interval ${interval[0].toPrecision(3)} to ${interval[1].toPrecision(3)}${input.extrapolated ? ', extrapolated' : ''})`;
-  const against = ratioToFound !== null
-    ? `F_sym is ${ratioToFound.toPrecision(3)} times the flattest interpolator found on this data and R = ${ratio.toPrecision(3)} times the certified minimum`
-    : `R = ${ratio.toPrecision(3)} times the certified minimum (no flattest interpolator was found)`;
+  const against = `R = ${ratio.toPrecision(3)} times the certified minimum F_LB` + (ratioToFound !== null
+    ? ` and ${ratioToFound.toPrecision(3)} times the flattest interpolator found on this data`
+    : ' (no flattest interpolator was found)');
   if (!interpolation.interpolates) {
     return { level: 'not-applicable', headline: 'Does not interpolate', explanation: `The theory is stated for interpolators and this model does not fit its training data (${interpolation.criterion}); ${against}, ${loss} for reference only.` };
   }
-  const level = predictionLevel(ratio, ratioToFound);
-  const thresholds = ratioToFound !== null ? FOUND_RATIO_THRESHOLDS : RATIO_THRESHOLDS;
+  const level = predictionLevel(ratio);
   switch (level) {
     case 'flat':
-      return { level, headline: 'Flattest order', explanation: `${against} (within ${thresholds.flat}x): ${loss}. Flattest interpolators of multi-index data generalize.` };
+      return { level, headline: 'Flattest order', explanation: `${against} (R within ${RATIO_THRESHOLDS.flat}): ${loss}. Flattest interpolators of multi-index data generalize.` };
     case 'in-between':
-      return { level, headline: 'In between', explanation: `${against} (between ${thresholds.flat}x and ${thresholds.sharp}x): ${loss}.` };
+      return { level, headline: 'In between', explanation: `${against} (R between ${RATIO_THRESHOLDS.flat} and ${RATIO_THRESHOLDS.sharp}): ${loss}.` };
     default:
-      return { level, headline: 'Far from the flattest', explanation: `${against} (more than ${thresholds.sharp}x), where interpolators that memorize sit: ${loss}. No rescaling makes it flatter.` };
+      return { level, headline: 'Far from the flattest', explanation: `${against} (R above ${RATIO_THRESHOLDS.sharp}), where interpolators that memorize sit: ${loss}. No rescaling makes it flatter.` };
   }
 }

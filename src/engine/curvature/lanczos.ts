@@ -18,6 +18,11 @@ export function dot(x: Float64Array, y: Float64Array): number {
   return sum;
 }
 
+/** w -= scale * q, in place. */
+export function subtractScaled(w: Float64Array, scale: number, q: Float64Array): void {
+  for (let i = 0; i < w.length; i++) w[i] = w[i]! - scale * q[i]!;
+}
+
 export function norm(x: Float64Array): number {
   return Math.sqrt(dot(x, x));
 }
@@ -41,8 +46,8 @@ export interface LanczosOptions {
 
 /**
  * Runs one Lanczos process per start vector, in lockstep so that each step is one batched
- * operator application, with full reorthogonalization against the whole basis (twice, for
- * stability): the Ritz values are then free of the ghost copies of plain Lanczos.
+ * operator application, with full reorthogonalization against the whole basis: the Ritz values
+ * are then free of the ghost copies of plain Lanczos.
  */
 export async function lanczos(operator: SymmetricOperator, starts: Float64Array[], options: LanczosOptions): Promise<LanczosRun[]> {
   const runs: LanczosRun[] = starts.map((start) => {
@@ -63,14 +68,18 @@ export async function lanczos(operator: SymmetricOperator, starts: Float64Array[
       const current = run.basis[run.basis.length - 1]!;
       const alpha = dot(w, current);
       run.alphas.push(alpha);
+      // Classical Gram-Schmidt against the whole basis, repeated once when it cancelled most of w
+      // ("twice is enough", Kahan-Parlett): the basis stays orthogonal to rounding level.
+      let before = norm(w);
+      let beta = before;
       for (let pass = 0; pass < 2; pass++) {
-        for (const q of run.basis) {
-          const projection = dot(w, q);
-          for (let i = 0; i < w.length; i++) w[i] = w[i]! - projection * q[i]!;
-        }
+        const projections = run.basis.map((q) => dot(w, q));
+        run.basis.forEach((q, k) => subtractScaled(w, projections[k]!, q));
+        beta = norm(w);
+        if (beta > 0.7 * before) break;
+        before = beta;
       }
-      const beta = norm(w);
-      const scale = Math.max(Math.abs(alpha), ...run.betas.map(Math.abs), 1e-300);
+      const scale = Math.max(...run.alphas.map(Math.abs), ...run.betas.map(Math.abs), 1e-300);
       const stop = (): void => { active.delete(index); };
       if (beta <= 1e-10 * scale) {
         run.exhausted = true;
@@ -82,8 +91,12 @@ export async function lanczos(operator: SymmetricOperator, starts: Float64Array[
         stop();
         return;
       }
-      run.basis.push(w.map((x) => x / beta));
+      const next = new Float64Array(w.length);
+      for (let i = 0; i < w.length; i++) next[i] = w[i]! / beta;
+      run.basis.push(next);
     });
+    const longest = Math.max(...runs.map((run) => run.alphas.length));
+    options.context?.onProgress?.('Lanczos', Math.min(1, longest / maxSteps));
   }
   return runs;
 }

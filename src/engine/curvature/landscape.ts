@@ -7,6 +7,7 @@ import type { ComputeContext } from '../compute/context';
 import { type ParameterPoint, lossAtPoints } from './lossAtPoints';
 import { flattenParameters, parameterLayout } from './parameterVector';
 import { seededRandom } from './random';
+import { lossOnGrid, piecewiseLinearParts } from './lossOnGrid';
 import { norm } from './lanczos';
 
 export interface LandscapeOptions {
@@ -64,8 +65,9 @@ function linspace(low: number, high: number, count: number): number[] {
 /**
  * Loss landscape around the model: 1D curves along a filter-normalized random direction, along
  * the top Hessian eigenvector (when given) and along the rescaling orbit (homogeneous
- * activations), and the 2D surface over two filter-normalized random directions. All curves
- * are evaluated in one pass over the data.
+ * activations), and the 2D surface over two filter-normalized random directions. Piecewise-linear
+ * activations use the exact kink-sorting evaluation of lossOnGrid.ts; the others evaluate every
+ * point (all in one pass over the data).
  */
 export async function computeLandscape(
   model: TwoLayerModel,
@@ -78,67 +80,81 @@ export async function computeLandscape(
   const settings = { ...LANDSCAPE_DEFAULTS, ...options };
   const random = seededRandom(settings.seed);
   const notes: string[] = [];
-  const random1 = filterNormalizedDirection(model, random);
-  const directions: Float64Array[] = [random1];
-  const points: ParameterPoint[] = [{ terms: [] }];
+  const randomDirection = filterNormalizedDirection(model, random);
   const coordinates = linspace(-settings.range, settings.range, settings.points1d);
-  const curves: Array<{ curve: Omit<ReportLandscapeCurve, 'loss'>; first: number }> = [];
-
-  const addCurve = (curve: Omit<ReportLandscapeCurve, 'loss'>, make: (s: number) => ParameterPoint): void => {
-    curves.push({ curve, first: points.length });
-    for (const s of curve.coordinates) points.push(make(s));
-  };
-  addCurve({ direction: 'random', description: 'theta + s d, d a filter-normalized Gaussian direction', coordinates }, (s) => ({ terms: [[0, s]] }));
+  const lines: Array<{ curve: Omit<ReportLandscapeCurve, 'loss'>; direction: Float64Array }> = [{
+    curve: { direction: 'random', description: 'theta + s d, d a filter-normalized Gaussian direction', coordinates },
+    direction: randomDirection,
+  }];
   if (topEigenvector) {
     const length = norm(topEigenvector);
-    const target = norm(random1);
-    const scaled = topEigenvector.map((x) => (length > 0 ? (x * target) / length : 0));
-    directions.push(scaled);
-    const index = directions.length - 1;
-    addCurve({
-      direction: 'top-eigenvector',
-      description: 'theta + s v, v the eigenvector of the largest Hessian eigenvalue scaled to the norm of the random direction',
-      coordinates,
-    }, (s) => ({ terms: [[index, s]] }));
+    const target = norm(randomDirection);
+    lines.push({
+      curve: {
+        direction: 'top-eigenvector',
+        description: 'theta + s v, v the eigenvector of the largest Hessian eigenvalue scaled to the norm of the random direction',
+        coordinates,
+      },
+      direction: topEigenvector.map((x) => (length > 0 ? (x * target) / length : 0)),
+    });
   } else {
     notes.push('no eigenvector direction: the spectrum was not computed');
   }
+  const secondDirection = settings.twoD ? filterNormalizedDirection(model, random) : null;
+  const axis = linspace(-settings.range, settings.range, settings.grid2d);
+  const piecewiseLinear = piecewiseLinearParts(model.activation) !== null;
+
+  // Points evaluated one by one: the base point, the orbit, and everything when the activation is smooth.
+  const directions: Float64Array[] = [];
+  const points: ParameterPoint[] = [{ terms: [] }];
   const k = makeActivation(model.activation).homogeneityDegree;
+  let orbit: Omit<ReportLandscapeCurve, 'loss'> | null = null;
+  const orbitFirst = points.length;
   if (k !== null) {
-    addCurve({
+    orbit = {
       direction: 'orbit',
       description: `every neuron rescaled by t = e^s: (a_j, w_j, b_j) -> (t^-${k} a_j, t w_j, t b_j); the network function, hence the loss, is unchanged`,
       coordinates: linspace(-settings.orbitRange, settings.orbitRange, settings.points1d),
-    }, (s) => ({ terms: [], preactivationScale: Math.exp(s), outputScale: Math.exp(-k * s) }));
+    };
+    for (const s of orbit.coordinates) points.push({ terms: [], preactivationScale: Math.exp(s), outputScale: Math.exp(-k * s) });
   } else {
     notes.push(`no orbit curve: ${model.activation.name} is not positively homogeneous, there is no rescaling symmetry`);
   }
-  let surface: Omit<ReportLandscapeSurface, 'loss'> | null = null;
+  const lineFirst: number[] = [];
   let surfaceFirst = 0;
-  if (settings.twoD) {
-    directions.push(filterNormalizedDirection(model, random));
-    const second = directions.length - 1;
-    const axis = linspace(-settings.range, settings.range, settings.grid2d);
-    surface = {
+  if (!piecewiseLinear) {
+    for (const line of lines) {
+      directions.push(line.direction);
+      lineFirst.push(points.length);
+      for (const s of coordinates) points.push({ terms: [[directions.length - 1, s]] });
+    }
+    if (secondDirection) {
+      directions.push(randomDirection, secondDirection);
+      surfaceFirst = points.length;
+      for (const y of axis) for (const x of axis) points.push({ terms: [[directions.length - 2, x], [directions.length - 1, y]] });
+    }
+  }
+  const losses = await lossAtPoints(model, data, loss, directions, points, context, options.chunkRows);
+  const oneD: ReportLandscapeCurve[] = [];
+  for (const [index, line] of lines.entries()) {
+    const values = piecewiseLinear
+      ? (await lossOnGrid(model, data, loss, line.direction, coordinates, null, [0], context, options.chunkRows))[0]!
+      : losses.slice(lineFirst[index]!, lineFirst[index]! + coordinates.length);
+    oneD.push({ ...line.curve, loss: values });
+  }
+  if (orbit) oneD.push({ ...orbit, loss: losses.slice(orbitFirst, orbitFirst + orbit.coordinates.length) });
+  let twoD: ReportLandscapeSurface | null = null;
+  if (secondDirection) {
+    const side = axis.length;
+    const surface = piecewiseLinear
+      ? await lossOnGrid(model, data, loss, randomDirection, axis, secondDirection, axis, context, options.chunkRows)
+      : Array.from({ length: side }, (_, iy) => losses.slice(surfaceFirst + iy * side, surfaceFirst + (iy + 1) * side));
+    twoD = {
       directions: ['random', 'random'],
       description: 'theta + x d1 + y d2, d1 (the 1D random direction) and d2 independent filter-normalized Gaussian directions',
       x: axis,
       y: axis,
-    };
-    surfaceFirst = points.length;
-    for (const y of axis) for (const x of axis) points.push({ terms: [[0, x], [second, y]] });
-  }
-  const losses = await lossAtPoints(model, data, loss, directions, points, context, options.chunkRows);
-  const oneD: ReportLandscapeCurve[] = curves.map(({ curve, first }) => ({
-    ...curve,
-    loss: losses.slice(first, first + curve.coordinates.length),
-  }));
-  let twoD: ReportLandscapeSurface | null = null;
-  if (surface) {
-    const side = surface.x.length;
-    twoD = {
-      ...surface,
-      loss: Array.from({ length: side }, (_, iy) => losses.slice(surfaceFirst + iy * side, surfaceFirst + (iy + 1) * side)),
+      loss: surface,
     };
   }
   return { baseLoss: losses[0]!, normalization: FILTER_NORMALIZATION, oneD, twoD, seed: settings.seed, notes };

@@ -74,6 +74,7 @@ export async function lossAtPoints(
   const probabilities = new Float64Array(c);
   const z = new Float64Array(m);
   const zeroBias = new Float64Array(m);
+  const zeroProjection = new Float32Array(m);
   const hiddenBiasOf = directions.map((direction) =>
     layout.hasHiddenBias ? direction.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m) : zeroBias);
   // Keeps the per-chunk direction products near 64 MB however many directions there are.
@@ -96,22 +97,13 @@ export async function lossAtPoints(
           const terms = point.terms;
           if (c === 1 && isRelu && terms.length <= 2) {
             // The common case (one output, ReLU, a line or a plane), fused into one loop.
-            const [i1, c1] = terms[0] ?? [0, 0];
-            const [i2, c2] = terms[1] ?? [0, 0];
-            const o1 = r * width + i1 * m;
-            const o2 = r * width + i2 * m;
-            const b1 = hiddenBiasOf[i1] ?? zeroBias;
-            const b2 = hiddenBiasOf[i2] ?? zeroBias;
-            const p1 = terms.length > 0 ? projected : null;
-            const p2 = terms.length > 1 ? projected : null;
-            let f = bias[0]!;
-            for (let j = 0; j < m; j++) {
-              let value = scale * base[row + j]!;
-              if (p1) value += c1 * (p1[o1 + j]! + b1[j]!);
-              if (p2) value += c2 * (p2[o2 + j]! + b2[j]!);
-              if (value > 0) f += weights[j]! * value;
-            }
-            output[0] = f;
+            const first = terms[0];
+            const second = terms[1];
+            output[0] = bias[0]! + (!first ? reluScaledOutput(m, base, row, scale, weights) : reluPlaneOutput(
+              m, base, row, scale, weights,
+              first ? projected : zeroProjection, first ? r * width + first[0] * m : 0, first ? hiddenBiasOf[first[0]]! : zeroBias, first ? first[1] : 0,
+              second ? projected : zeroProjection, second ? r * width + second[0] * m : 0, second ? hiddenBiasOf[second[0]]! : zeroBias, second ? second[1] : 0,
+            ));
           } else {
             for (let j = 0; j < m; j++) z[j] = scale * base[row + j]!;
             for (const [index, coefficient] of terms) {
@@ -133,4 +125,31 @@ export async function lossAtPoints(
     directionTensor?.dispose();
   }
   return Array.from(sums, (sum) => sum / data.n);
+}
+
+/**
+ * sum_j a_j relu(t z_j + c1 (p1_j + b1_j) + c2 (p2_j + b2_j)) for one sample: the hot loop of
+ * the landscape, kept small and monomorphic, branch-free (relu(v) = (v + |v|) / 2, exact).
+ */
+function reluPlaneOutput(
+  m: number, base: Float32Array, row: number, scale: number, weights: Float64Array,
+  p1: Float32Array, o1: number, b1: Float64Array, c1: number,
+  p2: Float32Array, o2: number, b2: Float64Array, c2: number,
+): number {
+  let twice = 0;
+  for (let j = 0; j < m; j++) {
+    const value = scale * base[row + j]! + c1 * (p1[o1 + j]! + b1[j]!) + c2 * (p2[o2 + j]! + b2[j]!);
+    twice += weights[j]! * (value + Math.abs(value));
+  }
+  return 0.5 * twice;
+}
+
+/** sum_j a_j relu(t z_j) for one sample (the rescaling-orbit points). */
+function reluScaledOutput(m: number, base: Float32Array, row: number, scale: number, weights: Float64Array): number {
+  let twice = 0;
+  for (let j = 0; j < m; j++) {
+    const value = scale * base[row + j]!;
+    twice += weights[j]! * (value + Math.abs(value));
+  }
+  return 0.5 * twice;
 }

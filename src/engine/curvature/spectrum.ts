@@ -21,7 +21,7 @@ export interface SpectrumOptions {
 }
 
 export const SPECTRUM_DEFAULTS = {
-  topK: 5, bottomK: 5, tolerance: 1e-3, maxSteps: 80, probes: 3, densitySteps: 30, gridPoints: 201, seed: 1,
+  topK: 5, bottomK: 5, tolerance: 1e-3, maxSteps: 40, probes: 1, densitySteps: 30, gridPoints: 201, seed: 1,
 } as const;
 
 /**

@@ -6,6 +6,7 @@ import { SeededRandom } from './random';
 import { type TrainingArrays, evaluateObjective, initialNetwork, squaredErrorScale, trainNetwork } from './trainer';
 import { randomFeatureInterpolator, withPoisonedPoints } from './randomFeatures';
 import { measureFlatness } from './measure';
+import { DEFAULT_FLATTEST_OPTIONS, searchFlattest } from './flattest';
 
 /**
  * Calibration of held-out loss against the flatness ratio on the user's own data: split the
@@ -141,9 +142,11 @@ export function predictFromFit(fit: CalibrationFit, ratio: number): Prediction {
   // memorizes grows roughly like the square of its excess norm, so widen the top of the band.
   const beyond = ratio > highRatio ? 2 * Math.log(ratio / highRatio) : 0;
   const toLoss = (logValue: number) => Math.max(0, Math.exp(logValue) - fit.floor);
+  // Below the flattest reference the monotone map only bounds the loss from above.
+  const low = ratio < lowRatio ? 0 : toLoss(centre + fit.residualLow);
   return {
     testLoss: toLoss(centre),
-    interval: [toLoss(centre + fit.residualLow), toLoss(centre + fit.residualHigh + beyond)],
+    interval: [low, toLoss(centre + fit.residualHigh + beyond)],
     extrapolated: ratio > highRatio * 1.05 || ratio < lowRatio / 1.05,
   };
 }
@@ -156,8 +159,12 @@ export interface ReferenceMember {
   setting: number;
 }
 
-/** The reference family of FLATNESS.md section 5's spread: small to large init, random features, poisoned points. */
+/**
+ * The reference family spans flatness from the flattest interpolator the search finds, through
+ * small to large initialisation, to random features and interpolators of poisoned points.
+ */
 export const REFERENCE_FAMILY: readonly ReferenceMember[] = [
+  { kind: 'flattest-search', setting: 1 },
   { kind: 'gd-init', setting: 0.05 },
   { kind: 'gd-init', setting: 0.5 },
   { kind: 'gd-init', setting: 2 },
@@ -203,6 +210,15 @@ export async function trainReference(
   switch (member.kind) {
     case 'gd-init':
       return gd(arrays, member.setting, options.seed);
+    case 'flattest-search': {
+      const found = await searchFlattest(arrays, loss, {
+        ...DEFAULT_FLATTEST_OPTIONS, widths: [width(n)], restarts: 1, activation: options.activation,
+        hiddenBias: options.hiddenBias, outputBias: options.outputBias, targetMse: options.targetMse,
+        maxSteps: options.maxSteps, seed: options.seed,
+      }, { signal: context?.signal });
+      // No interpolating run: fall back to small initialisation, the closest plain-GD proxy.
+      return found.model ?? gd(arrays, 0.05, options.seed);
+    }
     case 'random-features':
       return randomFeatureInterpolator(arrays, Math.ceil(member.setting * n), options.activation, options.seed, options.hiddenBias);
     case 'poisoned-random-features': {

@@ -5,6 +5,7 @@ import { TERMINAL_EXTENSIONS } from './terminal';
 import { HTML_EXTENSIONS } from './html';
 
 const KIND_LABELS: Record<string, string> = {
+  'flattest-search': 'flattest found',
   'gd-init': 'GD from init scale',
   'random-features': 'random features',
   'poisoned-random-features': 'poisoned (random features)',

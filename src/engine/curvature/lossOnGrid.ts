@@ -1,0 +1,212 @@
+import { tf } from '../compute/tf';
+import type { Dataset } from '../data/types';
+import type { ActivationSpec, TwoLayerModel } from '../model/types';
+import { type LossSpec, evaluateSampleLoss, targetLayout } from '../math/losses';
+import type { ComputeContext } from '../compute/context';
+import { forEachPreactivationChunk } from '../compute/preactivations';
+import { backendProduct } from './backendProducts';
+import { parameterLayout } from './parameterVector';
+
+/** sigma(v) = linear v + kink relu(v) for the piecewise-linear activations with one kink at 0. */
+export function piecewiseLinearParts(spec: ActivationSpec): { linear: number; kink: number } | null {
+  switch (spec.name) {
+    case 'relu': return { linear: 0, kink: 1 };
+    case 'leaky_relu': { const slope = spec.slope ?? 0.01; return { linear: slope, kink: 1 - slope }; }
+    case 'abs': return { linear: -1, kink: 2 };
+    case 'linear': return { linear: 1, kink: 0 };
+    default: return null;
+  }
+}
+
+/**
+ * Loss on the grid theta + x_k d1 + y d2 (x_k = xs[0] + k h uniform, y in ys), exactly, for a
+ * piecewise-linear activation. Along x every pre-activation is affine, z + x r, and every output
+ * weight too, a + x e, so each (sample, neuron) pair contributes the quadratic (a + x e)(z + x r)
+ * on one side of its kink x* = -z / r: the pair's three coefficients are added at the grid index
+ * of x* in a difference array, and a prefix sum gives f at all K grid points. One pass over the
+ * data costs O(n m |ys|) instead of O(n m K |ys|). Returns loss[iy][k].
+ */
+export async function lossOnGrid(
+  model: TwoLayerModel,
+  data: Dataset,
+  loss: LossSpec,
+  d1: Float64Array,
+  xs: number[],
+  d2: Float64Array | null,
+  ys: number[],
+  context?: ComputeContext,
+  chunkRows?: number,
+): Promise<number[][]> {
+  const parts = piecewiseLinearParts(model.activation);
+  if (!parts) throw new RangeError(`lossOnGrid needs a piecewise-linear activation, not ${model.activation.name}`);
+  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const layout = parameterLayout(model);
+  const targets = targetLayout(loss, model, data);
+  const K = xs.length;
+  const x0 = xs[0]!;
+  const h = K > 1 ? (xs[K - 1]! - x0) / (K - 1) : 1;
+  const directions = d2 ? [d1, d2] : [d1];
+  const width = directions.length * m;
+  const transposed = new Float32Array(d * width);
+  directions.forEach((direction, i) => {
+    for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) transposed[l * width + i * m + j] = direction[j * d + l]!;
+  });
+  const directionTensor = tf.tensor2d(transposed, [d, width]);
+  const blockOf = (direction: Float64Array | null) => {
+    const outputs = new Float64Array(m * c);  // neuron-major
+    const hiddenBias = new Float64Array(m);
+    const outputBias = new Float64Array(c);
+    if (direction) {
+      for (let o = 0; o < c; o++) for (let j = 0; j < m; j++) outputs[j * c + o] = direction[layout.outputWeightsOffset + o * m + j]!;
+      if (layout.hasHiddenBias) hiddenBias.set(direction.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m));
+      if (layout.hasOutputBias) outputBias.set(direction.subarray(layout.outputBiasOffset, layout.outputBiasOffset + c));
+    }
+    return { outputs, hiddenBias, outputBias };
+  };
+  const model0 = blockOf(null);
+  for (let o = 0; o < c; o++) {
+    for (let j = 0; j < m; j++) model0.outputs[j * c + o] = model.outputWeights[o * m + j]!;
+    model0.outputBias[o] = model.outputBias ? model.outputBias[o]! : 0;
+  }
+  const first = blockOf(d1);
+  const second = blockOf(d2);
+  const sums = ys.map(() => new Float64Array(K));
+  // Difference arrays of the kink part's coefficients (constant, x, x^2) per output, and the
+  // always-on linear part's coefficients.
+  const difference = new Float64Array((K + 1) * 3 * c);
+  const always = new Float64Array(3 * c);
+  const weightsAtY = new Float64Array(m * c);
+  const output = new Float64Array(c);
+  const gradient = new Float64Array(c);
+  const probabilities = new Float64Array(c);
+  const { linear, kink } = parts;
+  try {
+    await forEachPreactivationChunk(model, data, (chunk) => {
+      const { rows, start } = chunk;
+      const inputs = data.inputs.subarray(start * d, (start + rows) * d);
+      const projected = backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor));
+      ys.forEach((y, iy) => {
+        for (let e = 0; e < m * c; e++) weightsAtY[e] = model0.outputs[e]! + y * second.outputs[e]!;
+        const total = sums[iy]!;
+        for (let r = 0; r < rows; r++) {
+          difference.fill(0);
+          always.fill(0);
+          if (c === 1) {
+            scalarKinks(
+              m, K, x0, h, chunk.preactivations, r * m, projected, r * width, d2 ? r * width + m : -1, y,
+              first.hiddenBias, second.hiddenBias, weightsAtY, first.outputs, linear, kink, difference, always,
+            );
+          } else {
+            for (let j = 0; j < m; j++) {
+              const z = chunk.preactivations[r * m + j]! + (d2 ? y * (projected[r * width + m + j]! + second.hiddenBias[j]!) : 0);
+              const slope = projected[r * width + j]! + first.hiddenBias[j]!;
+              const [lowIndex, highIndex] = activeRange(z, slope, x0, h, K);
+              for (let o = 0; o < c; o++) {
+                const a = weightsAtY[j * c + o]!;
+                const e = first.outputs[j * c + o]!;
+                addQuadratic(difference, always, c, o, lowIndex, highIndex, a * z, a * slope + e * z, e * slope, linear, kink);
+              }
+            }
+          }
+          for (let o = 0; o < c; o++) {
+            let s0 = always[o * 3]!;
+            let s1 = always[o * 3 + 1]!;
+            let s2 = always[o * 3 + 2]!;
+            const bias = model0.outputBias[o]! + y * second.outputBias[o]!;
+            for (let k = 0; k < K; k++) {
+              s0 += difference[(k * c + o) * 3]!;
+              s1 += difference[(k * c + o) * 3 + 1]!;
+              s2 += difference[(k * c + o) * 3 + 2]!;
+              const x = xs[k]!;
+              // Stash f_o(x_k) in the difference array's slot (k, o, 0), consumed below.
+              difference[(k * c + o) * 3] = bias + x * first.outputBias[o]! + s0 + x * (s1 + x * s2);
+            }
+          }
+          for (let k = 0; k < K; k++) {
+            for (let o = 0; o < c; o++) output[o] = difference[(k * c + o) * 3]!;
+            total[k] = total[k]! + evaluateSampleLoss(loss, targets, output, data.targets, start + r, gradient, probabilities);
+          }
+        }
+      });
+    }, { chunkRows }, context, 'loss landscape');
+  } finally {
+    directionTensor.dispose();
+  }
+  return sums.map((row) => Array.from(row, (sum) => sum / data.n));
+}
+
+/** Grid indices [low, high) where z + x_k slope > 0, x_k = x0 + k h, k < K. */
+function activeRange(z: number, slope: number, x0: number, h: number, K: number): [number, number] {
+  if (slope > 0) return [Math.min(K, Math.max(0, Math.floor((-z / slope - x0) / h) + 1)), K];
+  if (slope < 0) return [0, Math.min(K, Math.max(0, Math.ceil((-z / slope - x0) / h)))];
+  return z > 0 ? [0, K] : [0, 0];
+}
+
+/** Adds one pair's quadratic q0 + q1 x + q2 x^2 to output o: linear part always, kink part on [low, high). */
+function addQuadratic(
+  difference: Float64Array, always: Float64Array, c: number, o: number, low: number, high: number,
+  q0: number, q1: number, q2: number, linear: number, kink: number,
+): void {
+  if (linear !== 0) {
+    always[o * 3] = always[o * 3]! + linear * q0;
+    always[o * 3 + 1] = always[o * 3 + 1]! + linear * q1;
+    always[o * 3 + 2] = always[o * 3 + 2]! + linear * q2;
+  }
+  if (kink !== 0 && low < high) {
+    const lowSlot = (low * c + o) * 3;
+    const highSlot = (high * c + o) * 3;
+    difference[lowSlot] = difference[lowSlot]! + kink * q0;
+    difference[lowSlot + 1] = difference[lowSlot + 1]! + kink * q1;
+    difference[lowSlot + 2] = difference[lowSlot + 2]! + kink * q2;
+    difference[highSlot] = difference[highSlot]! - kink * q0;
+    difference[highSlot + 1] = difference[highSlot + 1]! - kink * q1;
+    difference[highSlot + 2] = difference[highSlot + 2]! - kink * q2;
+  }
+}
+
+/** The pair loop of one sample for a single output, kept small and monomorphic (the hot loop). */
+function scalarKinks(
+  m: number, K: number, x0: number, h: number,
+  base: Float32Array, baseOffset: number, projected: Float32Array, slopeOffset: number, planeOffset: number, y: number,
+  slopeBias: Float64Array, planeBias: Float64Array, weights: Float64Array, weightSlopes: Float64Array,
+  linear: number, kink: number, difference: Float64Array, always: Float64Array,
+): void {
+  let l0 = 0;
+  let l1 = 0;
+  let l2 = 0;
+  for (let j = 0; j < m; j++) {
+    let z = base[baseOffset + j]!;
+    if (planeOffset >= 0) z += y * (projected[planeOffset + j]! + planeBias[j]!);
+    const slope = projected[slopeOffset + j]! + slopeBias[j]!;
+    const a = weights[j]!;
+    const e = weightSlopes[j]!;
+    const q0 = kink * a * z;
+    const q1 = kink * (a * slope + e * z);
+    const q2 = kink * e * slope;
+    l0 += a * z;
+    l1 += a * slope + e * z;
+    l2 += e * slope;
+    let low = 0;
+    let high = K;
+    if (slope > 0) {
+      low = Math.floor((-z / slope - x0) / h) + 1;
+      if (low < 0) low = 0; else if (low > K) low = K;
+    } else if (slope < 0) {
+      high = Math.ceil((-z / slope - x0) / h);
+      if (high < 0) high = 0; else if (high > K) high = K;
+    } else if (!(z > 0)) {
+      high = 0;
+    }
+    if (low < high) {
+      difference[low * 3] = difference[low * 3]! + q0;
+      difference[low * 3 + 1] = difference[low * 3 + 1]! + q1;
+      difference[low * 3 + 2] = difference[low * 3 + 2]! + q2;
+      difference[high * 3] = difference[high * 3]! - q0;
+      difference[high * 3 + 1] = difference[high * 3 + 1]! - q1;
+      difference[high * 3 + 2] = difference[high * 3 + 2]! - q2;
+    }
+  }
+  always[0] = always[0]! + linear * l0;
+  always[1] = always[1]! + linear * l1;
+  always[2] = always[2]! + linear * l2;
+}

@@ -1,0 +1,204 @@
+/**
+ * End to end in a real VS Code (code-server 4.100.3 = VS Code 1.100.3) driven by Debian's
+ * chromium: install the packaged .vsix, open a workspace holding the example, run
+ * "Flatness Lens: Open Example" from the command palette, then "Analyze Model..." from the
+ * explorer's context menu on a model, pick its training data in the quick pick, and read the
+ * verdict and a number from the report webview (nested iframes).
+ *
+ * Run with `npm run test:e2e` (scripts/e2e.sh installs what it needs first).
+ * Environment: FLATNESS_VSIX (default: the newest flatness-lens-*.vsix in the repository),
+ * CODE_SERVER (default: .code-server/node_modules/.bin/code-server).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+
+const ROOT = join(__dirname, '..', '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const CODE_SERVER = process.env.CODE_SERVER ?? join(ROOT, '.code-server/node_modules/.bin/code-server');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function newestVsix(): string {
+  if (process.env.FLATNESS_VSIX) return process.env.FLATNESS_VSIX;
+  const candidates = readdirSync(ROOT).filter((f) => /^flatness-lens-.*\.vsix$/.test(f)).map((f) => join(ROOT, f));
+  candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!candidates[0]) throw new Error('no .vsix found: run npm run package first');
+  return candidates[0];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      if (response.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`code-server did not answer at ${url}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Polls every frame (webviews are iframes inside iframes) until one has the selector. */
+async function findFrame(page: Page, selector: string, timeoutMs: number, textPattern?: RegExp): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      try {
+        const locator = frame.locator(selector);
+        if ((await locator.count()) > 0) {
+          if (!textPattern) return frame;
+          const texts = await locator.allTextContents();
+          if (texts.some((text) => textPattern.test(text))) return frame;
+        }
+      } catch {
+        // frame detached while we looked
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms`);
+    await page.waitForTimeout(250);
+  }
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false : `code-server is not installed at ${CODE_SERVER}: run scripts/e2e.sh` }, () => {
+  let server: ChildProcess | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+  let workspace: string;
+  const serverLog: string[] = [];
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    base = mkdtempSync(join(tmpdir(), 'flatness-e2e-'));
+    const userData = join(base, 'user-data');
+    const extensions = join(base, 'extensions');
+    workspace = join(base, 'workspace');
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    mkdirSync(workspace, { recursive: true });
+    for (const file of ['train.npz', 'test.npz', 'generalizing.safetensors', 'memorizing.safetensors']) {
+      copyFileSync(join(ROOT, 'examples/multi-index', file), join(workspace, file));
+    }
+    writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoUpdate': false,
+      'extensions.autoCheckUpdates': false,
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'update.mode': 'none',
+      'window.commandCenter': false,
+      'chat.commandCenter.enabled': false,
+      'workbench.colorTheme': 'Default Dark Modern',
+    }, null, 2));
+
+    const vsix = newestVsix();
+    const install = spawnSync(CODE_SERVER, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(install.status, 0, `installing ${vsix} failed:\n${install.stdout}\n${install.stderr}`);
+    assert.match(install.stdout + install.stderr, /successfully installed/i);
+
+    const port = await freePort();
+    server = spawn(CODE_SERVER, [
+      '--auth', 'none', '--disable-workspace-trust', '--disable-telemetry', '--disable-update-check',
+      '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, '--ignore-last-opened', workspace,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout?.on('data', (d: Buffer) => serverLog.push(d.toString()));
+    server.stderr?.on('data', (d: Buffer) => serverLog.push(d.toString()));
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
+
+    const profile = join(base, 'chromium');
+    context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
+    page = await context.newPage();
+    await page.goto(url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    // The explorer lists the workspace once the file service is up.
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'memorizing.safetensors' }).waitFor({ timeout: 90_000 });
+  });
+
+  after(async () => {
+    try {
+      if (page) await page.screenshot({ path: join(ARTIFACTS, 'e2e-final.png') });
+    } catch {
+      // the browser may already be gone
+    }
+    await context?.close();
+    server?.kill();
+    if (process.env.FLATNESS_E2E_KEEP !== '1' && base) rmSync(base, { recursive: true, force: true });
+    if (process.env.FLATNESS_E2E_VERBOSE === '1') console.log(serverLog.join(''));
+  });
+
+  it('Open Example compares the generalizing and the memorizing network', async () => {
+    await runCommand(page, 'Flatness Lens: Open Example');
+    const frame = await findFrame(page, '[data-testid="comparison-verdict"]', 180_000);
+    const verdicts = await frame.locator('[data-testid="comparison-verdict"]').allTextContents();
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-open-example.png') });
+    assert.equal(verdicts.length, 2);
+    assert.match(verdicts[0]!, /^Flattest order: R = 1\.\d+$/, 'the generalizing example is of the flattest order');
+    assert.doesNotMatch(verdicts[1]!, /^Flattest order/, 'the memorizing example is not');
+  });
+
+  it('Analyze Model... from the explorer context menu asks for the training data and shows the report', async () => {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'memorizing.safetensors' });
+    await row.click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Analyze Model...' }).first();
+    await item.waitFor({ timeout: 20_000 });
+    await item.click();
+    // The training-data quick pick: candidates from the workspace, train.npz first.
+    const first = page.locator('.quick-input-list .monaco-list-row').first();
+    await first.waitFor({ timeout: 30_000 });
+    assert.match(await first.textContent() ?? '', /train\.npz/);
+    await page.keyboard.press('Enter');
+    const frame = await findFrame(page, '[data-testid="verdict"]', 180_000, /R = /);
+    const verdict = (await frame.locator('[data-testid="verdict"]').first().textContent()) ?? '';
+    const ratio = (await frame.locator('[data-testid="metric-ratio"]').first().textContent()) ?? '';
+    const data = (await frame.locator('[data-testid="training-data"]').first().textContent()) ?? '';
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-analyze-memorizing.png') });
+    assert.match(verdict, /R = (\d+(\.\d+)?)/);
+    const headlineRatio = Number(/R = (\d+(?:\.\d+)?)/.exec(verdict)![1]);
+    assert.ok(Number.isFinite(Number(ratio)) && Number(ratio) > 2, `the memorizing network has a large flatness ratio (${ratio})`);
+    assert.ok(Math.abs(headlineRatio - Number(ratio)) / Number(ratio) < 0.01, `headline ${headlineRatio} agrees with the ratio card ${ratio}`);
+    assert.equal(data, 'train.npz');
+    const canvases = await frame.locator('canvas[data-chart="orbit"]').getAttribute('data-points');
+    assert.ok(Number(canvases) > 10, 'the orbit chart is drawn');
+  });
+
+  it('the side panel lists the models with their last verdict and ratio, and past reports', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Flatness Lens"], .activitybar .action-item[aria-label^="Flatness Lens"]').first().click();
+    const models = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Models' }) });
+    const memorizing = models.locator('.monaco-list-row', { hasText: 'memorizing.safetensors' });
+    await memorizing.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('.monaco-list-row')].some((row) => /memorizing\.safetensors/.test(row.textContent ?? '') && /R = 91\.9/.test(row.textContent ?? '')), undefined, { timeout: 30_000 });
+    assert.match(await memorizing.textContent() ?? '', /R = 91\.9/);
+    const reports = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Reports' }) });
+    await reports.locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
+    assert.ok(await reports.locator('.monaco-list-row').count() >= 3, 'the example (2) and the explorer analysis are listed');
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-side-panel.png') });
+  });
+});

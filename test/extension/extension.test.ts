@@ -1,0 +1,300 @@
+/**
+ * The extension host with a mocked `vscode` module and the real bundled worker: manifest,
+ * commands, training-data association (quick pick, workspace state, sidecar), the report
+ * panel and its CSP, export, cancellation and the panel serializer.
+ */
+import './setup';
+import { afterEach, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mock, MockMemento, Uri, type MockWebviewPanel, CancellationTokenSource } from './vscodeMock';
+import { activate } from '../../src/extension/extension';
+import { COMMAND_IDS, type CommandDeps } from '../../src/extension/commands';
+import type { HostToWebview, ViewState } from '../../src/shared/protocol';
+import type { Report } from '../../src/shared/report';
+import { WorkerClient } from '../../src/extension/workerClient';
+import { AnalysisService } from '../../src/extension/analysisService';
+
+const ROOT = join(__dirname, '..', '..');
+const EXAMPLE = join(ROOT, 'examples', 'multi-index');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  activationEvents?: string[];
+  main: string;
+  engines: { vscode: string };
+  capabilities: { untrustedWorkspaces: { supported: boolean } };
+  contributes: {
+    commands: { command: string; category: string }[];
+    configuration: { properties: Record<string, unknown> };
+    customEditors: { viewType: string; priority: string; selector: { filenamePattern: string }[] }[];
+    views: Record<string, { id: string }[]>;
+    viewsWelcome: { view: string; contents: string }[];
+  };
+};
+
+let workspace: string;
+let deps: CommandDeps;
+let subscriptions: { dispose(): unknown }[];
+
+function activateExtension(): void {
+  subscriptions = [];
+  const context = {
+    subscriptions,
+    extensionPath: ROOT,
+    extensionUri: Uri.file(ROOT),
+    workspaceState: new MockMemento(),
+    globalState: new MockMemento(),
+  };
+  deps = activate(context as never).deps;
+}
+
+function deactivateExtension(): void {
+  for (const item of subscriptions) item.dispose();
+}
+
+function lastShown(panel: MockWebviewPanel): ViewState {
+  const shows = panel.webview.posted.filter((m): m is Extract<HostToWebview, { type: 'show' }> => (m as HostToWebview).type === 'show');
+  assert.ok(shows.length > 0, 'the panel was sent a view state');
+  return shows.at(-1)!.state;
+}
+
+function reportPanel(): MockWebviewPanel {
+  const panels = mock.panels.filter((p) => p.viewType === 'flatnessLens.report' && !p.disposed);
+  assert.ok(panels.length > 0, 'a report panel is open');
+  return panels.at(-1)!;
+}
+
+describe('extension host (mocked vscode, real worker)', () => {
+  before(() => {
+    const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--only=worker'], { encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+  });
+
+  beforeEach(() => {
+    mock.reset();
+    workspace = mkdtempSync(join(tmpdir(), 'flatness-ws-'));
+    for (const file of readdirSync(EXAMPLE)) copyFileSync(join(EXAMPLE, file), join(workspace, file));
+    mock.workspaceRoot = workspace;
+    mock.workspaceFiles = readdirSync(workspace).map((file) => Uri.file(join(workspace, file)));
+    activateExtension();
+  });
+
+  afterEach(() => {
+    // Stops the worker even when an assertion failed half-way through a test.
+    deactivateExtension();
+  });
+
+  it('declares a manifest that activates only on use and supports untrusted workspaces', () => {
+    assert.deepEqual(manifest.activationEvents ?? [], [], 'no start-up activation: commands, views and custom editors activate implicitly');
+    assert.equal(manifest.main, './dist/extension.js');
+    assert.equal(manifest.engines.vscode, '^1.90.0');
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, true);
+    const contributed = manifest.contributes.commands.map((c) => c.command).sort();
+    assert.deepEqual(contributed, [...COMMAND_IDS].sort());
+    for (const command of manifest.contributes.commands) assert.equal(command.category, 'Flatness Lens');
+    for (const key of ['backend', 'loss', 'defaultActivation', 'interpolationTolerance', 'memoryLimitMb', 'modelGlobs']) {
+      assert.ok(`flatnessLens.${key}` in manifest.contributes.configuration.properties, key);
+    }
+    const option = manifest.contributes.customEditors.find((e) => e.priority === 'option')!;
+    assert.ok(option.selector.some((s) => s.filenamePattern === 'model.json'), 'TF.js model.json gets the editor as an option only');
+    assert.ok(manifest.contributes.viewsWelcome.some((w) => w.view === 'flatnessLens.models' && w.contents.includes('command:flatnessLens.openExample')));
+    deactivateExtension();
+  });
+
+  it('registers every command, both views, the serializer and the custom editors', () => {
+    for (const id of COMMAND_IDS) assert.ok(mock.commands.has(id), id);
+    assert.ok(mock.treeProviders.has('flatnessLens.models'));
+    assert.ok(mock.treeProviders.has('flatnessLens.reports'));
+    assert.ok(mock.serializers.has('flatnessLens.report'));
+    assert.ok(mock.customEditors.has('flatnessLens.modelSummary'));
+    assert.ok(!deps.worker.running, 'activation does not start the worker');
+    deactivateExtension();
+  });
+
+  it('asks for training data once, remembers it, analyses in the worker and shows the report', async () => {
+    const model = Uri.file(join(workspace, 'memorizing.safetensors'));
+    await mock.commands.get('flatnessLens.analyzeModel')!(model);
+    assert.equal(mock.quickPickCalls.length, 1, 'asked once for the training data');
+    const offered = mock.quickPickCalls[0]!.items.map((i) => i.label);
+    assert.equal(offered[0], 'train.npz', 'training data ranks first');
+    assert.ok(!offered.includes('memorizing.safetensors') && !offered.includes('generalizing.safetensors'), 'models are not offered as data');
+    const state = lastShown(reportPanel());
+    assert.equal(state.kind, 'report');
+    const report = (state as Extract<ViewState, { kind: 'report' }>).report;
+    assert.equal(report.data.path, join(workspace, 'train.npz'));
+    assert.equal(report.model.path, join(workspace, 'memorizing.safetensors'));
+    assert.equal((state as Extract<ViewState, { kind: 'report' }>).context.dataLabel, 'train.npz');
+    assert.ok(report.flatness.ratio.value !== null && report.flatness.ratio.value > 1);
+    assert.ok(deps.worker.running, 'the worker was started on first use');
+
+    await mock.commands.get('flatnessLens.analyzeModel')!(model);
+    assert.equal(mock.quickPickCalls.length, 1, 'the association is remembered');
+    assert.equal(deps.store.list().length, 2, 'both analyses are in the Reports view');
+    const reports = mock.treeProviders.get('flatnessLens.reports') as { getChildren(): { label: string }[] };
+    assert.equal(reports.getChildren().length, 2);
+    const models = mock.treeProviders.get('flatnessLens.models') as { getChildren(): Promise<{ label: string; description: string }[]> };
+    const items = await models.getChildren();
+    const memorizing = items.find((i) => i.label === 'memorizing.safetensors')!;
+    assert.match(memorizing.description, /^R = \d/);
+    deactivateExtension();
+  });
+
+  it('reads the training data from a sidecar <model>.flatness.json without asking', async () => {
+    writeFileSync(join(workspace, 'generalizing.safetensors.flatness.json'), JSON.stringify({ trainingData: 'train.npz', testData: 'test.npz' }));
+    const model = Uri.file(join(workspace, 'generalizing.safetensors'));
+    await mock.commands.get('flatnessLens.analyzeModel')!(model);
+    assert.equal(mock.quickPickCalls.length, 0);
+    const state = lastShown(reportPanel()) as Extract<ViewState, { kind: 'report' }>;
+    assert.equal(state.context.dataSource, 'sidecar');
+    assert.equal(state.report.verdict.level, 'flat');
+    deactivateExtension();
+  });
+
+  it('Choose Training Data changes the association and the next analysis uses it', async () => {
+    const model = Uri.file(join(workspace, 'generalizing.safetensors'));
+    mock.quickPick = (items) => items.find((i) => i.label === 'test.npz') ?? items[0];
+    await mock.commands.get('flatnessLens.chooseTrainingData')!(model);
+    mock.quickPick = (items) => items[0];
+    const association = await deps.associations.get(model as never);
+    assert.equal(association?.trainingData.path, join(workspace, 'test.npz'));
+    await mock.commands.get('flatnessLens.analyzeModel')!(model);
+    const state = lastShown(reportPanel()) as Extract<ViewState, { kind: 'report' }>;
+    assert.equal(state.report.data.path, join(workspace, 'test.npz'));
+    deactivateExtension();
+  });
+
+  it('shows a bad data file as an error naming the file, and the worker keeps serving', async () => {
+    writeFileSync(join(workspace, 'broken.npz'), 'not a zip');
+    mock.workspaceFiles.push(Uri.file(join(workspace, 'broken.npz')));
+    const model = Uri.file(join(workspace, 'generalizing.safetensors'));
+    mock.quickPick = (items) => items.find((i) => i.label === 'broken.npz');
+    await mock.commands.get('flatnessLens.analyzeModel')!(model);
+    const state = lastShown(reportPanel());
+    assert.equal(state.kind, 'error');
+    const error = (state as Extract<ViewState, { kind: 'error' }>).error;
+    assert.equal(error.code, 'bad-input');
+    assert.match(error.message, /broken\.npz/);
+    assert.ok(mock.messages.some((m) => m.level === 'error' && /broken\.npz/.test(m.text)));
+    deactivateExtension();
+  });
+
+  it('renders the webview with a strict nonce CSP and no retained context', async () => {
+    await mock.commands.get('flatnessLens.openExample')!();
+    const panel = reportPanel();
+    const html = panel.webview.html;
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:\/\/(?!mock\.vscode-cdn\.net)/);
+    const nonce = /'nonce-([A-Za-z0-9]+)'/.exec(csp)![1];
+    assert.ok(html.includes(`<script nonce="${nonce}" src=`));
+    assert.equal(panel.options.retainContextWhenHidden, undefined);
+    panel.webview.fromWebview({ type: 'ready' });
+    const state = lastShown(panel);
+    assert.equal(state.kind, 'comparison');
+    const levels = (state as Extract<ViewState, { kind: 'comparison' }>).reports.map((r) => r.report.verdict.level);
+    assert.equal(levels[0], 'flat', 'the generalizing example is of the flattest order');
+    assert.notEqual(levels[1], 'flat', 'the memorizing example is not');
+    deactivateExtension();
+  });
+
+  it('exports the report as JSON, Markdown, CSV and PNG', async () => {
+    await mock.commands.get('flatnessLens.analyzeModel')!(Uri.file(join(workspace, 'generalizing.safetensors')));
+    const panel = reportPanel();
+    const report = (lastShown(panel) as Extract<ViewState, { kind: 'report' }>).report;
+    const out = join(workspace, 'out');
+    mock.saveDialog = () => Uri.file(join(out, 'r.json'));
+    await mock.commands.get('flatnessLens.exportReport')!('json');
+    assert.deepEqual((JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as Report).flatness.trace, report.flatness.trace);
+    mock.saveDialog = () => Uri.file(join(out, 'r.md'));
+    await mock.commands.get('flatnessLens.exportReport')!('markdown');
+    assert.match(readFileSync(join(out, 'r.md'), 'utf8'), new RegExp(report.verdict.headline.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    mock.saveDialog = () => Uri.file(join(out, 'r.csv'));
+    await mock.commands.get('flatnessLens.exportReport')!('csv');
+    const lines = readFileSync(join(out, 'r.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, report.flatness.perNeuron.length + 1);
+    // PNG: the host asks the webview for its charts and writes one file per chart.
+    mock.saveDialog = () => Uri.file(join(out, 'r.png'));
+    const exporting = mock.commands.get('flatnessLens.exportReport')!('png') as Promise<void>;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const capture = panel.webview.posted.find((m) => (m as HostToWebview).type === 'captureCharts') as { requestId: number };
+    const png = 'data:image/png;base64,' + Buffer.from('\x89PNG fake').toString('base64');
+    panel.webview.fromWebview({ type: 'chartImages', requestId: capture.requestId, images: [{ name: 'orbit', dataUrl: png }, { name: 'neurons', dataUrl: png }] });
+    await exporting;
+    assert.ok(existsSync(join(out, 'r-orbit.png')) && existsSync(join(out, 'r-neurons.png')));
+    deactivateExtension();
+  });
+
+  it('the custom editor shows the model summary read by the worker and analyses on request', async () => {
+    const provider = mock.customEditors.get('flatnessLens.modelSummary') as {
+      openCustomDocument(uri: unknown): { uri: unknown };
+      resolveCustomEditor(document: unknown, panel: unknown): Promise<void>;
+    };
+    const { MockWebviewPanel } = await import('./vscodeMock');
+    const panel = new MockWebviewPanel('flatnessLens.modelSummary', 'memorizing.safetensors', {});
+    const model = Uri.file(join(workspace, 'memorizing.safetensors'));
+    await provider.resolveCustomEditor(provider.openCustomDocument(model), panel);
+    assert.match(panel.webview.html, /script-src 'nonce-/);
+    const state = lastShown(panel) as Extract<ViewState, { kind: 'summary' }>;
+    assert.equal(state.kind, 'summary');
+    assert.equal(state.error, null);
+    assert.equal(state.summary?.hiddenDim, 64);
+    assert.equal(state.summary?.inputDim, 10);
+    assert.equal(state.summary?.activation, 'relu');
+    panel.webview.fromWebview({ type: 'analyze', modelUri: model.toString() });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(mock.quickPickCalls.length, 1, 'Analyze from the editor asks for the training data');
+  });
+
+  it('restores a report panel after a reload from the state the webview saved', async () => {
+    await mock.commands.get('flatnessLens.analyzeModel')!(Uri.file(join(workspace, 'generalizing.safetensors')));
+    const saved = lastShown(reportPanel());
+    deactivateExtension();
+    mock.reset();
+    activateExtension();
+    const serializer = mock.serializers.get('flatnessLens.report') as { deserializeWebviewPanel(panel: unknown, state: unknown): Promise<void> };
+    const { MockWebviewPanel } = await import('./vscodeMock');
+    const restored = new MockWebviewPanel('flatnessLens.report', 'old', {});
+    await serializer.deserializeWebviewPanel(restored, saved);
+    assert.match(restored.webview.html, /Content-Security-Policy/);
+    restored.webview.fromWebview({ type: 'ready' });
+    assert.deepEqual(lastShown(restored), saved);
+    deactivateExtension();
+  });
+});
+
+describe('analysis cancellation from the notification', () => {
+  it('Cancel in the progress notification stops a running analysis and says so', async () => {
+    mock.reset();
+    activateExtension();
+    const hanging = new WorkerClient(() => {
+      const { fork } = require('node:child_process') as typeof import('node:child_process');
+      return fork(join(__dirname, 'fixtures', 'misbehavingWorker.cjs'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    }, () => ({ memoryLimitMb: 256 }), () => undefined, 200);
+    const models = { setStatus() {} } as unknown as ConstructorParameters<typeof AnalysisService>[4];
+    const service = new AnalysisService(hanging, deps.associations, deps.store, deps.panels, models, deps.log);
+    let source: CancellationTokenSource | undefined;
+    mock.onProgress = (s) => {
+      source = s;
+    };
+    const trainingData = Uri.file(join(ROOT, 'examples/multi-index/train.npz'));
+    // modelPath 'hang' makes the fixture worker ignore Cancel: the host must kill it.
+    const originalBuild = service.buildRequest.bind(service);
+    service.buildRequest = async (model, association) => ({ ...(await originalBuild(model, association)), modelPath: 'hang' });
+    const running = service.analyze(Uri.file('/models/hang.safetensors') as never, { association: { trainingData: trainingData as never, source: 'picked' } });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.ok(source, 'a cancellable progress notification was shown');
+    assert.ok(service.isRunning);
+    source!.cancel();
+    const outcome = await running;
+    assert.equal(outcome.error?.code, 'cancelled');
+    assert.ok(mock.messages.some((m) => m.level === 'info' && /cancelled/.test(m.text)));
+    assert.ok(!service.isRunning);
+    hanging.dispose();
+    service.dispose();
+    deactivateExtension();
+  });
+});
+

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { TwoLayerModel } from '../../src/engine/model/types';
+import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
+import { initialNetwork, toDataset, trainNetwork, type TrainingArrays } from '../../src/engine/predict/trainer';
+import { compareModels } from '../../src/engine/predict/compare';
+import { evaluateLossOn } from '../../src/engine/predict/evaluate';
+import { makeLossSpec } from '../../src/engine/math/losses';
+import { comparisonHtml, comparisonText } from '../../src/engine/report/comparisonText';
+import { predictionHtml, predictionSummaryLines } from '../../src/engine/report/predictionText';
+import { makeTask } from '../../scripts/validation/study';
+import { Random, randomData, randomModel, referenceLoss } from '../helpers/tinyNetworks';
+
+const task = makeTask({ id: 'unit', family: 'unit', d: 6, n: 50, indices: 1, noise: 0, width: 24, seed: 5, populationSamples: 600 });
+const trainData = toDataset(task.train, 'memory://train');
+const testData = toDataset(task.population, 'memory://test');
+
+async function trained(scale: number, seed: number, arrays: TrainingArrays = task.train): Promise<TwoLayerModel> {
+  const start = initialNetwork({ inputDim: 6, hiddenDim: 24, outputDim: 1, scale, hiddenBias: false, outputBias: false, activation: { name: 'relu' }, seed });
+  return (await trainNetwork(start, arrays, 2, { maxSteps: 3000, learningRate: scale < 0.2 ? 0.005 : 0.01, targetMse: 1e-6 })).model;
+}
+
+test('evaluateLossOn agrees with an independent forward pass', () => {
+  const random = new Random(2);
+  const model = randomModel({ d: 3, m: 5, c: 2, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, random);
+  const data = randomData(11, 3, 2, random);
+  for (const kind of ['mse', 'mse-half', 'mse-mean'] as const) {
+    const measured = evaluateLossOn(model, data, makeLossSpec(kind, 2));
+    assert.ok(Math.abs(measured.loss - referenceLoss(model, data, kind)) < 1e-9);
+  }
+});
+
+test('the prediction section writes prediction, flattest and test keys', async () => {
+  const model = await trained(0.05, 1);
+  const report = await analyzeLoaded(model, trainData, { backend: 'cpu', sections: { predict: true }, testData });
+  const { prediction, flattest } = report;
+  assert.ok(prediction?.available, prediction?.reason);
+  assert.ok(report.test && Math.abs(report.test.loss - evaluateLossOn(model, testData, makeLossSpec('mse', 1)).loss) < 1e-12);
+  assert.equal(prediction.measuredTestLoss, report.test.loss);
+  const [low, high] = prediction.interval!;
+  assert.ok(low <= prediction.testLoss! && prediction.testLoss! <= high);
+  assert.ok(prediction.calibration!.points.length >= 3);
+  for (const point of prediction.calibration!.points) assert.ok(point.ratio >= 1 - 1e-6, `ratio ${point.ratio} below the certified bound`);
+  // The flattest found is an interpolator no flatter than the certified bound.
+  assert.ok(flattest && flattest.normalized !== null && flattest.lowerBound !== null);
+  assert.ok(flattest.normalized >= flattest.lowerBound * (1 - 1e-6));
+  assert.ok(Math.abs(flattest.ratioToFound! - flattest.modelNormalized! / flattest.normalized) < 1e-9);
+  assert.ok(Math.abs(flattest.ratioToLowerBound! - report.flatness.ratio.value!) < 1e-12);
+  const network = flattest.network!;
+  assert.equal(network.hiddenWeights.length, network.hiddenDim * network.inputDim);
+  assert.equal(network.outputWeights.length, network.hiddenDim * network.outputDim);
+  // Renderers.
+  assert.ok(predictionSummaryLines(report).some((line) => line.includes('predicted test loss')));
+  const html = predictionHtml(report);
+  assert.match(html, /<svg/);
+  assert.doesNotMatch(html, /<script/);
+});
+
+test('the prediction says why when the theory does not apply', async () => {
+  const random = new Random(4);
+  const model = randomModel({ d: 6, m: 4, c: 1, hiddenBias: true, outputBias: false, activation: { name: 'tanh' } }, random);
+  const report = await analyzeLoaded(model, trainData, { backend: 'cpu', sections: { predict: true } });
+  assert.equal(report.prediction?.available, false);
+  assert.match(report.prediction!.reason!, /homogeneous/);
+  assert.equal(report.prediction!.testLoss, null);
+});
+
+test('compare ranks models of one data set with one calibration', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flatness-compare-'));
+  try {
+    const models = { small: await trained(0.05, 2), large: await trained(4, 3) };
+    const paths: string[] = [];
+    for (const [name, model] of Object.entries(models)) {
+      const path = join(dir, `${name}.json`);
+      const rows = (values: Float64Array, columns: number) => Array.from({ length: values.length / columns }, (_, r) => Array.from(values.subarray(r * columns, (r + 1) * columns)));
+      writeFileSync(path, JSON.stringify({ W1: rows(model.hiddenWeights, 6), W2: rows(model.outputWeights, 24), activation: 'relu' }));
+      paths.push(path);
+    }
+    const writeData = (path: string, data: typeof trainData) => writeFileSync(path, JSON.stringify({
+      X: Array.from({ length: data.n }, (_, i) => Array.from(data.inputs.subarray(i * data.d, (i + 1) * data.d))),
+      y: Array.from(data.targets),
+    }));
+    writeData(join(dir, 'train.json'), trainData);
+    writeData(join(dir, 'test.json'), testData);
+    const comparison = await compareModels({ modelPaths: paths, dataPath: join(dir, 'train.json'), testDataPath: join(dir, 'test.json') });
+    assert.equal(comparison.models.length, 2);
+    assert.match(comparison.models[0]!.path, /small\.json$/);
+    assert.equal(comparison.models[0]!.rank, 1);
+    assert.ok(comparison.models[1]!.testLoss! > comparison.models[0]!.testLoss!);
+    assert.equal(comparison.kendallTau!.predictedTestLoss, 1);
+    assert.ok(comparison.calibration && comparison.calibration.points.length >= 3);
+    const text = comparisonText(comparison);
+    assert.match(text, /small\.json/);
+    assert.match(text, /Kendall tau/);
+    const html = comparisonHtml(comparison);
+    assert.match(html, /<svg/);
+    assert.doesNotMatch(html, /<script/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
