@@ -4,6 +4,7 @@
  *   npm run validate                 full mode, results into docs/validation/
  *   npm run validate -- --small      the small mode CI runs (one easy task)
  *   options: --out DIR  --jobs N (worker processes, default 2)  --tasks i,j (indices into the mode's list)
+ *            --render-only (re-summarize and redraw from DIR/results.json without training anything)
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ interface Args {
   jobs: number;
   tasks: number[] | null;
   worker: string | null;
+  renderOnly?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -33,6 +35,7 @@ function parseArgs(argv: string[]): Args {
     jobs: Math.max(1, Number(value('--jobs') ?? 2)),
     tasks: value('--tasks')?.split(',').map(Number) ?? null,
     worker: value('--worker') ?? null,
+    renderOnly: argv.includes('--render-only'),
   };
 }
 
@@ -66,17 +69,26 @@ async function runInWorkers(args: Args, indices: number[]): Promise<TaskResult[]
   return indices.map((i) => byId.get(args.mode.tasks[i]!.id)!);
 }
 
+function writeOutputs(out: string, mode: StudyMode, results: TaskResult[], seconds: number): ReturnType<typeof summarize> {
+  const summary = summarize(results, mode.name);
+  mkdirSync(out, { recursive: true });
+  const command = mode.name === 'small' ? 'npm run validate -- --small' : 'npm run validate';
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ summary, seconds, tasks: results }, null, 1) + '\n');
+  writeFileSync(join(out, 'README.md'), studyMarkdown(results, summary, command, seconds));
+  for (const [name, svg] of Object.entries(studyCharts(results, summary))) writeFileSync(join(out, name), svg + '\n');
+  return summary;
+}
+
 export async function runStudy(args: Args): Promise<{ results: TaskResult[]; summary: ReturnType<typeof summarize> }> {
+  if (args.renderOnly) {
+    const stored = JSON.parse(readFileSync(join(args.out, 'results.json'), 'utf8')) as { seconds?: number; tasks: TaskResult[] };
+    const seconds = stored.seconds ?? stored.tasks.reduce((sum, task) => sum + task.seconds, 0) / args.jobs;
+    return { results: stored.tasks, summary: writeOutputs(args.out, args.mode, stored.tasks, seconds) };
+  }
   const started = performance.now();
   const indices = args.tasks ?? args.mode.tasks.map((_, i) => i);
   const results = await runInWorkers(args, indices);
-  const summary = summarize(results, args.mode.name);
-  const seconds = (performance.now() - started) / 1000;
-  mkdirSync(args.out, { recursive: true });
-  const command = args.mode.name === 'small' ? 'npm run validate -- --small' : 'npm run validate';
-  writeFileSync(join(args.out, 'results.json'), JSON.stringify({ summary, tasks: results }, null, 1) + '\n');
-  writeFileSync(join(args.out, 'README.md'), studyMarkdown(results, summary, command, seconds));
-  for (const [name, svg] of Object.entries(studyCharts(results, summary))) writeFileSync(join(args.out, name), svg + '\n');
+  const summary = writeOutputs(args.out, args.mode, results, (performance.now() - started) / 1000);
   return { results, summary };
 }
 

@@ -18,7 +18,7 @@ const fmt = (value: number | null | undefined, digits = 3) => (value === null ||
 const sig = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : Number(value.toPrecision(3)).toString());
 
 export function studyCharts(results: readonly TaskResult[], summary: StudySummary): Record<string, string> {
-  const shown: Measure[] = ['trace', 'pathNorm', 'normalized', 'predictedTestLoss'];
+  const shown: Measure[] = ['trace', 'topEigenvalue', 'adaptiveSharpness', 'pathNorm', 'normalized', 'predictedTestLoss'];
   const tau = barSvg(
     results.map((r) => ({ label: r.spec.id, values: shown.map((m) => summary.tauByTask[r.spec.id]![m]) })),
     shown.map((m) => MEASURE_LABELS[m]),
@@ -34,9 +34,9 @@ export function studyCharts(results: readonly TaskResult[], summary: StudySummar
   const trace: ScatterPoint[] = interpolators.map(({ r, m }) => ({ x: m.trace, y: Math.max(m.populationLoss, 1e-5), series: m.kind, label: `${r.spec.id}: ${m.name}` }));
   return {
     'tau-by-task.svg': tau,
-    'predicted-vs-population.svg': scatterSvg(predicted, { title: 'Predicted test loss (80% interval) vs population loss', xLabel: 'population loss', yLabel: 'predicted test loss', logX: true, logY: true, diagonal: true, width: 720, height: 480 }),
-    'ratio-vs-population.svg': scatterSvg(ratio, { title: 'Flatness ratio R = F_sym / F_LB vs population loss', xLabel: 'ratio R', yLabel: 'population loss', logX: true, logY: true, width: 720, height: 480 }),
-    'trace-vs-population.svg': scatterSvg(trace, { title: 'Raw Hessian trace vs population loss (rescaled copies move it)', xLabel: 'raw trace', yLabel: 'population loss', logX: true, logY: true, width: 720, height: 480 }),
+    'predicted-vs-population.svg': scatterSvg(predicted, { title: 'Predicted test loss (80% interval) vs population loss', xLabel: 'population loss', yLabel: 'predicted test loss', logX: true, logY: true, diagonal: true, width: 840, height: 480 }),
+    'ratio-vs-population.svg': scatterSvg(ratio, { title: 'Flatness ratio R = F_sym / F_LB vs population loss', xLabel: 'ratio R', yLabel: 'population loss', logX: true, logY: true, width: 840, height: 480 }),
+    'trace-vs-population.svg': scatterSvg(trace, { title: 'Raw Hessian trace vs population loss (rescaled copies move it)', xLabel: 'raw trace', yLabel: 'population loss', logX: true, logY: true, width: 840, height: 480 }),
   };
 }
 
@@ -78,10 +78,10 @@ export function studyMarkdown(results: readonly TaskResult[], summary: StudySumm
   for (const r of results) {
     lines.push(`### ${r.spec.id}`, '');
     lines.push(`d = ${r.spec.d}, n = ${r.spec.n}, indices = ${r.spec.indices}, label noise sd = ${r.spec.noise}, width ${r.spec.width}; Var f* = ${sig(r.targetVariance)}; F_LB = ${sig(r.lowerBound)}; flattest found F_found = ${sig(r.flattestNormalized)} (F_found / F_LB = ${sig(r.flattestRatio)}); ${r.calibrationPoints.length} calibration points; ${r.seconds.toFixed(0)} s.`, '');
-    lines.push('| model | interpolates | population loss | e | raw trace | F_sym | R | F_sym/F_found | path norm | predicted | interval | verdict (prediction / R) |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| model | interpolates | population loss | e | raw trace | top eig. | adapt. sharpness | F_sym | R | F_sym/F_found | path norm | predicted | interval | verdict (prediction / R) |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const m of [...r.members].sort((a, b) => a.populationLoss - b.populationLoss)) {
-      lines.push(`| ${m.name} | ${m.interpolates ? 'yes' : 'no'} | ${sig(m.populationLoss)} | ${sig(m.relativeExcess)} | ${sig(m.trace)} | ${sig(m.normalized)} | ${sig(m.ratio)} | ${sig(m.ratioToFound)} | ${sig(m.pathNorm)} | ${sig(m.predictedTestLoss)} | ${m.interval ? `[${sig(m.interval[0])}, ${sig(m.interval[1])}]${m.extrapolated ? ' (extrap.)' : ''}` : 'n/a'} | ${m.predictionVerdict} / ${m.coreVerdict} |`);
+      lines.push(`| ${m.name} | ${m.interpolates ? 'yes' : 'no'} | ${sig(m.populationLoss)} | ${sig(m.relativeExcess)} | ${sig(m.trace)} | ${sig(m.topEigenvalue)} | ${sig(m.adaptiveSharpness)} | ${sig(m.normalized)} | ${sig(m.ratio)} | ${sig(m.ratioToFound)} | ${sig(m.pathNorm)} | ${sig(m.predictedTestLoss)} | ${m.interval ? `[${sig(m.interval[0])}, ${sig(m.interval[1])}]${m.extrapolated ? ' (extrap.)' : ''}` : 'n/a'} | ${m.predictionVerdict} / ${m.coreVerdict} |`);
     }
     lines.push('');
   }

@@ -16,6 +16,10 @@ import {
 import { randomFeatureInterpolator, withPoisonedPoints } from '../../src/engine/predict/randomFeatures';
 import { DEFAULT_PREDICTION_BUDGET, type PredictionBudget, predictModel, preparePrediction } from '../../src/engine/predict/predictor';
 import { kendallTauFinite } from '../../src/engine/predict/kendall';
+import type { Dataset } from '../../src/engine/data/types';
+import type { LossSpec } from '../../src/engine/math/losses';
+import { topHessianEigenvalue } from '../../src/engine/predict/topEigenvalue';
+import { computeSharpness } from '../../src/engine/curvature/sharpness';
 
 export interface TaskSpec {
   id: string;
@@ -209,6 +213,16 @@ async function buildZoo(task: Task, mode: StudyMode, flattest: TwoLayerModel | n
 
 // ---------------------------------------------------------------- one task
 
+/** Adaptive-sharpness radius of the study (elementwise-scaled ball, invariant under the symmetry). */
+export const SHARPNESS_RHO = 0.05;
+
+/** Top Hessian eigenvalue (Lanczos) and adaptive sharpness from the curvature module. */
+async function curvatureMeasures(model: TwoLayerModel, data: Dataset, loss: LossSpec): Promise<{ topEigenvalue: number | null; adaptiveSharpness: number | null }> {
+  const topEigenvalue = await topHessianEigenvalue(model, data, loss);
+  const sharpness = await computeSharpness(model, data, loss, { rhos: [SHARPNESS_RHO], averageSamples: 1 });
+  return { topEigenvalue, adaptiveSharpness: sharpness.adaptive[0]?.lossIncrease ?? null };
+}
+
 export interface MemberResult {
   name: string;
   kind: ZooKind;
@@ -225,6 +239,8 @@ export interface MemberResult {
   ratioToFound: number | null;
   pathNorm: number | null;
   invariantDiagonal: number | null;
+  topEigenvalue: number | null;
+  adaptiveSharpness: number | null;
   predictedTestLoss: number | null;
   interval: [number, number] | null;
   extrapolated: boolean;
@@ -259,6 +275,7 @@ export async function runTask(spec: TaskSpec, mode: StudyMode, log: (line: strin
     const populationLoss = evaluateObjective(member.model, task.population, 2, 1, 0, null).loss;
     const predicted = await predictModel(setup, member.model, report.flatness, report.interpolation, null);
     const p = predicted.prediction;
+    const curvature = await curvatureMeasures(member.model, trainData, loss);
     members.push({
       name: member.name,
       kind: member.kind,
@@ -274,6 +291,8 @@ export async function runTask(spec: TaskSpec, mode: StudyMode, log: (line: strin
       ratioToFound: predicted.flattest.ratioToFound,
       pathNorm: report.flatness.pathNorm.value,
       invariantDiagonal: report.flatness.invariantDiagonal.value,
+      topEigenvalue: curvature.topEigenvalue,
+      adaptiveSharpness: curvature.adaptiveSharpness,
       predictedTestLoss: p.testLoss,
       interval: p.interval,
       extrapolated: p.extrapolated,
@@ -344,10 +363,8 @@ export const MEASURES = ['trace', 'topEigenvalue', 'adaptiveSharpness', 'normali
 export type Measure = typeof MEASURES[number];
 
 function measureValue(member: MemberResult, measure: Measure): number | null {
-  switch (measure) {
-    case 'topEigenvalue': case 'adaptiveSharpness': return null;
-    default: return member[measure];
-  }
+  // Results stored before the curvature measures existed lack them.
+  return member[measure] ?? null;
 }
 
 export interface StudySummary {
@@ -440,7 +457,7 @@ export function summarize(results: readonly TaskResult[], mode: string): StudySu
     leaveOneTaskOutAccuracy: { ratio: loto('ratio'), ratioToFound: loto('ratioToFound') },
     goals,
     notes: [
-      'Top eigenvalue and adaptive sharpness: the curvature module (Lanczos, adaptive sharpness) was not in the tree when the study was written, so those columns are empty.',
+      `Top eigenvalue: Lanczos on the exact Hessian (src/engine/curvature). Adaptive sharpness: max over ||eps / |theta| ||_2 <= ${SHARPNESS_RHO} of L(theta + eps) - L(theta) by projected gradient ascent (a lower bound on the maximum; invariant under the rescaling symmetry).`,
       'Within one task F_LB is a constant of the data, so the ratio ranks exactly like the normalized flatness, and any monotone calibration of it (the predicted test loss) ranks like the ratio up to ties.',
       'Non-interpolating zoo members are listed but left out of every figure (the theory is about interpolators).',
     ],

@@ -67,10 +67,12 @@ export class AnalysisService implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Flatness Lens needs the training data of ${baseName(model.path)}: run "Choose Training Data..." to pick it.`);
       return {};
     }
+    // The bundled example lives in the extension's folder: name it by its file, not its path.
+    const label = (uri: vscode.Uri): string => (association.source === 'example' ? `example/${baseName(uri.path)}` : labelOf(uri));
     const context: ReportContext = {
       modelUri: model.toString(),
-      modelLabel: labelOf(model),
-      dataLabel: labelOf(association.trainingData) + (association.testData ? ` (test: ${labelOf(association.testData)})` : ''),
+      modelLabel: label(model),
+      dataLabel: label(association.trainingData) + (association.testData ? ` (test: ${label(association.testData)})` : ''),
       dataSource: association.source,
     };
     const showPanel = options.showPanel ?? true;

@@ -10,7 +10,9 @@ import type { WorkerClient } from './workerClient';
 import type { Log } from './log';
 import { SECTION } from './settings';
 import { isModelFile, baseName, MODEL_EXTENSIONS } from './modelFiles';
-import { neuronsCsv, reportHtml, reportMarkdown } from './exporters';
+import { neuronsCsv, reportMarkdown } from './exporters';
+import { renderHtml } from '../engine/report/html';
+import '../engine/report/allRenderers';
 
 export interface CommandDeps {
   extensionUri: vscode.Uri;
@@ -80,8 +82,8 @@ async function exportState(state: ViewState, format: ExportFormat, panel: Report
     await vscode.workspace.fs.writeFile(target, encoder.encode(neuronsCsv(report)));
     written.push(target);
   } else if (format === 'html') {
-    const charts = panel ? await panel.captureCharts() : [];
-    await vscode.workspace.fs.writeFile(target, encoder.encode(reportHtml(report, charts)));
+    // The same self-contained page (inline SVG charts, no scripts) the CLI writes.
+    await vscode.workspace.fs.writeFile(target, encoder.encode(renderHtml(report)));
     written.push(target);
   } else {
     const charts = panel ? await panel.captureCharts() : [];
@@ -182,7 +184,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const chosen = format ?? (await vscode.window.showQuickPick(
         [
           { label: 'JSON', description: 'the report document (same as the CLI writes)', format: 'json' as const },
-          { label: 'HTML', description: 'a static page with the charts', format: 'html' as const },
+          { label: 'HTML', description: 'a static page with the charts (the same as the CLI writes)', format: 'html' as const },
           { label: 'Markdown', format: 'markdown' as const },
           { label: 'CSV', description: 'one row per hidden neuron', format: 'csv' as const },
           { label: 'PNG', description: 'one image per chart', format: 'png' as const },

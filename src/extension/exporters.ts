@@ -1,12 +1,11 @@
 /**
- * Text renderings of a report for Export Report: Markdown, CSV of the per-neuron rows and a
- * self-contained static HTML page (no scripts; charts embedded as PNG images when available).
+ * Text renderings of a report for Export Report: Markdown and CSV of the per-neuron rows.
+ * (HTML export uses the engine's renderHtml, the page the CLI writes.)
  */
 import type { Report } from '../shared/report';
 import { formatMaybe, formatNumber } from '../shared/format';
 
 export { formatMaybe, formatNumber };
-import type { ChartImage } from '../shared/protocol';
 
 /** The headline metrics every rendering shows, in order. */
 export function metricRows(report: Report): [string, string][] {
@@ -63,36 +62,4 @@ export function reportMarkdown(report: Report): string {
   }
   out.push('');
   return out.join('\n');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
-
-/** A static page: readable without VS Code, no scripts, the charts as images when given. */
-export function reportHtml(report: Report, charts: ChartImage[] = []): string {
-  const metrics = metricRows(report).map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('\n');
-  const neurons = report.flatness.perNeuron.map((row) => `<tr><td>${row.index}</td><td>${formatNumber(row.a)}</td><td>${formatNumber(row.b)}</td><td>${formatNumber(row.c)}</td><td>${formatNumber(row.normalized)}</td><td>${formatNumber(row.optimalScale)}</td><td>${row.activeSamples}</td><td>${escapeHtml(row.status)}</td></tr>`).join('\n');
-  const images = charts.map((chart) => `<figure><img alt="${escapeHtml(chart.name)} chart" src="${chart.dataUrl}"><figcaption>${escapeHtml(chart.name)}</figcaption></figure>`).join('\n');
-  const warnings = report.warnings.length > 0 ? `<h2>Warnings</h2><ul>${report.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '';
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>Flatness Lens: ${escapeHtml(report.model.path)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}img{max-width:100%}.verdict{font-size:1.4rem;font-weight:600}</style>
-</head><body>
-<h1>Flatness Lens report</h1>
-<p>${escapeHtml(report.model.path)} on ${escapeHtml(report.data.path)} (n = ${report.data.n})</p>
-<p class="verdict">${escapeHtml(report.verdict.headline)}</p>
-<p>${escapeHtml(report.verdict.explanation)}</p>
-<table>${metrics}</table>
-${warnings}
-${images}
-<h2>Per-neuron contributions</h2>
-<table><thead><tr><th>Neuron</th><th>A</th><th>B</th><th>C</th><th>Normalized</th><th>t*</th><th>Active samples</th><th>Status</th></tr></thead><tbody>
-${neurons}
-</tbody></table>
-<p>Loss: ${escapeHtml(report.loss.convention)}. Backend ${escapeHtml(report.backend.name)}. Created ${escapeHtml(report.createdAt)} by flatness-lens ${escapeHtml(report.tool.version)}.</p>
-</body></html>
-`;
 }

@@ -4,6 +4,7 @@ import { initBackend } from '../../src/engine/compute/backend';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { lossAndGradient } from '../../src/engine/curvature/gradient';
 import { LossOperator } from '../../src/engine/curvature/lossOperator';
+import { hessianVectorProducts } from '../../src/engine/curvature/hvp';
 import type { LossKind } from '../../src/shared/report';
 import type { ActivationSpec } from '../../src/engine/model/types';
 import {
@@ -72,6 +73,8 @@ test('backend products agree with float64 products', async () => {
     const hv = await other.hessianVectorProduct(v);
     assert.ok(maxAbsDifference(hv, reference) <= 1e-5 * maxAbs(reference));
   }
+  const [oneOff] = await hessianVectorProducts(model, data, loss, [v], undefined, { products: 'backend' });
+  assert.ok(maxAbsDifference(oneOff!, reference) <= 1e-5 * maxAbs(reference));
   backend.dispose();
 });
 

@@ -138,6 +138,15 @@ describe('extension host (mocked vscode, real worker)', () => {
     const items = await models.getChildren();
     const memorizing = items.find((i) => i.label === 'memorizing.safetensors')!;
     assert.match(memorizing.description, /^R = \d/);
+    assert.match(items.find((i) => i.label === 'generalizing.safetensors')!.description, /not analysed/);
+
+    // Editing the model file marks its verdict as stale and refreshes the view.
+    let refreshed = 0;
+    (models as unknown as { onDidChangeTreeData(listener: () => void): unknown }).onDidChangeTreeData(() => refreshed++);
+    mock.watchers.find((w) => w.glob === '**/*.safetensors')!.change.fire(model);
+    assert.ok(refreshed > 0, 'the Models view refreshed on the file change');
+    const after = (await models.getChildren()).find((i) => i.label === 'memorizing.safetensors')!;
+    assert.match(after.description, /changed since analysis/);
     deactivateExtension();
   });
 
@@ -200,7 +209,7 @@ describe('extension host (mocked vscode, real worker)', () => {
     deactivateExtension();
   });
 
-  it('exports the report as JSON, Markdown, CSV and PNG', async () => {
+  it('exports the report as JSON, Markdown, CSV, HTML and PNG', async () => {
     await mock.commands.get('flatnessLens.analyzeModel')!(Uri.file(join(workspace, 'generalizing.safetensors')));
     const panel = reportPanel();
     const report = (lastShown(panel) as Extract<ViewState, { kind: 'report' }>).report;
@@ -215,6 +224,12 @@ describe('extension host (mocked vscode, real worker)', () => {
     await mock.commands.get('flatnessLens.exportReport')!('csv');
     const lines = readFileSync(join(out, 'r.csv'), 'utf8').trim().split('\n');
     assert.equal(lines.length, report.flatness.perNeuron.length + 1);
+    mock.saveDialog = () => Uri.file(join(out, 'r.html'));
+    await mock.commands.get('flatnessLens.exportReport')!('html');
+    const html = readFileSync(join(out, 'r.html'), 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.ok(html.includes(report.verdict.headline.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')));
+    assert.doesNotMatch(html, /<script/);
     // PNG: the host asks the webview for its charts and writes one file per chart.
     mock.saveDialog = () => Uri.file(join(out, 'r.png'));
     const exporting = mock.commands.get('flatnessLens.exportReport')!('png') as Promise<void>;

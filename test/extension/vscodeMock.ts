@@ -158,6 +158,7 @@ export const mock = {
   /** Called with each progress token so a test can cancel the notification. */
   onProgress: (_token: CancellationTokenSource) => {},
   progressReports: [] as { message?: string; increment?: number }[],
+  watchers: [] as { glob: string; create: EventEmitter<Uri>; change: EventEmitter<Uri>; remove: EventEmitter<Uri> }[],
   statusBarTexts: [] as string[],
   reset(): void {
     this.commands.clear();
@@ -175,6 +176,7 @@ export const mock = {
     this.onProgress = () => {};
     this.progressReports.length = 0;
     this.statusBarTexts.length = 0;
+    this.watchers.length = 0;
   },
 };
 
@@ -272,10 +274,11 @@ export const workspace = {
       fs.writeFileSync(uri.fsPath, bytes);
     },
   },
-  createFileSystemWatcher: () => {
+  createFileSystemWatcher: (glob: string) => {
     const create = new EventEmitter<Uri>();
     const change = new EventEmitter<Uri>();
     const remove = new EventEmitter<Uri>();
+    mock.watchers.push({ glob, create, change, remove });
     return { onDidCreate: create.event, onDidChange: change.event, onDidDelete: remove.event, dispose: () => {}, create, change, remove };
   },
   onDidChangeConfiguration: (_listener: unknown) => new Disposable(() => {}),

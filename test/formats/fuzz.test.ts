@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { FlatnessLensError } from '../../src/engine/errors';
 import { dataFormats } from '../../src/engine/load/dataFormats';
 import { loadModel, loadModelFromBytes } from '../../src/engine/load/modelLoader';
@@ -13,7 +14,8 @@ import { ALL_FIXTURES, prng } from './helpers';
  * Truncates and flips bytes in every fixture under test/fixtures (fixed seed, 100 variants per
  * file) and feeds each variant to the model loader and to the data loader, in process. Each load
  * must end in a result or a FlatnessLensError: never another exception, a hang or a crash.
- * TF.js weight shards are fuzzed in a temporary copy of their model folder.
+ * TF.js weight shards are fuzzed in a temporary copy of their model folder. A watchdog thread
+ * turns a hang into a failure that names the variant.
  * Reference JSON written by the fixture scripts (expected values, not inputs) is skipped.
  */
 const VARIANTS = 100;
@@ -56,7 +58,45 @@ interface Outcome {
   slowestMs: number;
 }
 
+/**
+ * A hang inside a synchronous parser (or the HDF5 wasm library) cannot be interrupted by the
+ * test's own timeout, so a watchdog thread watches a heartbeat that every load bumps: when one
+ * load takes longer than PER_LOAD_LIMIT_MS it prints the variant and kills the process, and the
+ * test file fails instead of hanging CI.
+ */
+const PER_LOAD_LIMIT_MS = 60_000;
+const shared = new SharedArrayBuffer(8 + 1024);
+const heartbeat = new Int32Array(shared, 0, 2);
+const labelBytes = new Uint8Array(shared, 8);
+const watchdog = new Worker(
+  `const { workerData } = require('node:worker_threads');
+   const { writeSync } = require('node:fs');
+   const beat = new Int32Array(workerData.shared, 0, 2);
+   const label = new Uint8Array(workerData.shared, 8);
+   let last = -1;
+   let since = Date.now();
+   while (Atomics.load(beat, 1) === 0) {
+     Atomics.wait(beat, 1, 0, 1000);
+     const now = Atomics.load(beat, 0);
+     if (now !== last) { last = now; since = Date.now(); continue; }
+     if (Date.now() - since > workerData.limit) {
+       const end = label.indexOf(0);
+       writeSync(2, 'fuzz watchdog: no progress for ' + workerData.limit + ' ms while loading ' + Buffer.from(label.slice(0, end < 0 ? label.length : end)).toString() + '\\n');
+       process.kill(process.pid, 'SIGKILL');
+     }
+   }`,
+  { eval: true, workerData: { shared, limit: PER_LOAD_LIMIT_MS } },
+);
+watchdog.unref();
+
+function beat(label: string): void {
+  labelBytes.fill(0);
+  labelBytes.set(new TextEncoder().encode(label).subarray(0, labelBytes.length - 1));
+  Atomics.add(heartbeat, 0, 1);
+}
+
 async function settle(run: () => unknown, outcome: Outcome, label: string): Promise<void> {
+  beat(label);
   const start = performance.now();
   try {
     await run();
@@ -79,7 +119,12 @@ const fixtures = listFixtures(ALL_FIXTURES);
 const scratch = mkdtempSync(join(tmpdir(), 'flatness-fuzz-'));
 
 describe('fuzzed fixtures end in a result or a FlatnessLensError', () => {
-  after(() => rmSync(scratch, { recursive: true, force: true }));
+  after(async () => {
+    rmSync(scratch, { recursive: true, force: true });
+    Atomics.store(heartbeat, 1, 1);
+    Atomics.notify(heartbeat, 1);
+    await watchdog.terminate();
+  });
 
   it('finds the fixtures of every format', () => {
     const names = fixtures.map((path) => relative(ALL_FIXTURES, path));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -55,6 +55,11 @@ describe('the unpickler runs no code', () => {
     assert.throws(() => unpickle(pickle, 'x.pkl', { storages: [] }), /posix\.system, which is not allowed/);
   });
 
+  it('refuses integer storages in a model file with a message about integer tensors', async () => {
+    await assertRefused(() => loadModelFromBytes(torchZip(stateDictPickle([2, 3], 'LongStorage'), { 0: new Uint8Array(48) }), 'x.pt'),
+      'unsupported', /integer tensors \(torch\.LongStorage\)/);
+  });
+
   it('refuses storage types outside the allow-list', async () => {
     await assertRefused(() => loadModelFromBytes(torchZip(stateDictPickle([2, 3], 'UntypedStorage'), { 0: new Uint8Array(24) }), 'x.pt'),
       'unsupported', /torch\.UntypedStorage, which is not allowed/);
@@ -101,6 +106,17 @@ describe('TF.js shards stay inside the model folder and within the size limit', 
       await assertRefused(() => loadModel(path), 'bad-input', /absolute, a URL or leaves the model's folder/);
     });
   }
+
+  it('refuses a shard that is a symbolic link leading out of the folder', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'flatness-outside-'));
+    try {
+      copyFileSync(join(source, 'model.weights.bin'), join(outside, 'secret.bin'));
+      symlinkSync(join(outside, 'secret.bin'), join(folder, 'linked.bin'));
+      await assertRefused(() => loadModel(withPaths(['linked.bin'], 'linked.json')), 'bad-input', /links outside the model's folder/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 
   it('a missing shard is named', async () => {
     await assertRefused(() => loadModel(withPaths(['missing.bin'], 'missing.json')), 'bad-input', /missing\.bin is missing/);

@@ -1,4 +1,4 @@
-import type { ComparisonReport, ComparisonRow, LossKind } from '../../shared/report';
+import type { BackendRequest, ComparisonReport, ComparisonRow, LossKind } from '../../shared/report';
 import { REPORT_SCHEMA_VERSION } from '../../shared/report';
 import type { TwoLayerModel } from '../model/types';
 import type { Dataset } from '../data/types';
@@ -13,6 +13,7 @@ import { TOOL_VERSION } from '../version';
 import { evaluateLossOn } from './evaluate';
 import { kendallTauFinite } from './kendall';
 import { calibrationReport } from './calibration';
+import { topHessianEigenvalue } from './topEigenvalue';
 import {
   DEFAULT_PREDICTION_BUDGET, type PredictionBudget, architectureOf, predictModel, predictionUnavailableReason,
   preparePrediction,
@@ -25,6 +26,7 @@ export interface CompareRequest {
   /** Activation for files that do not store one, e.g. 'relu' or 'leaky_relu:0.1'. */
   activation?: string;
   loss?: LossKind;
+  backend?: BackendRequest;
 }
 
 /** Measures ranked against the measured test loss (Kendall tau-b). */
@@ -45,7 +47,7 @@ export async function compareModels(request: CompareRequest, context?: ComputeCo
     throwIfCancelled(context);
     models.push(await loadModel(path, { ...(activation ? { activation } : {}), expectedInputDim: data.d }));
   }
-  return compareLoaded(models, data, testData, request.loss ?? 'mse', context, budget);
+  return compareLoaded(models, data, testData, request.loss ?? 'mse', context, budget, request.backend ?? 'auto');
 }
 
 /** The comparison on models and data already in memory. */
@@ -56,6 +58,7 @@ export async function compareLoaded(
   lossKind: LossKind,
   context?: ComputeContext,
   budget: PredictionBudget = DEFAULT_PREDICTION_BUDGET,
+  backend: BackendRequest = 'auto',
 ): Promise<ComparisonReport> {
   const first = models[0];
   if (!first) throw badInput(undefined, 'compare needs at least one model');
@@ -68,12 +71,12 @@ export async function compareLoaded(
   const unavailable = predictionUnavailableReason(loss, first.activation, first.outputDim);
   if (unavailable) notes.push(`No prediction: ${unavailable}.`);
   const setup = unavailable ? null : await preparePrediction(data, loss, architecture, DEFAULT_INTERPOLATION_TOLERANCE, budget, context);
-  notes.push('Top eigenvalue: not computed in this build (needs the curvature module).');
+  notes.push('Top eigenvalue: largest Hessian eigenvalue of the training loss (Lanczos, exact Hessian-vector products).');
 
   const rows: ComparisonRow[] = [];
   for (const model of models) {
     throwIfCancelled(context);
-    const report = await analyzeLoaded(model, data, { loss: lossKind }, context);
+    const report = await analyzeLoaded(model, data, { loss: lossKind, backend }, context);
     const testLoss = testData ? evaluateLossOn(model, testData, loss).loss : null;
     const predicted = setup ? (await predictModel(setup, model, report.flatness, report.interpolation, testLoss, context)).prediction : null;
     rows.push({
@@ -84,7 +87,7 @@ export async function compareLoaded(
       normalized: report.flatness.normalized.value,
       ratio: report.flatness.ratio.value,
       pathNorm: report.flatness.pathNorm.value,
-      topEigenvalue: null,
+      topEigenvalue: await topHessianEigenvalue(model, data, loss, context),
       predictedTestLoss: predicted?.testLoss ?? null,
       interval: predicted?.interval ?? null,
       verdict: predicted?.available ? predicted.verdict : report.verdict,

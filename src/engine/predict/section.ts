@@ -16,7 +16,9 @@ export const predictionSection: AnalysisSection = {
   async run(input: SectionInput): Promise<void> {
     const { model, data, testData, loss, report, context } = input;
     let measuredTestLoss: number | null = null;
-    if (testData) {
+    if (report.test) {
+      measuredTestLoss = report.test.loss;
+    } else if (testData) {
       const measured = evaluateLossOn(model, testData, loss);
       report.test = { path: testData.source.path, n: testData.n, ...measured };
       measuredTestLoss = measured.loss;

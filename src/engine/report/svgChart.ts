@@ -80,10 +80,10 @@ function makeAxis(values: number[], log: boolean, from: number, to: number): Axi
 }
 
 export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOptions): string {
-  const width = options.width ?? 640;
+  const width = options.width ?? 720;
   const height = options.height ?? 420;
   const left = 70;
-  const right = 150;
+  const right = 210;
   const top = 36;
   const bottom = 50;
   const xs = points.map((p) => p.x).concat((options.line ?? []).map((p) => p.x));

@@ -5,7 +5,9 @@ import { badInput, isFlatnessLensError, unsupported } from '../../errors';
  * build, whose file system is in memory (its node build maps the real disk instead). The bytes are
  * written into h5wasm's in-memory file system (MEMFS: nothing touches the disk), opened
  * read-only, and unlinked afterwards. Every error the library raises (including wasm traps on
- * corrupt files, which it survives) becomes a FlatnessLensError naming the file.
+ * corrupt files, which the instance survives) becomes a FlatnessLensError naming the file.
+ * After such an error the library can read garbage for a later file's corrupt strings, so every
+ * size it reports is checked against the file before use (see boundedText, readFloatDataset).
  */
 export type H5Module = typeof import('h5wasm');
 export type H5File = InstanceType<H5Module['File']>;
@@ -137,23 +139,40 @@ function attributeValue(entity: H5Entity, name: string, fileBytes: number, file:
   return attribute.value;
 }
 
+/**
+ * Text from an attribute value, bounded by the file size: a corrupt variable-length string can
+ * point the library at unrelated memory, and no string stored in a file is longer than the file.
+ */
+function boundedText(value: unknown, name: string, fileBytes: number, file: string): string | null {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (value instanceof Uint8Array && value.length <= fileBytes) text = new TextDecoder().decode(value);
+  else return null;
+  if (text.length > fileBytes) throw badInput(file, `HDF5 attribute '${name}' reads as ${text.length} characters, more than the file holds (corrupt string)`);
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return text.slice(0, end);
+}
+
 /** A string attribute (fixed- or variable-length, or bytes), or null when absent. */
 export function stringAttribute(entity: H5Entity, name: string, fileBytes: number, file: string): string | null {
   const value = attributeValue(entity, name, fileBytes, file);
   if (value === undefined) return null;
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return new TextDecoder().decode(value).replace(/\0+$/, '');
-  if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
-  return null;
+  const single = Array.isArray(value) && value.length === 1 ? value[0] : value;
+  return boundedText(single, name, fileBytes, file);
 }
 
 /** A list-of-strings attribute (Keras `layer_names`, `weight_names`), or null when absent. */
 export function stringListAttribute(entity: H5Entity, name: string, fileBytes: number, file: string): string[] | null {
   const value = attributeValue(entity, name, fileBytes, file);
   if (value === undefined) return null;
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.map((item) => (item instanceof Uint8Array ? new TextDecoder().decode(item) : String(item)));
-  return null;
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  if (items.length > fileBytes) return null;
+  const texts = items.map((item) => boundedText(item, name, fileBytes, file));
+  if (texts.some((text) => text === null)) return null;
+  const total = texts.reduce((sum, text) => sum + text!.length, 0);
+  if (total > fileBytes) throw badInput(file, `HDF5 attribute '${name}' reads as ${total} characters, more than the file holds (corrupt strings)`);
+  return texts as string[];
 }
 
 export interface Hdf5Tensor {

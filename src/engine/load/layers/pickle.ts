@@ -151,6 +151,9 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
       (module === 'collections' && name === 'OrderedDict') ||
       (module === 'torch._utils' && name === '_rebuild_tensor_v2') ||
       (module === 'torch' && options.storages.includes(name));
+    if (!allowed && module === 'torch' && INTEGER_STORAGES.includes(name)) {
+      throw unsupported(file, `the file holds integer tensors (torch.${name}); a model file must hold only the floating-point weights of a two-layer network`);
+    }
     if (!allowed) refuseGlobal(module, name, file);
     return new GlobalRef(module, name);
   };

@@ -155,11 +155,20 @@ async function readShards(shards: string[], modelPath: string, modelBytes: numbe
   });
   let total = 0;
   let withModel = modelBytes;
+  const realDirectory = fs.realpathSync(directory);
+  const realFiles: string[] = [];
   const sizes = files.map((file) => {
     let size: number;
     try {
-      size = fs.statSync(file).size;
-    } catch {
+      // A symbolic link could still lead out of the folder: compare real paths.
+      const real = fs.realpathSync(file);
+      if (!real.startsWith(realDirectory + nodePath.sep)) {
+        throw badInput(modelPath, `weight shard ${nodePath.relative(directory, file)} links outside the model's folder; refusing to read it`);
+      }
+      size = fs.statSync(real).size;
+      realFiles.push(real);
+    } catch (error) {
+      if (error instanceof FlatnessLensError) throw error;
       throw badInput(modelPath, `weight shard ${nodePath.relative(directory, file)} is missing (it must sit next to model.json)`);
     }
     total += size;
@@ -169,7 +178,7 @@ async function readShards(shards: string[], modelPath: string, modelBytes: numbe
   });
   const buffer = new Uint8Array(total);
   let offset = 0;
-  for (const [index, file] of files.entries()) {
+  for (const [index, file] of realFiles.entries()) {
     const data = await fs.promises.readFile(file);
     if (data.length !== sizes[index]) throw badInput(modelPath, `weight shard ${file} changed while it was read`);
     buffer.set(data, offset);
