@@ -1,5 +1,5 @@
 /** The report: verdict header, metric cards, orbit chart, per-neuron chart and table, details, extra sections. */
-import type { NeuronRow, Report } from '../src/shared/report';
+import type { MaybeNumber, NeuronRow, Report } from '../src/shared/report';
 import type { ReportContext, WebviewToHost } from '../src/shared/protocol';
 import { formatMaybe, formatMs, formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
@@ -65,14 +65,21 @@ function card(label: string, value: string, hint: string, testId: string, tone =
     h('div', { class: 'card-hint' }, hint));
 }
 
+/** A card for a number the theory may leave undefined: "not defined" large, the reason small. */
+function maybeCard(label: string, value: MaybeNumber, hint: string, testId: string, tone = ''): HTMLElement {
+  return value.value === null
+    ? card(label, 'not defined', value.reason ?? hint, testId, 'undefined')
+    : card(label, formatNumber(value.value), hint, testId, tone);
+}
+
 export function metricCards(report: Report): HTMLElement {
   const f = report.flatness;
   const ratioTone = f.ratio.value === null || !report.interpolation.interpolates ? '' : f.ratio.value <= 2 ? 'good' : f.ratio.value <= 5 ? 'warn' : 'bad';
   return h('section', { class: 'cards', 'aria-label': 'Key metrics' },
     card('Hessian trace', formatNumber(f.trace), 'raw flatness tr H (changes under rescaling)', 'metric-trace'),
-    card('Normalized flatness', formatMaybe(f.normalized), 'F_sym: the flattest this function can be made by rescaling', 'metric-normalized'),
-    card('Certified lower bound', formatMaybe(f.lowerBound), 'F_LB: no interpolator of this data is flatter', 'metric-bound'),
-    card('Flatness ratio', formatMaybe(f.ratio), 'R = F_sym / F_LB >= 1; near 1 is the flattest order', 'metric-ratio', ratioTone),
+    maybeCard('Normalized flatness', f.normalized, 'F_sym: the flattest this function can be made by rescaling', 'metric-normalized'),
+    maybeCard('Certified lower bound', f.lowerBound, 'F_LB: no interpolator of this data is flatter', 'metric-bound'),
+    maybeCard('Flatness ratio', f.ratio, 'R = F_sym / F_LB >= 1; near 1 is the flattest order', 'metric-ratio', ratioTone),
     card(`Training loss`, formatNumber(report.loss.value), report.loss.convention, 'metric-loss'),
     card('Interpolation', report.interpolation.interpolates ? 'interpolates' : 'does not interpolate', report.interpolation.criterion, 'metric-interpolation', report.interpolation.interpolates ? 'good' : 'warn'),
     report.test ? card('Test loss', formatNumber(report.test.loss), `measured on ${report.test.path.split(/[\\/]/).pop()} (n = ${report.test.n})`, 'metric-test') : null);

@@ -205,7 +205,7 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
   });
 
   it('opening a model file shows the read-only model summary editor', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="Explorer"], .activitybar .action-item[aria-label^="Explorer"]').first().click();
+    await runCommand(page, 'View: Show Explorer');
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'generalizing.safetensors' }).dblclick();
     const frame = await findFrame(page, '.summary-view dl', 120_000);
     const text = (await frame.locator('.summary-view').textContent()) ?? '';

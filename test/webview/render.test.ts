@@ -107,8 +107,9 @@ describe('report webview in chromium', { skip }, () => {
     assert.match(await page.textContent('.warnings') ?? '', /does not interpolate/);
 
     await show(page, stateOf(byName['non-homogeneous']!));
-    assert.match(await page.textContent('[data-testid="metric-normalized"]') ?? '', /^not defined \(tanh is not positively homogeneous/);
-    assert.match(await page.textContent('[data-testid="metric-ratio"]') ?? '', /^not defined/);
+    assert.equal(await page.textContent('[data-testid="metric-normalized"]'), 'not defined');
+    assert.equal(await page.textContent('[data-testid="metric-ratio"]'), 'not defined');
+    assert.match(await page.textContent('.card.undefined .card-hint') ?? '', /^tanh is not positively homogeneous/, 'the reason is shown with it');
     assert.deepEqual(problems.console, []);
     await page.close();
   });
@@ -166,6 +167,30 @@ describe('report webview in chromium', { skip }, () => {
     const after = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => JSON.stringify(m)));
     assert.ok(after.includes(JSON.stringify({ type: 'changeTrainingData', modelUri: healthy.context.modelUri })));
     assert.ok(after.includes(JSON.stringify({ type: 'export', format: 'csv' })));
+    await page.close();
+  });
+
+  it('renders the comparison, progress and model-summary views under the same CSP', async () => {
+    const reports = samples.filter((s) => s.report).slice(0, 2).map((s) => ({ report: s.report!, context: s.context }));
+    const { page, problems } = await openPage(harness, 'dark');
+    await show(page, { kind: 'comparison', reports });
+    assert.deepEqual(await page.locator('[data-testid="comparison-verdict"]').allTextContents(), reports.map((r) => r.report.verdict.headline));
+    assert.equal(await chartPoints(page, 'm0-orbit'), reports[0]!.report.flatness.orbit.length, 'the first (open) report draws its orbit');
+    await page.screenshot({ path: join(ARTIFACTS, 'webview-comparison-dark.png'), fullPage: true });
+
+    await show(page, { kind: 'progress', message: 'Analysing m.safetensors on train.npz', context: null });
+    await page.evaluate(() => window.postMessage({ type: 'progress', stage: 'flatness', fraction: 0.42 }, '*'));
+    await page.waitForFunction(() => document.getElementById('progress-stage')?.textContent === 'flatness: 42%');
+    await page.getByText('Cancel', { exact: true }).click();
+    const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => m.type));
+    assert.ok(posted.includes('cancel'), 'Cancel in the webview asks the host to cancel');
+
+    await show(page, { kind: 'summary', modelUri: 'file:///work/m.safetensors', error: null, summary: {
+      path: '/work/m.safetensors', format: 'safetensors', inputDim: 10, hiddenDim: 64, outputDim: 1, parameters: 704, activation: 'relu',
+      activationSource: 'file', hiddenBias: false, outputBias: false, outputLink: 'identity', tensorNames: ['0.weight', '2.weight'], notes: [] } });
+    assert.match(await page.textContent('.summary-view') ?? '', /Hidden neurons m64/);
+    assert.deepEqual(problems.console, []);
+    assert.deepEqual(await problems.csp(), []);
     await page.close();
   });
 

@@ -18,6 +18,36 @@ export function dot(x: Float64Array, y: Float64Array): number {
   return sum;
 }
 
+/**
+ * w -= Q Q^T w for the orthonormal basis Q (one classical Gram-Schmidt pass), four basis vectors
+ * per sweep so that w is read once per four projections.
+ */
+export function orthogonalize(w: Float64Array, basis: Float64Array[]): void {
+  const length = w.length;
+  const projections = new Float64Array(basis.length);
+  let k = 0;
+  for (; k + 4 <= basis.length; k += 4) {
+    const q0 = basis[k]!, q1 = basis[k + 1]!, q2 = basis[k + 2]!, q3 = basis[k + 3]!;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let i = 0; i < length; i++) {
+      const value = w[i]!;
+      s0 += value * q0[i]!;
+      s1 += value * q1[i]!;
+      s2 += value * q2[i]!;
+      s3 += value * q3[i]!;
+    }
+    projections[k] = s0; projections[k + 1] = s1; projections[k + 2] = s2; projections[k + 3] = s3;
+  }
+  for (; k < basis.length; k++) projections[k] = dot(w, basis[k]!);
+  k = 0;
+  for (; k + 4 <= basis.length; k += 4) {
+    const q0 = basis[k]!, q1 = basis[k + 1]!, q2 = basis[k + 2]!, q3 = basis[k + 3]!;
+    const p0 = projections[k]!, p1 = projections[k + 1]!, p2 = projections[k + 2]!, p3 = projections[k + 3]!;
+    for (let i = 0; i < length; i++) w[i] = w[i]! - p0 * q0[i]! - p1 * q1[i]! - p2 * q2[i]! - p3 * q3[i]!;
+  }
+  for (; k < basis.length; k++) subtractScaled(w, projections[k]!, basis[k]!);
+}
+
 /** w -= scale * q, in place. */
 export function subtractScaled(w: Float64Array, scale: number, q: Float64Array): void {
   for (let i = 0; i < w.length; i++) w[i] = w[i]! - scale * q[i]!;
@@ -73,8 +103,7 @@ export async function lanczos(operator: SymmetricOperator, starts: Float64Array[
       let before = norm(w);
       let beta = before;
       for (let pass = 0; pass < 2; pass++) {
-        const projections = run.basis.map((q) => dot(w, q));
-        run.basis.forEach((q, k) => subtractScaled(w, projections[k]!, q));
+        orthogonalize(w, run.basis);
         beta = norm(w);
         if (beta > 0.7 * before) break;
         before = beta;

@@ -84,16 +84,19 @@ export async function computeSharpness(
     adaptive.push({ rho, lossIncrease: bestIncrease, steps: settings.steps, evaluations, radius: norm(bestEta) });
   }
 
-  const directions: Float64Array[] = [];
-  for (const rho of settings.rhos) {
-    for (let s = 0; s < settings.averageSamples; s++) {
+  // Perturbations are drawn and evaluated in groups that keep about 64 MB of directions in memory.
+  const radii = settings.rhos.flatMap((rho) => new Array<number>(settings.averageSamples).fill(rho));
+  const group = Math.max(1, Math.min(radii.length, Math.floor((64 * 2 ** 20) / (8 * size))));
+  const losses: number[] = [];
+  for (let first = 0; first < radii.length; first += group) {
+    const directions = radii.slice(first, first + group).map((rho) => {
       const xi = random.normalVector(size);
       const sd = rho / Math.sqrt(size);
       for (let p = 0; p < size; p++) xi[p] = magnitude[p]! * sd * xi[p]!;
-      directions.push(xi);
-    }
+      return xi;
+    });
+    losses.push(...await lossAtPoints(model, data, loss, directions, directions.map((_, i) => ({ terms: [[i, 1]] })), context, options.chunkRows));
   }
-  const losses = await lossAtPoints(model, data, loss, directions, directions.map((_, i) => ({ terms: [[i, 1]] })), context, options.chunkRows);
   const average: ReportAverageSharpness[] = settings.rhos.map((rho, r) => {
     const increases = losses.slice(r * settings.averageSamples, (r + 1) * settings.averageSamples).map((value) => value - baseLoss);
     const mean = increases.reduce((sum, value) => sum + value, 0) / increases.length;

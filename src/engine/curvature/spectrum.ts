@@ -21,6 +21,9 @@ export interface SpectrumOptions {
   seed?: number;
 }
 
+/** Memory for the Lanczos bases of all runs together (full reorthogonalization keeps every vector). */
+export const LANCZOS_BASIS_BUDGET_BYTES = 1024 * 1024 * 1024;
+
 export const SPECTRUM_DEFAULTS = {
   topK: 5, bottomK: 5, tolerance: 1e-3, maxSteps: 40, probes: 1, densitySteps: 30, gridPoints: 201, seed: 1,
 } as const;
@@ -77,6 +80,10 @@ export async function computeSpectra(
     },
   };
   const wanted = settings.topK + settings.bottomK;
+  // Full reorthogonalization stores every basis vector: cap the steps so the bases fit the budget.
+  const affordableSteps = Math.floor(LANCZOS_BASIS_BUDGET_BYTES / (8 * size * starts.length));
+  const stepCap = Math.max(Math.min(size, wanted + 2), Math.min(settings.maxSteps, affordableSteps));
+  const densityCap = Math.max(2, Math.min(settings.densitySteps, affordableSteps));
   const converged = (run: LanczosRun): boolean => {
     const pairs = ritzPairs(run);
     const count = pairs.values.length;
@@ -91,12 +98,12 @@ export async function computeSpectra(
     return true;
   };
   const runs = await lanczos(symmetric, starts, {
-    maxSteps: Math.max(settings.maxSteps, settings.densitySteps),
+    maxSteps: Math.max(stepCap, densityCap),
     context,
     shouldStop: (index, run) => {
       const steps = run.alphas.length;
-      if (index % probes !== 0) return steps >= settings.densitySteps;
-      if (steps >= settings.maxSteps) return true;
+      if (index % probes !== 0) return steps >= densityCap;
+      if (steps >= stepCap) return true;
       return steps >= wanted + 2 && (steps % 4 === 0) && converged(run);
     },
   });
@@ -112,7 +119,10 @@ export async function computeSpectra(
     const bottomIndices = Array.from({ length: Math.min(settings.bottomK, count) }, (_, k) => k);
     const notes: string[] = [];
     if (!main.exhausted && !converged(main)) {
-      notes.push(`the eigenvalue run stopped at ${settings.maxSteps} Lanczos steps before every requested eigenvalue met the tolerance: see the residuals`);
+      notes.push(`the eigenvalue run stopped at ${count} Lanczos steps before every requested eigenvalue met the tolerance: see the residuals`);
+    }
+    if (stepCap < settings.maxSteps && stepCap < size) {
+      notes.push(`the Lanczos steps were capped at ${stepCap} (instead of ${settings.maxSteps}) so that the reorthogonalization bases fit in ${LANCZOS_BASIS_BUDGET_BYTES / 2 ** 20} MiB`);
     }
     if (main.exhausted) notes.push(`the Krylov space was exhausted after ${count} steps: the Ritz values are exact eigenvalues of the operator restricted to it`);
     const report: ReportSpectrum = {

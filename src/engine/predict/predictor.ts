@@ -19,6 +19,8 @@ export interface PredictionBudget {
   maxRows: number;
   /** Widest network trained. */
   maxWidth: number;
+  /** Cap on rows x width x d per training step; rows, then width, shrink to fit (high-dimensional inputs). */
+  maxWorkPerStep: number;
   splits: number;
   trainFraction: number;
   flattestRestarts: number;
@@ -29,6 +31,7 @@ export interface PredictionBudget {
 export const DEFAULT_PREDICTION_BUDGET: PredictionBudget = {
   maxRows: 400,
   maxWidth: 256,
+  maxWorkPerStep: 8e6,
   splits: 2,
   trainFraction: 0.8,
   flattestRestarts: 1,
@@ -66,6 +69,8 @@ export interface PredictionSetup {
   loss: LossSpec;
   architecture: Architecture;
   budget: PredictionBudget;
+  /** Width of the reference networks and of the narrowest searched network. */
+  width: number;
   targetMse: number;
   calibration: CalibrationResult;
   flattest: FlattestResult;
@@ -79,24 +84,29 @@ export async function preparePrediction(
   budget: PredictionBudget = DEFAULT_PREDICTION_BUDGET,
   context?: ComputeContext,
 ): Promise<PredictionSetup> {
-  const rows = data.n > budget.maxRows
-    ? new SeededRandom(budget.seed).permutation(data.n).slice(0, budget.maxRows).sort((a, b) => a - b)
+  // High-dimensional inputs: fewer rows (not below 100), then narrower networks, so a step stays cheap.
+  const d = Math.max(1, data.d);
+  const wantedWidth = Math.min(budget.maxWidth, architecture.width);
+  const maxRows = Math.min(budget.maxRows, Math.max(100, Math.floor(budget.maxWorkPerStep / (wantedWidth * d))));
+  const rows = data.n > maxRows
+    ? new SeededRandom(budget.seed).permutation(data.n).slice(0, maxRows).sort((a, b) => a - b)
     : undefined;
   const arrays = toTrainingArrays(data, rows);
   // Reference interpolators must fit more tightly than the model is asked to.
   const targetMse = Math.min(interpolationTolerance, 1e-5);
-  const width = Math.min(budget.maxWidth, Math.max(architecture.width, Math.ceil((2 * arrays.n) / Math.max(1, arrays.d))));
+  const widthCap = Math.min(budget.maxWidth, Math.max(16, Math.floor(budget.maxWorkPerStep / (arrays.n * d))));
+  const width = Math.min(widthCap, Math.max(architecture.width, Math.ceil((2 * arrays.n) / d)));
   const calibration = await buildCalibration(arrays, loss, {
     width, activation: architecture.activation, hiddenBias: architecture.hiddenBias, outputBias: architecture.outputBias,
     targetMse, maxSteps: budget.maxSteps, seed: budget.seed, splits: budget.splits, trainFraction: budget.trainFraction,
   }, context);
-  const widths = [...new Set([width, Math.min(budget.maxWidth, 2 * width)])];
+  const widths = [...new Set([width, Math.min(widthCap, 2 * width)])];
   const flattest = await searchFlattest(arrays, loss, {
     ...DEFAULT_FLATTEST_OPTIONS, widths, restarts: budget.flattestRestarts, activation: architecture.activation,
     hiddenBias: architecture.hiddenBias, outputBias: architecture.outputBias, targetMse,
     maxSteps: budget.maxSteps, seed: budget.seed,
   }, context);
-  return { arrays, rowsUsed: arrays.n, totalRows: data.n, loss, architecture, budget, targetMse, calibration, flattest };
+  return { arrays, rowsUsed: arrays.n, totalRows: data.n, loss, architecture, budget, width, targetMse, calibration, flattest };
 }
 
 export const PREDICTION_CAVEATS = [
@@ -170,6 +180,7 @@ export async function predictModel(
   });
   const caveats = [...PREDICTION_CAVEATS];
   if (setup.rowsUsed < setup.totalRows) caveats.push(`The search and calibration used a seeded subsample of ${setup.rowsUsed} of the ${setup.totalRows} training rows.`);
+  if (setup.width < setup.architecture.width) caveats.push(`To bound the cost, reference and searched networks had width ${setup.width} (the model has ${setup.architecture.width}).`);
   if (predicted.extrapolated) caveats.push(`The model's ratio ${ratio.toPrecision(3)} lies outside the reference range [${setup.calibration.fit.ratioRange.map((r) => r.toPrecision(3)).join(', ')}]: the prediction is extrapolated and its interval widened.`);
   return {
     prediction: {
