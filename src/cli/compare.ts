@@ -1,9 +1,26 @@
 import type { CompareCommand } from './args';
-import { FlatnessLensError } from '../engine/errors';
+import { compareModels } from '../engine/predict/compare';
+import { comparisonHtml, comparisonText } from '../engine/report/comparisonText';
+import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
 
-/** Several models on one data set; implemented with the generalization-prediction analysis. */
+/** Several models on one data set, sharing one calibration, ranked by predicted test loss. */
 export async function runCompare(command: CompareCommand, signal: AbortSignal): Promise<void> {
-  void command;
-  void signal;
-  throw new FlatnessLensError('unsupported', 'compare is not available in this build');
+  for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
+  const comparison = await compareModels({
+    modelPaths: command.modelPaths,
+    dataPath: command.dataPath,
+    testDataPath: command.testDataPath,
+    activation: command.activation,
+    loss: command.loss,
+    backend: command.backend,
+  }, { signal });
+  const json = `${JSON.stringify(comparison, null, 2)}\n`;
+  const html = command.htmlPath ? comparisonHtml(comparison) : null;
+  if (command.jsonPath) writeFileAtomic(command.jsonPath, json);
+  if (command.htmlPath && html !== null) writeFileAtomic(command.htmlPath, html);
+  if (!command.quiet) {
+    process.stdout.write(`${comparisonText(comparison)}\n`);
+    const written = [command.jsonPath, command.htmlPath].filter(Boolean);
+    if (written.length) process.stdout.write(`\nWrote ${written.join(' and ')}\n`);
+  }
 }

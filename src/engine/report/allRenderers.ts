@@ -1,5 +1,9 @@
-// Each optional analysis registers its terminal lines and HTML fragment when its renderer module
-// is imported (TERMINAL_EXTENSIONS in terminal.ts, HTML_EXTENSIONS in html.ts). One import line each.
-import './predictionText';
-import './curvatureText';
-export {};
+// The optional analyses' terminal lines and HTML fragments, registered once for every view
+// that renders a report (CLI, HTML export).
+import { TERMINAL_EXTENSIONS } from './terminal';
+import { HTML_EXTENSIONS } from './html';
+import { curvatureHtml, curvatureSummaryLines } from './curvatureText';
+import { predictionHtml, predictionSummaryLines } from './predictionText';
+
+TERMINAL_EXTENSIONS.push(curvatureSummaryLines, predictionSummaryLines);
+HTML_EXTENSIONS.push(curvatureHtml, predictionHtml);
