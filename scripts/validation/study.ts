@@ -341,19 +341,30 @@ function levelFor(value: number, flat: number, sharp: number): ReportVerdict['le
 
 const THRESHOLD_GRID = Array.from({ length: 41 }, (_, i) => Number(Math.pow(10, i * 0.05).toPrecision(3))); // 1 .. 100
 
-/** Thresholds (flat, sharp) maximising verdict accuracy on the given (value, excess) pairs. */
+/**
+ * Thresholds (flat, sharp) maximising verdict accuracy on the given (value, excess) pairs. Among
+ * the pairs that reach the maximum, the median flat threshold and then the median sharp one are
+ * taken, so the choice sits inside the plateau rather than on its edge.
+ */
 export function bestThresholds(pairs: readonly { value: number; excess: number }[]): { flat: number; sharp: number; accuracy: number } {
-  let best = { flat: THRESHOLD_GRID[0]!, sharp: THRESHOLD_GRID[1]!, accuracy: -1 };
+  let bestAccuracy = -1;
+  let plateau: { flat: number; sharp: number }[] = [];
   for (const flat of THRESHOLD_GRID) {
     for (const sharp of THRESHOLD_GRID) {
       if (sharp < flat) continue;
       const right = pairs.filter((p) => verdictIsRight(levelFor(p.value, flat, sharp), p.excess)).length;
       const accuracy = pairs.length ? right / pairs.length : 0;
-      // Ties: prefer the widest "in between" band's centre-most choice by keeping the first found.
-      if (accuracy > best.accuracy + 1e-12) best = { flat, sharp, accuracy };
+      if (accuracy > bestAccuracy + 1e-12) {
+        bestAccuracy = accuracy;
+        plateau = [];
+      }
+      if (Math.abs(accuracy - bestAccuracy) <= 1e-12) plateau.push({ flat, sharp });
     }
   }
-  return best;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  const flat = median([...new Set(plateau.map((p) => p.flat))]);
+  const sharp = median(plateau.filter((p) => p.flat === flat).map((p) => p.sharp));
+  return { flat, sharp, accuracy: bestAccuracy };
 }
 
 /** Relative difference below which two values are tied (float32 pre-activations make rescaled copies differ at ~1e-7). */

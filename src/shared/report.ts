@@ -172,6 +172,12 @@ export interface ReportSpectrum {
   /** Lanczos steps of the eigenvalue run, and Hessian-vector products spent on this spectrum (density included). */
   lanczosSteps: number;
   hessianVectorProducts: number;
+  /**
+   * Exact tr H at this point, for comparison with the density's estimate: flatness.trace for the raw
+   * parameters; sum_j A_j t_j^2k + (B_j + C_j) t_j^-2 + C0 at the canonical point (F_sym when every
+   * neuron has a finite t*_j). Null when not known.
+   */
+  exactTrace: number | null;
   density: ReportSpectralDensity;
   notes: string[];
 }

@@ -7,7 +7,7 @@ import { setCurvatureSettings } from '../../src/engine/curvature/section';
 import { rescaleNeurons } from '../../src/engine/curvature/canonical';
 import type { Report } from '../../src/shared/report';
 import type { ActivationSpec } from '../../src/engine/model/types';
-import { makeRandom, nearInterpolatingTargets, tinyProblem } from './helpers';
+import { finiteDifferenceHessian, flatTheta, makeRandom, nearInterpolatingTargets, referenceLoss, tinyProblem } from './helpers';
 
 before(async () => {
   await initBackend('cpu');
@@ -98,4 +98,19 @@ test('switches: only the requested sections are computed', async () => {
   const onlyLandscape = await analyzeLoaded(model, data, { sections: { landscape: true } });
   assert.equal(onlyLandscape.spectrum, undefined);
   assert.ok(onlyLandscape.landscape!.oneD.some((curve) => curve.direction === 'top-eigenvector'));
+});
+
+test('exact trace at the canonical point matches the finite-difference Hessian of the rescaled network, and F_sym', async () => {
+  const problem = tinyProblem({ activation: { name: 'relu' }, d: 3, m: 4, n: 30, seed: 33 });
+  const data = nearInterpolatingTargets(problem.model, problem.data, 0.02, 5);
+  const report = await analyzeLoaded(problem.model, data, { sections: { spectrum: true } });
+  const canonical = canonicalOf(report);
+  assert.equal(report.spectrum!.exactTrace, report.flatness.trace);
+  const canonicalModel = rescaleNeurons(problem.model, Float64Array.from(canonical.scales!), 1);
+  const H = finiteDifferenceHessian((t) => referenceLoss(canonicalModel, data, 'mse', t), flatTheta(canonicalModel), 1e-5);
+  const trace = H.reduce((sum, row, p) => sum + row[p]!, 0);
+  const exact = canonical.spectrum!.exactTrace!;
+  assert.ok(relativeDifference(exact, trace) < 1e-5, `canonical trace ${exact} vs finite differences ${trace}`);
+  assert.ok(relativeDifference(exact, report.flatness.normalized.value!) < 1e-9, 'every neuron at its t*: the trace is F_sym');
+  assert.ok(relativeDifference(exact, report.flatness.trace) > 1e-4, 'and differs from the raw trace');
 });

@@ -89,3 +89,14 @@ test('a scaled view is the Hessian of the reparametrized loss', async () => {
     assert.ok(Math.abs(scaled!.report.bottom[k]! - exact[k]!) <= 1e-4 * scale);
   }
 });
+
+test('the spectrum run can be cancelled between Lanczos steps', async () => {
+  const { model, data } = tinyProblem({ activation: { name: 'tanh' }, d: 4, m: 8, n: 30, seed: 8 });
+  const operator = await LossOperator.prepare(model, data, makeLossSpec('mse', 1));
+  const controller = new AbortController();
+  let steps = 0;
+  const context = { signal: controller.signal, onProgress: (stage: string) => { if (stage === 'Lanczos' && ++steps === 3) controller.abort(); } };
+  await assert.rejects(computeSpectra(operator, [{ scaling: null }], {}, context), (error: Error) => error.name === 'FlatnessLensError' && /cancelled/.test(error.message));
+  assert.ok(steps >= 3);
+  operator.dispose();
+});

@@ -190,17 +190,30 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     await first.waitFor({ timeout: 30_000 });
     assert.match(await first.textContent() ?? '', /train\.npz/);
     await page.keyboard.press('Enter');
-    const frame = await findFrame(page, '[data-testid="verdict"]', 180_000, /R = /);
-    const verdict = (await frame.locator('[data-testid="verdict"]').first().textContent()) ?? '';
-    const ratio = (await frame.locator('[data-testid="metric-ratio"]').first().textContent()) ?? '';
-    const data = (await frame.locator('[data-testid="training-data"]').first().textContent()) ?? '';
+    // The single-report panel (body[data-view="report"]), not the example's comparison panel.
+    // A hidden webview is destroyed (no retainContextWhenHidden), so read again if it detaches.
+    let verdict = '';
+    let ratio = '';
+    let data = '';
+    let canvases: string | null = null;
+    for (let attempt = 0; ; attempt++) {
+      const frame = await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 180_000, /R = /);
+      try {
+        verdict = (await frame.locator('[data-testid="verdict"]').first().textContent({ timeout: 5000 })) ?? '';
+        ratio = (await frame.locator('[data-testid="metric-ratio"]').first().textContent({ timeout: 5000 })) ?? '';
+        data = (await frame.locator('[data-testid="training-data"]').first().textContent({ timeout: 5000 })) ?? '';
+        canvases = await frame.locator('canvas[data-chart="orbit"]').getAttribute('data-points', { timeout: 5000 });
+        break;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+      }
+    }
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-analyze-memorizing.png') });
     assert.match(verdict, /R = (\d+(\.\d+)?)/);
     const headlineRatio = Number(/R = (\d+(?:\.\d+)?)/.exec(verdict)![1]);
     assert.ok(Number.isFinite(Number(ratio)) && Number(ratio) > 2, `the memorizing network has a large flatness ratio (${ratio})`);
     assert.ok(Math.abs(headlineRatio - Number(ratio)) / Number(ratio) < 0.01, `headline ${headlineRatio} agrees with the ratio card ${ratio}`);
     assert.equal(data, 'train.npz');
-    const canvases = await frame.locator('canvas[data-chart="orbit"]').getAttribute('data-points');
     assert.ok(Number(canvases) > 10, 'the orbit chart is drawn');
   });
 

@@ -1,4 +1,5 @@
 import type { ReportFlatness } from '../../shared/report';
+import type { CurvatureSums } from '../analysis/curvatureSums';
 import type { TwoLayerModel } from '../model/types';
 import { makeActivation } from '../math/activations';
 import { flattenParameters, parameterLayout, unflattenParameters } from './parameterVector';
@@ -71,4 +72,17 @@ export function rescaleNeurons(model: TwoLayerModel, scales: Float64Array, k: nu
   const theta = flattenParameters(model);
   for (let p = 0; p < theta.length; p++) theta[p] = theta[p]! * factors[p]!;
   return unflattenParameters(model, theta);
+}
+
+/**
+ * Exact Hessian trace after rescaling neuron j by scales[j], from the per-neuron trace terms
+ * (FLATNESS.md section 3: A_j -> t^2k A_j, B_j + C_j -> t^-2 (B_j + C_j)).
+ */
+export function rescaledTrace(sums: Pick<CurvatureSums, 'neuronA' | 'neuronB' | 'neuronC' | 'outputBiasTerm'>, scales: Float64Array, k: number): number {
+  let total = sums.outputBiasTerm;
+  for (let j = 0; j < scales.length; j++) {
+    const t = scales[j]!;
+    total += sums.neuronA[j]! * Math.pow(t, 2 * k) + (sums.neuronB[j]! + sums.neuronC[j]!) / (t * t);
+  }
+  return total;
 }

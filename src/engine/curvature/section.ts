@@ -1,6 +1,6 @@
 import type { ReportCanonical } from '../../shared/report';
 import { ANALYSIS_SECTIONS, type AnalysisSection, type SectionInput } from '../analysis/sections';
-import { canonicalRescaling, rescaleNeurons } from './canonical';
+import { canonicalRescaling, rescaleNeurons, rescaledTrace } from './canonical';
 import { computeLandscape, type LandscapeOptions } from './landscape';
 import { LossOperator } from './lossOperator';
 import { computeSharpness, type SharpnessOptions } from './sharpness';
@@ -39,8 +39,13 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
     const started = performance.now();
     const operator = await LossOperator.prepare(model, data, loss, { chunkRows }, context);
     try {
-      const views: SpectrumView[] = [{ scaling: null }];
-      if (canonical.available) views.push({ scaling: canonical.parameterScales.map((t) => 1 / t) });
+      const views: SpectrumView[] = [{ scaling: null, exactTrace: report.flatness.trace }];
+      if (canonical.available) {
+        views.push({
+          scaling: canonical.parameterScales.map((t) => 1 / t),
+          exactTrace: rescaledTrace(input.sums, canonical.scales, canonical.degree),
+        });
+      }
       // The landscape alone needs only the top eigenvector: a short run without the density.
       const options: SpectrumOptions = switches.spectrum
         ? curvatureSettings.spectrum

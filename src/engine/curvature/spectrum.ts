@@ -34,6 +34,8 @@ export const SPECTRUM_DEFAULTS = {
  */
 export interface SpectrumView {
   scaling: Float64Array | null;
+  /** The exact trace at this point, when the caller knows it (reported next to the estimate). */
+  exactTrace?: number;
 }
 
 export interface SpectrumResult {
@@ -136,6 +138,7 @@ export async function computeSpectra(
       tolerance: settings.tolerance,
       lanczosSteps: count,
       hessianVectorProducts: productsPerView[v]!,
+      exactTrace: views[v]!.exactTrace ?? null,
       density: spectralDensity(viewRuns, size, settings.gridPoints, Math.max(...viewRuns.map((run) => run.alphas.length))),
       notes,
     };

@@ -16,7 +16,7 @@ function spectrumLines(label: string, spectrum: ReportSpectrum): string[] {
   return [
     `    ${label} top eigenvalues     ${list(spectrum.top)}`,
     `    ${label} bottom eigenvalues  ${list(spectrum.bottom)}`,
-    `    ${' '.repeat(label.length)} Lanczos ${spectrum.lanczosSteps} steps, ${spectrum.hessianVectorProducts} Hessian-vector products, tolerance ${spectrum.tolerance.toExponential(0)} (${convergenceNote(spectrum)}); density: ${spectrum.density.probes} probe(s), SLQ trace estimate ${formatNumber(spectrum.density.traceEstimate)}`,
+    `    ${' '.repeat(label.length)} Lanczos ${spectrum.lanczosSteps} steps, ${spectrum.hessianVectorProducts} Hessian-vector products, tolerance ${spectrum.tolerance.toExponential(0)} (${convergenceNote(spectrum)}); density: ${spectrum.density.probes} probe(s), SLQ trace estimate ${formatNumber(spectrum.density.traceEstimate)}${spectrum.exactTrace !== null ? ` (exact ${formatNumber(spectrum.exactTrace)})` : ''}`,
   ];
 }
 
@@ -67,7 +67,7 @@ function eigenvalueTable(report: Report): string {
   raw.top.forEach((value, k) => rows.push(row('largest', k, value, raw.topResiduals[k]!, raw.topConverged[k]!, canonical?.top[k])));
   raw.bottom.forEach((value, k) => rows.push(row('smallest', k, value, raw.bottomResiduals[k]!, raw.bottomConverged[k]!, canonical?.bottom[k])));
   return `<table><thead><tr><th>eigenvalue</th><th>raw</th><th>residual ||Hv − λv||</th><th>canonical</th></tr></thead><tbody>${rows.join('')}</tbody></table>
-<p class="muted">Lanczos with full reorthogonalization: ${raw.lanczosSteps} steps, ${raw.hessianVectorProducts} exact Hessian-vector products, relative tolerance ${raw.tolerance.toExponential(0)}, ${raw.parameters} parameters. Negative eigenvalues: not a minimum.${raw.notes.length ? ' ' + escapeHtml(raw.notes.join(' ')) : ''}</p>`;
+<p class="muted">Lanczos with full reorthogonalization: ${raw.lanczosSteps} steps, ${raw.hessianVectorProducts} exact Hessian-vector products, relative tolerance ${raw.tolerance.toExponential(0)}, ${raw.parameters} parameters. Density trace estimate ${formatNumber(raw.density.traceEstimate)} against the exact ${formatNumber(raw.exactTrace)}${canonical ? ` (canonical: ${formatNumber(canonical.density.traceEstimate)} against ${formatNumber(canonical.exactTrace)})` : ''}. Negative eigenvalues: not a minimum.${raw.notes.length ? ' ' + escapeHtml(raw.notes.join(' ')) : ''}</p>`;
 }
 
 function densityChart(report: Report): string {
