@@ -1,9 +1,4 @@
-// The optional analyses' terminal lines and HTML fragments, registered once for every view
-// that renders a report (CLI, HTML export).
-import { TERMINAL_EXTENSIONS } from './terminal';
-import { HTML_EXTENSIONS } from './html';
-import { curvatureHtml, curvatureSummaryLines } from './curvatureText';
-import { predictionHtml, predictionSummaryLines } from './predictionText';
-
-TERMINAL_EXTENSIONS.push(curvatureSummaryLines, predictionSummaryLines);
-HTML_EXTENSIONS.push(curvatureHtml, predictionHtml);
+// Each optional analysis registers its terminal lines (TERMINAL_EXTENSIONS) and HTML fragment
+// (HTML_EXTENSIONS) when its renderer module is imported. One import line each.
+import './curvatureText';
+import './predictionText';
