@@ -15,7 +15,7 @@ import { computeSpectra } from '../src/engine/curvature/spectrum';
 import { computeLandscape } from '../src/engine/curvature/landscape';
 import { setCurvatureSettings } from '../src/engine/curvature/section';
 import '../src/engine/analysis/allSections';
-import { makeW1 } from './w1';
+import { makeWorkload } from './workloads';
 
 /** PyHessian defaults (Yao et al. 2020, pyhessian/hessian.py): power iteration maxIter 100 per eigenvalue, Hutchinson maxIter 100, SLQ iter 100 x n_v 1. */
 const PYHESSIAN = { eigenvalueMaxIterPerEigenvalue: 100, traceProbes: 100, densitySteps: 100, densityProbes: 1 };
@@ -37,7 +37,7 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const backendName = (process.env.FLATNESS_BENCH_BACKEND ?? 'wasm') as BackendRequest;
   const backend = await initBackend(backendName);
-  const { model, data } = makeW1();
+  const { model, data } = makeWorkload('W1');
   const loss = makeLossSpec('mse', 1);
 
   const forwardTimes: number[] = [];

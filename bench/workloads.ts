@@ -2,6 +2,7 @@
 import type { TwoLayerModel } from '../src/engine/model/types';
 import type { Dataset } from '../src/engine/data/types';
 import type { LossKind } from '../src/shared/report';
+import { SeededRandom } from '../src/engine/math/random';
 
 export interface Workload {
   name: string;
@@ -12,20 +13,8 @@ export interface Workload {
 }
 
 function gaussianFill(target: Float32Array | Float64Array, scale: number, seed: number): void {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  for (let i = 0; i < target.length; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(uniform()));
-    const angle = 2 * Math.PI * uniform();
-    target[i] = radius * Math.cos(angle) * scale;
-    if (i + 1 < target.length) target[i + 1] = radius * Math.sin(angle) * scale;
-  }
+  const random = new SeededRandom(seed);
+  for (let i = 0; i < target.length; i++) target[i] = random.normal() * scale;
 }
 
 export function makeWorkload(name: 'W1' | 'W2'): Workload {

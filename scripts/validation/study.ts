@@ -9,7 +9,7 @@ import type { ReportVerdict } from '../../src/shared/report';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { RATIO_THRESHOLDS } from '../../src/engine/analysis/verdict';
 import { makeLossSpec } from '../../src/engine/math/losses';
-import { SeededRandom } from '../../src/engine/predict/random';
+import { SeededRandom } from '../../src/engine/math/random';
 import {
   type TrainingArrays, evaluateObjective, initialNetwork, toDataset, trainNetwork,
 } from '../../src/engine/predict/trainer';

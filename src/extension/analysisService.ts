@@ -61,7 +61,7 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   /** Analyse a model, asking for its training data if none is associated yet. */
-  async analyze(model: vscode.Uri, options: { association?: DataAssociation; reveal?: boolean; showPanel?: boolean } = {}): Promise<AnalysisOutcome> {
+  async analyze(model: vscode.Uri, options: { association?: DataAssociation; reveal?: boolean; showPanel?: boolean; predict?: boolean } = {}): Promise<AnalysisOutcome> {
     const association = options.association ?? (await this.associations.resolve(model));
     if (!association) {
       void vscode.window.showInformationMessage(`Flatness Lens needs the training data of ${baseName(model.path)}: run "Choose Training Data..." to pick it.`);
@@ -76,11 +76,14 @@ export class AnalysisService implements vscode.Disposable {
       dataSource: association.source,
     };
     const showPanel = options.showPanel ?? true;
-    const panel = showPanel ? this.panels.show({ kind: 'progress', message: `Analysing ${context.modelLabel} on ${context.dataLabel}`, context }, options.reveal ?? true) : undefined;
+    const verb = options.predict ? 'Predicting the generalization of' : 'Analysing';
+    const panel = showPanel ? this.panels.show({ kind: 'progress', message: `${verb} ${context.modelLabel} on ${context.dataLabel}`, context }, options.reveal ?? true) : undefined;
     this.models.setStatus(model, 'analysing');
     try {
-      const request = await this.buildRequest(model, association);
-      this.log.line(`analysing ${context.modelLabel} with ${context.dataLabel} (backend ${request.backend}, loss ${request.loss})`);
+      const built = await this.buildRequest(model, association);
+      // Predict Generalization switches the prediction on whatever the setting says.
+      const request: AnalysisRequest = options.predict ? { ...built, sections: { ...built.sections, predict: true } } : built;
+      this.log.line(`analysing ${context.modelLabel} with ${context.dataLabel} (backend ${request.backend}, loss ${request.loss}${request.sections?.predict ? ', with prediction' : ''})`);
       const report = await this.runWithProgress(model, request, (stage, fraction) => panel?.post({ type: 'progress', stage, fraction }));
       await this.store.add(report, context);
       this.models.setStatus(model, 'analysed');
@@ -123,8 +126,9 @@ export class AnalysisService implements vscode.Disposable {
 
   private runWithProgress(model: vscode.Uri, request: AnalysisRequest, onProgress: (stage: string, fraction: number) => void): Promise<Report> {
     const name = baseName(model.path);
+    const title = request.sections?.predict ? `Flatness Lens: predicting generalization of ${name} (can take minutes)` : `Flatness Lens: analysing ${name}`;
     return Promise.resolve(vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Flatness Lens: analysing ${name}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
       async (progress, token) => {
         let reported = 0;
         const { id, result } = this.worker.analyze(request, {

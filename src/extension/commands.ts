@@ -12,6 +12,7 @@ import { SECTION } from './settings';
 import { isModelFile, baseName, MODEL_EXTENSIONS } from './modelFiles';
 import { neuronsCsv, reportMarkdown } from './exporters';
 import { renderHtml } from '../engine/report/html';
+import { foundNetworkToSafetensors } from '../engine/save/safetensors';
 import '../engine/report/allRenderers';
 
 export interface CommandDeps {
@@ -29,6 +30,7 @@ export const COMMAND_IDS = [
   'flatnessLens.analyzeActiveFile',
   'flatnessLens.chooseTrainingData',
   'flatnessLens.compareModels',
+  'flatnessLens.predictGeneralization',
   'flatnessLens.openExample',
   'flatnessLens.exportReport',
   'flatnessLens.cancelAnalysis',
@@ -56,6 +58,29 @@ export function activeModelUri(): vscode.Uri | undefined {
 
 export function exampleFolder(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'examples', 'multi-index');
+}
+
+/** Writes report.flattest.network of the panel's report as a PyTorch-style safetensors file. */
+export async function saveFlattest(state: ViewState): Promise<vscode.Uri | undefined> {
+  const report = state.kind === 'report' ? state.report : undefined;
+  const network = report?.flattest?.network;
+  if (!report || !network) {
+    void vscode.window.showWarningMessage('Flatness Lens: this report has no flattest network to save; run Predict Generalization first.');
+    return undefined;
+  }
+  const stem = baseName(report.model.path).replace(/\.[^.]+$/, '') + '.flattest.safetensors';
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const defaultUri = folder ? vscode.Uri.joinPath(folder, stem) : undefined;
+  const target = await vscode.window.showSaveDialog({ title: 'Save the flattest network found', ...(defaultUri ? { defaultUri } : {}), filters: { safetensors: ['safetensors'] } });
+  if (!target) return undefined;
+  try {
+    await vscode.workspace.fs.writeFile(target, foundNetworkToSafetensors(network));
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Flatness Lens: could not save the flattest network: ${(error as Error).message}`);
+    return undefined;
+  }
+  void vscode.window.showInformationMessage(`Flatness Lens: saved the flattest network (${network.inputDim}-${network.hiddenDim}(${network.activation})-${network.outputDim}) to ${baseName(target.path)}`);
+  return target;
 }
 
 async function exportState(state: ViewState, format: ExportFormat, panel: ReportPanel | undefined): Promise<void> {
@@ -120,6 +145,9 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
       case 'openFile':
         await vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(message.uri));
         return;
+      case 'saveFlattest':
+        await saveFlattest(panel.state);
+        return;
       default:
         return;
     }
@@ -165,6 +193,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const association = await associations.resolve(models[0]!);
       if (!association) return;
       await compare(models, association);
+    }),
+    register('flatnessLens.predictGeneralization', async (uri?: vscode.Uri) => {
+      // The model: the argument (explorer, editor title), the active model file, the open report's model, else ask.
+      const active = activeModelUri();
+      const shown = panels.active?.state;
+      const fromReport = shown && shown.kind === 'report' ? vscode.Uri.parse(shown.context.modelUri) : undefined;
+      const target = uri instanceof vscode.Uri ? uri : active && isModelFile(active.path) ? active : fromReport ?? (await pickModel('Model whose generalization to predict'));
+      if (!target) return;
+      await analysis.analyze(target, { predict: true });
     }),
     register('flatnessLens.openExample', async () => {
       const folder = exampleFolder(deps.extensionUri);

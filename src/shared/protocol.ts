@@ -108,7 +108,9 @@ export type WebviewToHost =
   | { type: 'export'; format: ExportFormat }
   | { type: 'cancel' }
   | { type: 'chartImages'; requestId: number; images: ChartImage[] }
-  | { type: 'openFile'; uri: string };
+  | { type: 'openFile'; uri: string }
+  /** Save report.flattest.network of the panel's report as safetensors. */
+  | { type: 'saveFlattest' };
 
 /* ------------------------------------------------------------------ guards */
 
@@ -166,6 +168,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   switch (value.type) {
     case 'ready':
     case 'cancel':
+    case 'saveFlattest':
       return true;
     case 'analyze':
     case 'changeTrainingData':

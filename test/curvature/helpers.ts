@@ -1,22 +1,11 @@
 import type { TwoLayerModel, ActivationSpec } from '../../src/engine/model/types';
 import type { Dataset } from '../../src/engine/data/types';
 import type { LossKind } from '../../src/shared/report';
+import { SeededRandom } from '../../src/engine/math/random';
 
-/** Deterministic pseudo-random numbers for the tests (mulberry32 + Box-Muller). */
-export function makeRandom(seed: number): { uniform(): number; normal(): number } {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = (): number => {
-    const u = Math.max(uniform(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
-  return { uniform, normal };
+/** Deterministic pseudo-random numbers for the tests. */
+export function makeRandom(seed: number): SeededRandom {
+  return new SeededRandom(seed);
 }
 
 export interface TinyOptions {

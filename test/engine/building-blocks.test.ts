@@ -1,12 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
 import { erf } from '../../src/engine/math/special';
 import { makeActivation, parseActivation } from '../../src/engine/math/activations';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { isFlatnessLensError } from '../../src/engine/errors';
-import { Random, randomData, randomModel } from '../helpers/tinyNetworks';
+import { randomData, randomModel } from '../helpers/tinyNetworks';
 
 describe('special functions and activations', () => {
   test('erf against tabulated values', () => {
@@ -39,7 +40,7 @@ describe('special functions and activations', () => {
 describe('compute backends', () => {
   test('a forced native backend that is not installed is a clear error, and wasm and cpu both run', async () => {
     await assert.rejects(initBackend('tensorflow'), (error: unknown) => isFlatnessLensError(error) && /backend 'tensorflow' is not available.*tfjs-node/.test(error.message));
-    const random = new Random(1);
+    const random = new SeededRandom(1);
     const model = randomModel({ d: 4, m: 6, c: 1, hiddenBias: true, outputBias: false, activation: { name: 'relu' } }, random);
     const data = randomData(300, 4, 1, random);
     const loss = makeLossSpec('mse', 1);
@@ -57,7 +58,7 @@ describe('compute backends', () => {
 
   test('chunking does not change the result, and cancellation stops the pass', async () => {
     await initBackend('wasm');
-    const random = new Random(2);
+    const random = new SeededRandom(2);
     const model = randomModel({ d: 5, m: 7, c: 2, hiddenBias: true, outputBias: true, activation: { name: 'tanh' } }, random);
     const data = randomData(1000, 5, 1, random, 2);
     const loss = makeLossSpec('ce', 2);

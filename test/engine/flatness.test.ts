@@ -1,5 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
@@ -9,7 +10,7 @@ import type { ActivationSpec, TwoLayerModel } from '../../src/engine/model/types
 import type { Dataset } from '../../src/engine/data/types';
 import type { LossKind } from '../../src/shared/report';
 import {
-  Random, finiteDifferenceHessian, flatten, forward, randomData, randomModel, referenceLoss, relativeError,
+  finiteDifferenceHessian, flatten, forward, randomData, randomModel, referenceLoss, relativeError,
   rescale, unflatten,
 } from '../helpers/tinyNetworks';
 
@@ -24,7 +25,7 @@ const BIASES: Array<[boolean, boolean]> = [[false, false], [true, false], [false
 interface Case { model: TwoLayerModel; data: Dataset; loss: LossKind; label: string }
 
 function makeCase(activation: ActivationSpec, loss: LossKind, hiddenBias: boolean, outputBias: boolean, seed: number): Case {
-  const random = new Random(seed);
+  const random = new SeededRandom(seed);
   const c = 2;
   const d = 3;
   const model = randomModel({ d, m: 3, c, hiddenBias, outputBias, activation }, random);

@@ -1,5 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
@@ -8,7 +9,7 @@ import { makeActivation } from '../../src/engine/math/activations';
 import type { ActivationSpec, TwoLayerModel } from '../../src/engine/model/types';
 import type { Dataset } from '../../src/engine/data/types';
 import type { LossKind, ReportFlatness } from '../../src/shared/report';
-import { Random, forward, randomData, randomModel, relativeError, rescale } from '../helpers/tinyNetworks';
+import { forward, randomData, randomModel, relativeError, rescale } from '../helpers/tinyNetworks';
 
 before(async () => { await initBackend('wasm'); });
 
@@ -34,7 +35,7 @@ describe('invariance under per-neuron rescaling', () => {
   for (const activation of HOMOGENEOUS) {
     for (const [c, hiddenBias, outputBias, interpolating] of [[1, false, false, true], [2, true, true, true], [1, true, false, false]] as const) {
       test(`${activation.name}, ${c} output(s), biases ${hiddenBias}/${outputBias}, ${interpolating ? 'interpolator' : 'random targets'}`, async () => {
-        const random = new Random(seed++);
+        const random = new SeededRandom(seed++);
         const model = randomModel({ d: 5, m: 8, c, hiddenBias, outputBias, activation }, random);
         let data = randomData(64, 5, c, random);
         if (interpolating) data = interpolatedData(model, data);
@@ -63,7 +64,7 @@ describe('invariance under per-neuron rescaling', () => {
   }
 
   test('the orbit curve reaches F_sym at the common optimal scale and grows on both sides', async () => {
-    const random = new Random(3);
+    const random = new SeededRandom(3);
     const model = randomModel({ d: 4, m: 1, c: 1, hiddenBias: false, outputBias: false, activation: { name: 'relu' } }, random);
     const data = interpolatedData(model, randomData(40, 4, 1, random));
     const flatness = await flatnessOf(model, data, 'mse');
@@ -77,7 +78,7 @@ describe('invariance under per-neuron rescaling', () => {
 
 describe('the certified lower bound', () => {
   test('bound at the model never exceeds F_sym for random non-interpolating ReLU networks', async () => {
-    const random = new Random(11);
+    const random = new SeededRandom(11);
     for (let trial = 0; trial < 10; trial++) {
       const model = randomModel({ d: 6, m: 10, c: 1 + (trial % 3), hiddenBias: trial % 2 === 0, outputBias: trial % 3 === 0, activation: { name: trial % 2 ? 'relu' : 'leaky_relu', slope: 0.3 } }, random);
       const data = randomData(50, 6, model.outputDim, random);
@@ -89,7 +90,7 @@ describe('the certified lower bound', () => {
   });
 
   test('a single ReLU index is within a few percent of sqrt(pi/2) for large n and d', async () => {
-    const random = new Random(5);
+    const random = new SeededRandom(5);
     const d = 200;
     const model = randomModel({ d, m: 1, c: 1, hiddenBias: false, outputBias: false, activation: { name: 'relu' } }, random);
     const norm = Math.sqrt(model.hiddenWeights.reduce((s, v) => s + v * v, 0));
@@ -101,7 +102,7 @@ describe('the certified lower bound', () => {
   });
 
   test('non-homogeneous activations and cross-entropy get null with a reason', async () => {
-    const random = new Random(9);
+    const random = new SeededRandom(9);
     const tanhModel = randomModel({ d: 3, m: 4, c: 1, hiddenBias: true, outputBias: true, activation: { name: 'tanh' } }, random);
     const tanhFlatness = await flatnessOf(tanhModel, randomData(20, 3, 1, random), 'mse');
     for (const key of ['normalized', 'pathNorm', 'lowerBound', 'ratio'] as const) {

@@ -158,6 +158,7 @@ export const mock = {
   /** Called with each progress token so a test can cancel the notification. */
   onProgress: (_token: CancellationTokenSource) => {},
   progressReports: [] as { message?: string; increment?: number }[],
+  progressTitles: [] as string[],
   watchers: [] as { glob: string; create: EventEmitter<Uri>; change: EventEmitter<Uri>; remove: EventEmitter<Uri> }[],
   statusBarTexts: [] as string[],
   reset(): void {
@@ -175,6 +176,7 @@ export const mock = {
     this.workspaceFiles = [];
     this.onProgress = () => {};
     this.progressReports.length = 0;
+    this.progressTitles.length = 0;
     this.statusBarTexts.length = 0;
     this.watchers.length = 0;
   },
@@ -203,8 +205,9 @@ export const window = {
   async showSaveDialog() {
     return mock.saveDialog();
   },
-  async withProgress<T>(_options: unknown, task: (progress: { report(value: { message?: string; increment?: number }): void }, token: CancellationTokenSource['token']) => Promise<T>): Promise<T> {
+  async withProgress<T>(options: { title?: string }, task: (progress: { report(value: { message?: string; increment?: number }): void }, token: CancellationTokenSource['token']) => Promise<T>): Promise<T> {
     const source = new CancellationTokenSource();
+    mock.progressTitles.push(options.title ?? '');
     mock.onProgress(source);
     return task({ report: (value) => mock.progressReports.push(value) }, source.token);
   },

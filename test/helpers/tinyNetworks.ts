@@ -6,28 +6,7 @@ import type { ActivationSpec, TwoLayerModel } from '../../src/engine/model/types
 import type { Dataset } from '../../src/engine/data/types';
 import type { LossKind } from '../../src/shared/report';
 import { makeActivation } from '../../src/engine/math/activations';
-
-/** Deterministic PRNG (mulberry32) with Gaussian draws by Box-Muller. */
-export class Random {
-  private state: number;
-  constructor(seed: number) { this.state = seed >>> 0; }
-  uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    const u = Math.max(this.uniform(), 1e-300);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
-  }
-  normals(count: number, scale = 1): Float64Array {
-    const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) out[i] = this.normal() * scale;
-    return out;
-  }
-}
+import type { SeededRandom } from '../../src/engine/math/random';
 
 export interface TinySpec {
   d: number; m: number; c: number;
@@ -35,7 +14,7 @@ export interface TinySpec {
   activation: ActivationSpec;
 }
 
-export function randomModel(spec: TinySpec, random: Random): TwoLayerModel {
+export function randomModel(spec: TinySpec, random: SeededRandom): TwoLayerModel {
   const { d, m, c } = spec;
   return {
     inputDim: d, hiddenDim: m, outputDim: c,
@@ -51,7 +30,7 @@ export function randomModel(spec: TinySpec, random: Random): TwoLayerModel {
 }
 
 /** Inputs rounded to float32 up front so the engine and the reference see the same numbers. */
-export function randomData(n: number, d: number, targetDim: number, random: Random, classes?: number): Dataset {
+export function randomData(n: number, d: number, targetDim: number, random: SeededRandom, classes?: number): Dataset {
   const inputs = new Float32Array(n * d);
   for (let i = 0; i < inputs.length; i++) inputs[i] = random.normal();
   const targets = new Float32Array(n * targetDim);

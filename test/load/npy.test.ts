@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { halfToFloat, parseNpy, parseNpyString, readNpyHeader } from '../../src/engine/io/npy';
+import { parseNpy, parseNpyString, readNpyHeader } from '../../src/engine/io/npy';
+import { halfToNumber as halfToFloat } from '../../src/engine/io/float16';
 import { assertFails, fixture, reference } from './helpers';
 
 function bytesOf(relative: string): Uint8Array {

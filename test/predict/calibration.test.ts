@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateBlocks, fitCalibration, isotonicFit, predictFromFit, splitRows } from '../../src/engine/predict/calibration';
 import { kendallTau, kendallTauFinite } from '../../src/engine/predict/kendall';
-import { Random } from '../helpers/tinyNetworks';
+import { SeededRandom } from '../../src/engine/math/random';
 
 test('isotonic fit: monotone, keeps the mean, leaves monotone data alone', () => {
-  const random = new Random(3);
+  const random = new SeededRandom(3);
   const x = Array.from({ length: 40 }, () => random.uniform() * 10);
   const y = x.map((v) => Math.log1p(v) + random.normal() * 0.5);
   const { fitted, blocks } = isotonicFit(x, y);
@@ -27,7 +27,7 @@ test('isotonic fit: monotone, keeps the mean, leaves monotone data alone', () =>
 });
 
 test('isotonic fit is no worse in squared error than any other monotone candidate tried', () => {
-  const random = new Random(8);
+  const random = new SeededRandom(8);
   const x = Array.from({ length: 15 }, (_, i) => i);
   const y = x.map(() => random.normal());
   const { fitted } = isotonicFit(x, y);
@@ -46,7 +46,7 @@ test('the fitted map interpolates between blocks and is flat outside', () => {
 });
 
 test('calibration prediction grows with the ratio and its interval holds the prediction', () => {
-  const random = new Random(4);
+  const random = new SeededRandom(4);
   const points = Array.from({ length: 30 }, () => {
     const ratio = Math.exp(random.uniform() * 4);
     return { ratio, heldOutLoss: 0.01 * ratio * ratio * Math.exp(0.3 * random.normal()) };

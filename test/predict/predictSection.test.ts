@@ -12,7 +12,8 @@ import { makeLossSpec } from '../../src/engine/math/losses';
 import { comparisonHtml, comparisonText } from '../../src/engine/report/comparisonText';
 import { predictionHtml, predictionSummaryLines } from '../../src/engine/report/predictionText';
 import { makeTask } from '../../scripts/validation/study';
-import { Random, randomData, randomModel, referenceLoss } from '../helpers/tinyNetworks';
+import { randomData, randomModel, referenceLoss } from '../helpers/tinyNetworks';
+import { SeededRandom } from '../../src/engine/math/random';
 
 const task = makeTask({ id: 'unit', family: 'unit', d: 6, n: 50, indices: 1, noise: 0, width: 24, seed: 5, populationSamples: 600 });
 const trainData = toDataset(task.train, 'memory://train');
@@ -24,7 +25,7 @@ async function trained(scale: number, seed: number, arrays: TrainingArrays = tas
 }
 
 test('evaluateLossOn agrees with an independent forward pass', () => {
-  const random = new Random(2);
+  const random = new SeededRandom(2);
   const model = randomModel({ d: 3, m: 5, c: 2, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, random);
   const data = randomData(11, 3, 2, random);
   for (const kind of ['mse', 'mse-half', 'mse-mean'] as const) {
@@ -61,7 +62,7 @@ test('the prediction section writes prediction, flattest and test keys', async (
 });
 
 test('the prediction says why when the theory does not apply', async () => {
-  const random = new Random(4);
+  const random = new SeededRandom(4);
   const model = randomModel({ d: 6, m: 4, c: 1, hiddenBias: true, outputBias: false, activation: { name: 'tanh' } }, random);
   const report = await analyzeLoaded(model, trainData, { backend: 'cpu', sections: { predict: true } });
   assert.equal(report.prediction?.available, false);

@@ -8,7 +8,8 @@ import {
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
 import { makeLossSpec } from '../../src/engine/math/losses';
-import { Random, flatten, randomData, randomModel, referenceLoss, unflatten } from '../helpers/tinyNetworks';
+import { flatten, randomData, randomModel, referenceLoss, unflatten } from '../helpers/tinyNetworks';
+import { SeededRandom } from '../../src/engine/math/random';
 
 function flatGradient(model: TwoLayerModel, gradient: ModelGradient): Float64Array {
   return flatten({ ...model, ...gradient });
@@ -45,7 +46,7 @@ const cases = [
 
 for (const { name, spec } of cases) {
   test(`loss gradient matches finite differences (${name})`, () => {
-    const random = new Random(11);
+    const random = new SeededRandom(11);
     const model = randomModel(spec, random);
     const data = randomData(7, spec.d, spec.c, random);
     const arrays = toTrainingArrays(data);
@@ -60,7 +61,7 @@ for (const { name, spec } of cases) {
   });
 
   test(`normalized-flatness gradient matches finite differences (${name})`, async () => {
-    const random = new Random(23);
+    const random = new SeededRandom(23);
     const model = randomModel(spec, random);
     const data = randomData(9, spec.d, spec.c, random);
     const arrays = toTrainingArrays(data);
@@ -77,7 +78,7 @@ for (const { name, spec } of cases) {
 }
 
 test('the trainer reaches interpolation and reports progress', async () => {
-  const random = new Random(5);
+  const random = new SeededRandom(5);
   const data = randomData(20, 3, 1, random);
   const arrays: TrainingArrays = toTrainingArrays(data);
   const start = initialNetwork({ inputDim: 3, hiddenDim: 30, outputDim: 1, scale: 1, hiddenBias: true, outputBias: false, activation: { name: 'relu' }, seed: 3 });
@@ -90,7 +91,7 @@ test('the trainer reaches interpolation and reports progress', async () => {
 });
 
 test('training stops when cancelled', async () => {
-  const random = new Random(6);
+  const random = new SeededRandom(6);
   const arrays = toTrainingArrays(randomData(20, 3, 1, random));
   const start = initialNetwork({ inputDim: 3, hiddenDim: 10, outputDim: 1, scale: 1, hiddenBias: false, outputBias: false, activation: { name: 'relu' }, seed: 1 });
   const controller = new AbortController();
@@ -99,7 +100,7 @@ test('training stops when cancelled', async () => {
 });
 
 test('the flatness penalty lowers F_sym at interpolation', async () => {
-  const random = new Random(9);
+  const random = new SeededRandom(9);
   const data = randomData(30, 4, 1, random);
   const arrays = toTrainingArrays(data);
   const start = initialNetwork({ inputDim: 4, hiddenDim: 40, outputDim: 1, scale: 1, hiddenBias: false, outputBias: false, activation: { name: 'relu' }, seed: 2 });

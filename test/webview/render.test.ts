@@ -4,10 +4,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { HostToWebview, ViewState } from '../../src/shared/protocol';
+import type { Report } from '../../src/shared/report';
 import { buildWebview, chromiumAvailable, openPage, rememberState, ROOT, startHarness, type Harness, type ThemeName } from './harness';
 import { makeSamples, type Sample } from './sampleReports';
 
@@ -191,6 +192,57 @@ describe('report webview in chromium', { skip }, () => {
     assert.match(await page.textContent('.summary-view') ?? '', /Hidden neurons m64/);
     assert.deepEqual(problems.console, []);
     assert.deepEqual(await problems.csp(), []);
+    await page.close();
+  });
+
+  /** A real report with prediction and flattest (see fixtures/README.md for the command that made it). */
+  const predictionReport = (): Report => JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', 'prediction-report.json'), 'utf8')) as Report;
+  const predictionContext = { modelUri: 'file:///work/generalizing.safetensors', modelLabel: 'generalizing.safetensors', dataLabel: 'train.npz (test: test.npz)', dataSource: 'sidecar' as const };
+
+  for (const theme of THEME_NAMES) {
+    it(`renders the prediction and the flattest interpolator in the ${theme} theme, with the calibration scatter chart`, async () => {
+      const report = predictionReport();
+      const prediction = report.prediction!;
+      const calibration = prediction.calibration!;
+      const { page, problems } = await openPage(harness, theme);
+      await show(page, { kind: 'report', report, context: predictionContext });
+      assert.equal(await page.locator('[data-section="report.prediction"], [data-section="report.flattest"]').count(), 0, 'not rendered generically any more');
+      assert.equal(await page.textContent('[data-testid="prediction-verdict"]'), prediction.verdict.headline);
+      assert.equal(await page.textContent('[data-testid="prediction-explanation"]'), prediction.verdict.explanation);
+      assert.equal(await page.textContent('[data-testid="prediction-loss"]'), formatLike(prediction.testLoss!));
+      assert.equal(await page.textContent('[data-testid="prediction-interval"]'), `[${formatLike(prediction.interval![0])}, ${formatLike(prediction.interval![1])}]`);
+      assert.equal(await page.textContent('[data-testid="prediction-measured"]'), formatLike(prediction.measuredTestLoss!));
+      assert.equal(await page.locator('[data-testid="prediction-caveats"] li').count(), prediction.caveats.length);
+      // One point per reference interpolator (all positive here) plus the model itself.
+      const references = calibration.points.filter((p) => p.ratio > 0 && p.heldOutLoss > 0).length;
+      assert.equal(references, calibration.points.length, 'the fixture has no zero-loss reference');
+      assert.equal(await chartPoints(page, 'calibration'), references + 1);
+      assert.ok(await paintedPixels(page, 'calibration') > 500, 'calibration chart drawn');
+      assert.match(await page.getAttribute('canvas[data-chart="calibration"]', 'aria-label') ?? '', new RegExp(`${calibration.points.length} reference interpolators`));
+      assert.equal(await page.textContent('[data-testid="flattest-found"]'), formatLike(report.flattest!.normalized!));
+      assert.equal(await page.textContent('[data-testid="flattest-ratio-bound"]'), formatLike(report.flattest!.ratioToLowerBound!));
+      assert.equal(await page.textContent('[data-testid="flattest-ratio-found"]'), formatLike(report.flattest!.ratioToFound!));
+      await page.locator('[data-testid="save-flattest"]').click();
+      const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => m.type));
+      assert.ok(posted.includes('saveFlattest'), 'the button asks the host to save');
+      await page.screenshot({ path: join(ARTIFACTS, `webview-prediction-${theme}.png`), fullPage: true });
+      assert.deepEqual(await problems.csp(), [], 'CSP violations');
+      assert.deepEqual(problems.console, [], 'console errors');
+      await page.close();
+    });
+  }
+
+  it('shows why there is no prediction, and no save button without a network', async () => {
+    const report = predictionReport();
+    report.prediction = { ...report.prediction!, available: false, reason: 'the flattest-interpolator theory needs a positively homogeneous activation', testLoss: null, interval: null, calibration: null };
+    report.flattest = { ...report.flattest!, network: null };
+    const { page, problems } = await openPage(harness, 'dark');
+    await show(page, { kind: 'report', report, context: predictionContext });
+    assert.match(await page.textContent('[data-testid="prediction-reason"]') ?? '', /^No prediction: the flattest-interpolator theory needs a positively homogeneous activation/);
+    assert.equal(await chartPoints(page, 'calibration'), null, 'no chart without a calibration');
+    assert.equal(await page.locator('[data-testid="save-flattest"]').count(), 0);
+    assert.deepEqual(await problems.csp(), []);
+    assert.deepEqual(problems.console, []);
     await page.close();
   });
 

@@ -9,6 +9,7 @@ import { tf } from '../compute/tf';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
 import { activationFirstDerivative, activationSecondDerivative, applyActivation } from '../compute/forward';
 import { defaultChunkRows } from '../compute/preactivations';
+import { transposeToFloat32 } from '../compute/transpose';
 
 /**
  * Everything FLATNESS.md sections 2-4 need, in one pass over the data. Per-neuron sums are
@@ -66,21 +67,14 @@ export async function computeCurvatureSums(
   const chunkRows = Math.min(options.chunkRows ?? defaultChunkRows(model), MAX_REDUCTION_ROWS);
   const outputBias = model.outputBias;
 
-  const hiddenTransposed = new Float32Array(d * m);
-  for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) hiddenTransposed[l * m + j] = model.hiddenWeights[j * d + l]!;
-  const outputTransposed = new Float32Array(m * c);
   const outputNormSquared = new Float64Array(m);
   for (let o = 0; o < c; o++) {
-    for (let j = 0; j < m; j++) {
-      const value = model.outputWeights[o * m + j]!;
-      outputTransposed[j * c + o] = value;
-      outputNormSquared[j] = outputNormSquared[j]! + value * value;
-    }
+    for (let j = 0; j < m; j++) outputNormSquared[j] = outputNormSquared[j]! + model.outputWeights[o * m + j]! ** 2;
   }
   // Resident tensors: W^T (d x m), b, A^T (m x c), A (c x m), A∘A (c x m), and their squares.
-  const hidden = tf.tensor2d(hiddenTransposed, [d, m]);
+  const hidden = tf.tensor2d(transposeToFloat32(model.hiddenWeights, m, d), [d, m]);
   const hiddenBias = model.hiddenBias ? tf.tensor1d(Float32Array.from(model.hiddenBias)) : null;
-  const outputByNeuron = tf.tensor2d(outputTransposed, [m, c]);
+  const outputByNeuron = tf.tensor2d(transposeToFloat32(model.outputWeights, c, m), [m, c]);
   const outputRows = tf.tensor2d(Float32Array.from(model.outputWeights), [c, m]);
   const outputRowsSquared = tf.square(outputRows);
   const hiddenSquared = withDiagonal ? tf.square(hidden) : null;

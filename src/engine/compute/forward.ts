@@ -4,6 +4,7 @@ import type { ActivationSpec, TwoLayerModel } from '../model/types';
 import { type LossSpec, argmax, evaluateSampleLoss, targetClass, targetLayout } from '../math/losses';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
 import { defaultChunkRows } from './preactivations';
+import { transposeToFloat32 } from './transpose';
 
 /** sigma applied elementwise on the backend. */
 export function applyActivation(z: tf.Tensor, spec: ActivationSpec): tf.Tensor {
@@ -45,13 +46,9 @@ export async function evaluateLoss(
 ): Promise<LossEvaluation> {
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
   const layout = targetLayout(loss, model, data);
-  const hiddenTransposed = new Float32Array(d * m);
-  for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) hiddenTransposed[l * m + j] = model.hiddenWeights[j * d + l]!;
-  const outputTransposed = new Float32Array(m * c);
-  for (let o = 0; o < c; o++) for (let j = 0; j < m; j++) outputTransposed[j * c + o] = model.outputWeights[o * m + j]!;
-  const hidden = tf.tensor2d(hiddenTransposed, [d, m]);
+  const hidden = tf.tensor2d(transposeToFloat32(model.hiddenWeights, m, d), [d, m]);
   const hiddenBias = model.hiddenBias ? tf.tensor1d(Float32Array.from(model.hiddenBias)) : null;
-  const output = tf.tensor2d(outputTransposed, [m, c]);
+  const output = tf.tensor2d(transposeToFloat32(model.outputWeights, c, m), [m, c]);
   const outputBias = model.outputBias ? tf.tensor1d(Float32Array.from(model.outputBias)) : null;
   let lossSum = 0;
   let squaredResidualSum = 0;

@@ -2,6 +2,7 @@ import { tf } from './tf';
 import type { Dataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
+import { transposeToFloat32 } from './transpose';
 
 /** Rows per chunk: about 4M float32 values of the widest per-chunk matrix (16 MB). */
 export function defaultChunkRows(model: TwoLayerModel): number {
@@ -40,11 +41,7 @@ export async function forEachPreactivationChunk(
 ): Promise<void> {
   const { inputDim: d, hiddenDim: m } = model;
   const chunkRows = options.chunkRows ?? defaultChunkRows(model);
-  const weightsTransposed = new Float32Array(d * m);
-  for (let j = 0; j < m; j++) {
-    for (let l = 0; l < d; l++) weightsTransposed[l * m + j] = model.hiddenWeights[j * d + l]!;
-  }
-  const weightTensor = tf.tensor2d(weightsTransposed, [d, m]);
+  const weightTensor = tf.tensor2d(transposeToFloat32(model.hiddenWeights, m, d), [d, m]);
   const biasTensor = model.hiddenBias ? tf.tensor1d(Float32Array.from(model.hiddenBias)) : null;
   const squaredWeightTensor = options.withSquaredWeightedNorms ? tf.square(weightTensor) : null;
   const squaredBiasTensor = options.withSquaredWeightedNorms && biasTensor ? tf.square(biasTensor) : null;

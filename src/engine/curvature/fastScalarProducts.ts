@@ -1,5 +1,6 @@
 import { tf } from '../compute/tf';
-import { transposeToFloat32, backendProduct } from './backendProducts';
+import { backendProduct } from './backendProducts';
+import { transposeToFloat32 } from '../compute/transpose';
 import type { ParameterLayout } from './parameterVector';
 
 /**

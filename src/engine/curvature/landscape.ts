@@ -6,7 +6,7 @@ import type { LossSpec } from '../math/losses';
 import type { ComputeContext } from '../compute/context';
 import { type ParameterPoint, lossAtPoints } from './lossAtPoints';
 import { flattenParameters, parameterLayout } from './parameterVector';
-import { seededRandom } from './random';
+import { SeededRandom } from '../math/random';
 import { lossOnGrid, piecewiseLinearParts } from './lossOnGrid';
 import { norm } from './lanczos';
 
@@ -32,10 +32,10 @@ export const FILTER_NORMALIZATION =
   + 'bias block to ||c0||; the eigenvector direction is scaled to the same total norm';
 
 /** A Gaussian direction normalized neuron by neuron to the model's own block norms. */
-export function filterNormalizedDirection(model: TwoLayerModel, random: ReturnType<typeof seededRandom>): Float64Array {
+export function filterNormalizedDirection(model: TwoLayerModel, random: SeededRandom): Float64Array {
   const layout = parameterLayout(model);
   const theta = flattenParameters(model);
-  const direction = random.normalVector(layout.size);
+  const direction = random.normals(layout.size);
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
   const normalizeBlock = (indices: number[]): void => {
     let target = 0;
@@ -78,7 +78,7 @@ export async function computeLandscape(
   context?: ComputeContext,
 ): Promise<ReportLandscape> {
   const settings = { ...LANDSCAPE_DEFAULTS, ...options };
-  const random = seededRandom(settings.seed);
+  const random = new SeededRandom(settings.seed);
   const notes: string[] = [];
   const randomDirection = filterNormalizedDirection(model, random);
   const coordinates = linspace(-settings.range, settings.range, settings.points1d);

@@ -6,7 +6,8 @@ import { type LossSpec, type TargetLayout, evaluateSampleLoss, targetLayout } fr
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
 import { type PreactivationChunk, defaultChunkRows, forEachPreactivationChunk } from '../compute/preactivations';
 import { type ParameterLayout, parameterLayout } from './parameterVector';
-import { backendProduct, transposeToFloat32 } from './backendProducts';
+import { backendProduct } from './backendProducts';
+import { transposeToFloat32 } from '../compute/transpose';
 import { FastScalarProducts } from './fastScalarProducts';
 
 /**

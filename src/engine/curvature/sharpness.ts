@@ -6,7 +6,7 @@ import type { ComputeContext } from '../compute/context';
 import { lossAndGradient } from './gradient';
 import { lossAtPoints } from './lossAtPoints';
 import { flattenParameters, unflattenParameters } from './parameterVector';
-import { seededRandom } from './random';
+import { SeededRandom } from '../math/random';
 import { norm } from './lanczos';
 
 export interface SharpnessOptions {
@@ -50,14 +50,14 @@ export async function computeSharpness(
     for (let p = 0; p < size; p++) ascent[p] = magnitude[p]! * result.gradient[p]!;
     return { loss: result.loss, ascent };
   };
-  const random = seededRandom(settings.seed);
+  const random = new SeededRandom(settings.seed);
   const start = await evaluate(new Float64Array(size));
   const baseLoss = start.loss;
 
   const adaptive: ReportAdaptiveSharpness[] = [];
   for (const rho of settings.rhos) {
     let direction = start.ascent;
-    if (!(norm(direction) > 0)) direction = random.normalVector(size);
+    if (!(norm(direction) > 0)) direction = random.normals(size);
     let bestEta = new Float64Array(size);
     let bestIncrease = 0;
     let bestAscent = direction;
@@ -90,7 +90,7 @@ export async function computeSharpness(
   const losses: number[] = [];
   for (let first = 0; first < radii.length; first += group) {
     const directions = radii.slice(first, first + group).map((rho) => {
-      const xi = random.normalVector(size);
+      const xi = random.normals(size);
       const sd = rho / Math.sqrt(size);
       for (let p = 0; p < size; p++) xi[p] = magnitude[p]! * sd * xi[p]!;
       return xi;

@@ -2,7 +2,7 @@ import type { ReportSpectrum } from '../../shared/report';
 import type { ComputeContext } from '../compute/context';
 import type { LossOperator } from './lossOperator';
 import { type LanczosRun, type SymmetricOperator, lanczos, ritzPairs } from './lanczos';
-import { seededRandom } from './random';
+import { SeededRandom } from '../math/random';
 import { spectralDensity } from './slq';
 
 export interface SpectrumOptions {
@@ -65,11 +65,11 @@ export async function computeSpectra(
   const settings = { ...SPECTRUM_DEFAULTS, ...options };
   const size = operator.layout.size;
   const probes = Math.max(1, settings.probes);
-  const random = seededRandom(settings.seed);
+  const random = new SeededRandom(settings.seed);
   // Run r belongs to view floor(r / probes); the first run of each view is its eigenvalue run.
   const viewOf = (run: number): number => Math.floor(run / probes);
   const starts: Float64Array[] = [];
-  for (let v = 0; v < views.length; v++) for (let p = 0; p < probes; p++) starts.push(random.normalVector(size));
+  for (let v = 0; v < views.length; v++) for (let p = 0; p < probes; p++) starts.push(random.normals(size));
   const productsPerView = new Array<number>(views.length).fill(0);
 
   const symmetric: SymmetricOperator = {

@@ -1,3 +1,4 @@
+import { halfToNumber } from './float16';
 import { badInput, unsupported } from '../errors';
 import { elementCount, formatShape, type NamedTensor } from '../load/tensors';
 
@@ -148,7 +149,7 @@ export function decodeNpyData(
 function elementReader(view: DataView, header: NpyHeader): (index: number) => number {
   const little = header.littleEndian;
   switch (`${header.kind}${header.itemSize}`) {
-    case 'f2': return (i) => halfToFloat(view.getUint16(2 * i, little));
+    case 'f2': return (i) => halfToNumber(view.getUint16(2 * i, little));
     case 'f4': return (i) => view.getFloat32(4 * i, little);
     case 'f8': return (i) => view.getFloat64(8 * i, little);
     case 'i1': return (i) => view.getInt8(i);
@@ -162,16 +163,6 @@ function elementReader(view: DataView, header: NpyHeader): (index: number) => nu
     case 'b1': return (i) => (view.getUint8(i) !== 0 ? 1 : 0);
     default: throw new Error(`unreachable dtype ${header.descr}`);
   }
-}
-
-/** IEEE 754 binary16 to a JS number. */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 /** Parses a whole .npy into a float64 tensor. */

@@ -1,6 +1,6 @@
 import { badInput, unsupported } from '../errors';
 import { elementCount, formatShape, type NamedTensor } from '../load/tensors';
-import { halfToFloat } from './npy';
+import { halfToNumber } from './float16';
 
 /**
  * safetensors: an 8-byte little-endian header length N, N bytes of JSON
@@ -102,7 +102,7 @@ function reader(view: DataView, dtype: string, base: number): (i: number) => num
   switch (dtype) {
     case 'F64': return (i) => view.getFloat64(base + 8 * i, true);
     case 'F32': return (i) => view.getFloat32(base + 4 * i, true);
-    case 'F16': return (i) => halfToFloat(view.getUint16(base + 2 * i, true));
+    case 'F16': return (i) => halfToNumber(view.getUint16(base + 2 * i, true));
     case 'BF16': {
       const scratch = new DataView(new ArrayBuffer(4));
       return (i) => {

@@ -2,7 +2,7 @@ import type { ActivationSpec, TwoLayerModel } from '../model/types';
 import type { LossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import type { CalibrationKind, CalibrationPoint, ReportCalibration } from '../../shared/report';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../math/random';
 import { type TrainingArrays, evaluateObjective, initialNetwork, squaredErrorScale, trainNetwork } from './trainer';
 import { randomFeatureInterpolator, withPoisonedPoints } from './randomFeatures';
 import { measureFlatness } from './measure';

@@ -7,7 +7,7 @@ import type {
   ReportFlatness, ReportFlattest, ReportInterpolation, ReportPrediction, ReportVerdict,
 } from '../../shared/report';
 import { buildPredictionVerdict } from '../analysis/verdict';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../math/random';
 import { type TrainingArrays, toTrainingArrays } from './trainer';
 import { type CalibrationResult, buildCalibration, calibrationReport, predictFromFit } from './calibration';
 import { DEFAULT_FLATTEST_OPTIONS, type FlattestResult, foundNetworkArrays, searchFlattest } from './flattest';

@@ -1,7 +1,7 @@
 import type { ActivationSpec, TwoLayerModel } from '../model/types';
 import { makeActivation } from '../math/activations';
 import type { TrainingArrays } from './trainer';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../math/random';
 
 /**
  * Random-features interpolator: hidden weights drawn once and frozen, output layer the

@@ -4,7 +4,7 @@ import { type Activation, makeActivation } from '../math/activations';
 import type { LossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
 import { unsupported } from '../errors';
-import { SeededRandom } from './random';
+import { SeededRandom } from '../math/random';
 
 /**
  * Full-batch float64 trainer for f(x) = sum_j a_j sigma(w_j . x + b_j) + c0 under a squared-error

@@ -2,7 +2,7 @@ import { badInput, isFlatnessLensError, unsupported } from '../../errors';
 import type { TwoLayerModel } from '../../model/types';
 import type { ModelFormat, ModelLoadOptions } from '../formatTypes';
 import { type DenseLayer, denseStackToModel, transposeMatrix } from './denseStack';
-import { bfloat16ToNumber, halfToNumber } from './float16';
+import { bfloat16ToNumber, halfToNumber } from '../../io/float16';
 import { checkFileSize } from './limits';
 import { decodeOnnxModel, ONNX_DTYPES, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnxSchema';
 

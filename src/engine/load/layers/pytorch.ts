@@ -7,7 +7,7 @@ import { buildDataset, type DataArray } from '../datasetBuilder';
 import type { DataFormat, DataLoadOptions, ModelFormat, ModelLoadOptions } from '../formatTypes';
 import type { NamedTensor } from '../tensors';
 import { twoLayerFromTensors } from '../twoLayerFromTensors';
-import { bfloat16ToNumber, halfToNumber } from './float16';
+import { bfloat16ToNumber, halfToNumber } from '../../io/float16';
 import { checkAllocation, checkFileSize } from './limits';
 import {
   FLOAT_STORAGES, INTEGER_STORAGES, PickleDict, type PickleValue, type TensorRef, unpickle,

@@ -4,7 +4,7 @@ import { FlatnessLensError, badInput, unsupported } from '../../errors';
 import type { TwoLayerModel } from '../../model/types';
 import { DEFAULT_MAX_FILE_BYTES, type ModelFormat, type ModelLoadOptions } from '../formatTypes';
 import { type DenseLayer, denseStackToModel, transposeMatrix } from './denseStack';
-import { halfToNumber } from './float16';
+import { halfToNumber } from '../../io/float16';
 import { parseKerasConfig } from './kerasConfig';
 import { checkFileSize } from './limits';
 
