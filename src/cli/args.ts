@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import type { BackendRequest, LossKind } from '../shared/report';
+import type { LossKind } from '../shared/report';
 import { BACKEND_REQUESTS } from '../engine/compute/backend';
 import { LOSS_KINDS } from '../engine/math/losses';
 import { FlatnessLensError } from '../engine/errors';
-import type { AnalyzeRequest } from '../engine/analyze';
+import type { AnalyzeRequest } from '../shared/analysisRequest';
+import type { CompareRequest } from '../engine/predict/compare';
 
 export const USAGE = `Usage:
   flatness-lens analyze --model M --data D [options]
@@ -41,12 +42,7 @@ export interface AnalyzeCommand {
 
 export interface CompareCommand {
   kind: 'compare';
-  modelPaths: string[];
-  dataPath: string;
-  testDataPath?: string;
-  activation?: string;
-  loss?: LossKind;
-  backend?: BackendRequest;
+  request: CompareRequest;
   jsonPath?: string;
   htmlPath?: string;
   quiet: boolean;
@@ -107,8 +103,9 @@ export function parseCommand(argv: string[]): Command {
   if (verb === 'compare') {
     if (parsed.positionals.length < 1) throw usageError('compare needs at least one model path');
     return {
-      kind: 'compare', modelPaths: parsed.positionals, dataPath: values.data, testDataPath: values.test,
-      activation: values.activation, loss, backend, jsonPath: values.json, htmlPath: values.html,
+      kind: 'compare',
+      request: { modelPaths: parsed.positionals, dataPath: values.data, testDataPath: values.test, activation: values.activation, loss, backend },
+      jsonPath: values.json, htmlPath: values.html,
       quiet: values.quiet ?? false, color,
     };
   }

@@ -6,14 +6,7 @@ import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
 /** Several models on one data set, sharing one calibration, ranked by predicted test loss. */
 export async function runCompare(command: CompareCommand, signal: AbortSignal): Promise<void> {
   for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
-  const comparison = await compareModels({
-    modelPaths: command.modelPaths,
-    dataPath: command.dataPath,
-    testDataPath: command.testDataPath,
-    activation: command.activation,
-    loss: command.loss,
-    backend: command.backend,
-  }, { signal });
+  const comparison = await compareModels(command.request, { signal });
   const json = `${JSON.stringify(comparison, null, 2)}\n`;
   const html = command.htmlPath ? comparisonHtml(comparison) : null;
   if (command.jsonPath) writeFileAtomic(command.jsonPath, json);

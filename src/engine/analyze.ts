@@ -1,4 +1,5 @@
-import type { BackendRequest, LossKind, Report } from '../shared/report';
+import type { Report } from '../shared/report';
+import type { AnalyzeRequest } from '../shared/analysisRequest';
 import type { ActivationSpec } from './model/types';
 import { ACTIVATION_NAMES, parseActivation } from './math/activations';
 import type { ComputeContext } from './compute/context';
@@ -7,26 +8,9 @@ import { FlatnessLensError } from './errors';
 import { loadModel } from './load/modelLoader';
 import { loadDataset } from './load/dataLoader';
 import { analyzeLoaded } from './analysis/analyzeLoaded';
-import type { SectionSwitches } from './analysis/sections';
 
-/** Everything the CLI, the worker process and tests pass to analyse files on disk. */
-export interface AnalyzeRequest {
-  modelPath: string;
-  dataPath: string;
-  /** For .npy inputs whose targets are in another file. */
-  targetsPath?: string;
-  /** CSV: names of target columns, or how many trailing columns are targets. */
-  targetColumns?: string[] | number;
-  testDataPath?: string;
-  /** e.g. 'relu', 'leaky_relu:0.1', 'relu^2'; used when the file stores no activation. */
-  activation?: string;
-  loss?: LossKind;
-  backend?: BackendRequest;
-  interpolationTolerance?: number;
-  maxFileBytes?: number;
-  chunkRows?: number;
-  sections?: SectionSwitches;
-}
+export type { AnalyzeRequest };
+
 
 export function parseActivationOption(text: string | undefined): ActivationSpec | undefined {
   if (text === undefined) return undefined;

@@ -3,7 +3,8 @@
  * Every message is a discriminated union on `type`; the guards below validate what arrives
  * over an untyped channel (IPC, postMessage) before anything acts on it.
  */
-import type { BackendRequest, LossKind, Report } from './report';
+import type { AnalyzeRequest } from './analysisRequest';
+import type { BackendRequest, ComparisonReport, LossKind, Report } from './report';
 
 /* ------------------------------------------------------------------ shared pieces */
 
@@ -18,18 +19,17 @@ export interface WireError {
   log?: string;
 }
 
-/** What the host asks the engine to analyse (mirrors the engine's AnalyzeRequest). */
-export interface AnalysisRequest {
-  modelPath: string;
+/** What the host asks the engine to analyse. */
+export type AnalysisRequest = AnalyzeRequest;
+
+/** Several models of one data set, one shared calibration (mirrors the engine's CompareRequest). */
+export interface ComparisonRequest {
+  modelPaths: string[];
   dataPath: string;
-  targetsPath?: string;
   testDataPath?: string;
   activation?: string;
   loss?: LossKind;
   backend?: BackendRequest;
-  interpolationTolerance?: number;
-  maxFileBytes?: number;
-  sections?: { spectrum?: boolean; sharpness?: boolean; landscape?: boolean; predict?: boolean };
 }
 
 /** What the custom editor shows about a model file without analysing it. */
@@ -54,6 +54,7 @@ export interface ModelSummary {
 export type HostToWorker =
   | { type: 'analyze'; id: number; request: AnalysisRequest }
   | { type: 'describe'; id: number; modelPath: string }
+  | { type: 'compare'; id: number; request: ComparisonRequest }
   | { type: 'cancel'; id: number }
   | { type: 'shutdown' };
 
@@ -64,6 +65,7 @@ export type WorkerToHost =
   | { type: 'progress'; id: number; stage: string; fraction: number }
   | { type: 'result'; id: number; report: Report }
   | { type: 'described'; id: number; summary: ModelSummary }
+  | { type: 'compared'; id: number; comparison: ComparisonReport }
   | { type: 'failed'; id: number; error: WireError }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -82,6 +84,8 @@ export interface ReportContext {
 export type ViewState =
   | { kind: 'report'; report: Report; context: ReportContext }
   | { kind: 'comparison'; reports: { report: Report; context: ReportContext }[] }
+  /** Compare Models: the engine's ranking by predicted test loss (one shared calibration). */
+  | { kind: 'ranking'; comparison: ComparisonReport; models: { modelUri: string; modelLabel: string }[]; dataLabel: string }
   | { kind: 'error'; error: WireError; context: ReportContext | null }
   | { kind: 'progress'; message: string; context: ReportContext | null }
   | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string };
@@ -132,6 +136,9 @@ export function isHostToWorker(value: unknown): value is HostToWorker {
       return isNumber(value.id) && isRecord(value.request) && isString(value.request.modelPath) && isString(value.request.dataPath);
     case 'describe':
       return isNumber(value.id) && isString(value.modelPath);
+    case 'compare':
+      return isNumber(value.id) && isRecord(value.request) && Array.isArray(value.request.modelPaths)
+        && value.request.modelPaths.length > 0 && value.request.modelPaths.every(isString) && isString(value.request.dataPath);
     case 'cancel':
       return isNumber(value.id);
     case 'shutdown':
@@ -152,6 +159,8 @@ export function isWorkerToHost(value: unknown): value is WorkerToHost {
       return isNumber(value.id) && isRecord(value.report);
     case 'described':
       return isNumber(value.id) && isRecord(value.summary);
+    case 'compared':
+      return isNumber(value.id) && isRecord(value.comparison) && Array.isArray(value.comparison.models);
     case 'failed':
       return isNumber(value.id) && isWireError(value.error);
     case 'log':

@@ -1,17 +1,12 @@
 import type { Report } from '../../shared/report';
+import type { SectionSwitches } from '../../shared/analysisRequest';
 import type { Dataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import type { LossSpec } from '../math/losses';
 import type { ComputeContext } from '../compute/context';
 import type { CurvatureSums } from './curvatureSums';
 
-/** Which optional analyses to run besides the flatness core. */
-export interface SectionSwitches {
-  spectrum?: boolean;
-  sharpness?: boolean;
-  landscape?: boolean;
-  predict?: boolean;
-}
+export type { SectionSwitches };
 
 export interface SectionInput {
   model: TwoLayerModel;

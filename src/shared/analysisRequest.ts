@@ -1,0 +1,28 @@
+import type { BackendRequest, LossKind } from './report';
+
+/** Which optional analyses to run besides the flatness core. */
+export interface SectionSwitches {
+  spectrum?: boolean;
+  sharpness?: boolean;
+  landscape?: boolean;
+  predict?: boolean;
+}
+
+/** Everything the CLI, the worker process and tests pass to analyse files on disk. */
+export interface AnalyzeRequest {
+  modelPath: string;
+  dataPath: string;
+  /** For .npy inputs whose targets are in another file. */
+  targetsPath?: string;
+  /** CSV: names of target columns, or how many trailing columns are targets. */
+  targetColumns?: string[] | number;
+  testDataPath?: string;
+  /** e.g. 'relu', 'leaky_relu:0.1', 'relu^2'; used when the file stores no activation. */
+  activation?: string;
+  loss?: LossKind;
+  backend?: BackendRequest;
+  interpolationTolerance?: number;
+  maxFileBytes?: number;
+  chunkRows?: number;
+  sections?: SectionSwitches;
+}
