@@ -10,7 +10,6 @@ import { loadModel } from '../load/modelLoader';
 import { loadDataset } from '../load/dataLoader';
 import { badInput } from '../errors';
 import { TOOL_VERSION } from '../version';
-import { evaluateLossOn } from './evaluate';
 import { kendallTauFinite } from './kendall';
 import { calibrationReport } from './calibration';
 import { topHessianEigenvalue } from './topEigenvalue';
@@ -76,8 +75,8 @@ export async function compareLoaded(
   const rows: ComparisonRow[] = [];
   for (const model of models) {
     throwIfCancelled(context);
-    const report = await analyzeLoaded(model, data, { loss: lossKind, backend }, context);
-    const testLoss = testData ? evaluateLossOn(model, testData, loss).loss : null;
+    const report = await analyzeLoaded(model, data, { loss: lossKind, backend, testData }, context);
+    const testLoss = report.test?.loss ?? null;
     const predicted = setup ? (await predictModel(setup, model, report.flatness, report.interpolation, testLoss, context)).prediction : null;
     rows.push({
       path: model.source.path,

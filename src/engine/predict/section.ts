@@ -1,28 +1,20 @@
 import type { AnalysisSection, SectionInput } from '../analysis/sections';
 import { ANALYSIS_SECTIONS } from '../analysis/sections';
-import { evaluateLossOn } from './evaluate';
 import {
   DEFAULT_PREDICTION_BUDGET, architectureOf, predictModel, predictionUnavailableReason, preparePrediction,
   unavailablePrediction,
 } from './predictor';
 
 /**
- * report.test (measured loss on the user's test data), report.prediction and report.flattest.
- * Runs when switches.predict is on; the test loss is measured whenever test data is given.
+ * report.prediction and report.flattest, read at the model's ratio; runs when switches.predict is on.
  */
 export const predictionSection: AnalysisSection = {
   name: 'prediction',
   enabled: (switches) => switches.predict === true,
   async run(input: SectionInput): Promise<void> {
-    const { model, data, testData, loss, report, context } = input;
-    let measuredTestLoss: number | null = null;
-    if (report.test) {
-      measuredTestLoss = report.test.loss;
-    } else if (testData) {
-      const measured = evaluateLossOn(model, testData, loss);
-      report.test = { path: testData.source.path, n: testData.n, ...measured };
-      measuredTestLoss = measured.loss;
-    }
+    const { model, data, loss, report, context } = input;
+    // report.test is measured by the core analysis whenever test data is given.
+    const measuredTestLoss = report.test?.loss ?? null;
     const reason = predictionUnavailableReason(loss, model.activation, model.outputDim);
     if (reason !== null) {
       Object.assign(report, unavailablePrediction(reason, measuredTestLoss));
