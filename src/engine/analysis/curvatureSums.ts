@@ -7,9 +7,9 @@ import {
 } from '../math/losses';
 import { tf } from '../compute/tf';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
-import { activationFirstDerivative, activationSecondDerivative, applyActivation } from '../compute/forward';
+import { activationFirstDerivative, activationSecondDerivative } from '../compute/activationTensors';
+import { ResidentNetwork } from '../compute/residentNetwork';
 import { defaultChunkRows } from '../compute/preactivations';
-import { transposeToFloat32 } from '../compute/transpose';
 
 /**
  * Everything FLATNESS.md sections 2-4 need, in one pass over the data. Per-neuron sums are
@@ -71,16 +71,14 @@ export async function computeCurvatureSums(
   for (let o = 0; o < c; o++) {
     for (let j = 0; j < m; j++) outputNormSquared[j] = outputNormSquared[j]! + model.outputWeights[o * m + j]! ** 2;
   }
-  // Resident tensors: W^T (d x m), b, A^T (m x c), A (c x m), A∘A (c x m), and their squares.
-  const hidden = tf.tensor2d(transposeToFloat32(model.hiddenWeights, m, d), [d, m]);
-  const hiddenBias = model.hiddenBias ? tf.tensor1d(Float32Array.from(model.hiddenBias)) : null;
-  const outputByNeuron = tf.tensor2d(transposeToFloat32(model.outputWeights, c, m), [m, c]);
+  // Resident tensors: the network, A (c x m), A∘A (c x m), and the squared hidden weights.
+  const network = new ResidentNetwork(model);
+  const { hidden, hiddenBias } = network;
   const outputRows = tf.tensor2d(Float32Array.from(model.outputWeights), [c, m]);
   const outputRowsSquared = tf.square(outputRows);
   const hiddenSquared = withDiagonal ? tf.square(hidden) : null;
   const hiddenBiasSquared = withDiagonal && hiddenBias ? tf.square(hiddenBias) : null;
-  const outputBiasTensor = outputBias ? tf.tensor1d(Float32Array.from(outputBias)) : null;
-  const resident = [hidden, hiddenBias, outputByNeuron, outputRows, outputRowsSquared, hiddenSquared, hiddenBiasSquared, outputBiasTensor];
+  const resident = [network, outputRows, outputRowsSquared, hiddenSquared, hiddenBiasSquared];
 
   const neuronA = new Float64Array(m);
   const neuronB = new Float64Array(m);
@@ -105,13 +103,9 @@ export async function computeCurvatureSums(
       const rows = Math.min(chunkRows, data.n - start);
       tf.tidy(() => {
         const inputs = tf.tensor2d(data.inputs.subarray(start * d, (start + rows) * d), [rows, d]);
-        let z = tf.matMul(inputs, hidden);
-        if (hiddenBias) z = tf.add(z, hiddenBias);
+        const { preactivations: z, activations, outputs } = network.forward(inputs);
         let inputNormSquared = tf.sum(tf.square(inputs), 1);
         if (hiddenBias) inputNormSquared = tf.add(inputNormSquared, 1);
-        const activations = applyActivation(z, model.activation);
-        let outputs = tf.matMul(activations, outputByNeuron);
-        if (outputBiasTensor) outputs = tf.add(outputs, outputBiasTensor);
         const outputValues = outputs.dataSync();
         const inputNormValues = inputNormSquared.dataSync();
 
