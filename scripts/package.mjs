@@ -14,6 +14,6 @@ const run = (command, args) => {
 run(process.execPath, [join(root, 'scripts/build.mjs'), '--minify']);
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = process.argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? join(root, `flatness-lens-${version}.vsix`);
-const readme = existsSync(join(root, 'docs/readme/extension.md')) ? ['--readme-path', 'docs/readme/extension.md'] : [];
+const readme = existsSync(join(root, 'docs/extension.md')) ? ['--readme-path', 'docs/extension.md'] : [];
 run(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-update-package-json', ...readme, '--out', out]);
 console.log(`package: ${out} (${(statSync(out).size / 1024 / 1024).toFixed(2)} MB)`);

@@ -1,13 +1,13 @@
 /** Chart.js charts of a report: the rescaling orbit, per-neuron contributions, generic series. */
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
-  LogarithmicScale, PointElement, Tooltip, type ChartConfiguration,
+  LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartConfiguration,
 } from 'chart.js';
-import type { NeuronRow, OrbitPoint } from '../src/shared/report';
+import type { CalibrationKind, NeuronRow, OrbitPoint, ReportCalibration } from '../src/shared/report';
 import { formatNumber } from '../src/shared/format';
 import { chartTheme, type ChartTheme } from './theme';
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip);
 
 /** Every live chart, by name, so they can be exported as PNG and destroyed on re-render. */
 const live = new Map<string, Chart>();
@@ -183,4 +183,109 @@ export function seriesChart(name: string, canvas: HTMLCanvasElement, series: { l
     },
   };
   return register(name, canvas, config as ChartConfiguration, series.reduce((sum, entry) => sum + entry.values.length, 0));
+}
+
+export const CALIBRATION_KIND_LABELS: Record<CalibrationKind, string> = {
+  'flattest-search': 'flattest found',
+  'gd-init': 'gradient descent (init scale)',
+  'random-features': 'random features',
+  'poisoned-random-features': 'random features, poisoned points',
+  'poisoned-gd': 'gradient descent, poisoned points',
+};
+
+/** The calibration points a log-log chart can show (both coordinates positive and finite). */
+export function plottableCalibration(calibration: ReportCalibration): ReportCalibration['points'] {
+  return calibration.points.filter((p) => p.ratio > 0 && p.heldOutLoss > 0 && Number.isFinite(p.ratio) && Number.isFinite(p.heldOutLoss));
+}
+
+export interface ModelPoint {
+  ratio: number;
+  testLoss: number;
+  interval: [number, number] | null;
+}
+
+/**
+ * Reference interpolators (one colour per kind), the fitted monotone map ratio -> held-out loss,
+ * and the model(s) read off it (one model: with its interval): held-out loss against the flatness
+ * ratio, log-log. data-points counts the scatter points: the references plus the models.
+ */
+export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibration: ReportCalibration, models: ModelPoint[], modelLabel = 'this model (predicted)'): Chart {
+  const theme = chartTheme();
+  const palette = [theme.reference, theme.primary, theme.muted, theme.negative, theme.foreground];
+  const points = plottableCalibration(calibration);
+  const kinds = (Object.keys(CALIBRATION_KIND_LABELS) as CalibrationKind[]).filter((kind) => points.some((p) => p.kind === kind));
+  const datasets: ChartConfiguration<'scatter'>['data']['datasets'] = kinds.map((kind, index) => ({
+    label: CALIBRATION_KIND_LABELS[kind],
+    data: points.filter((p) => p.kind === kind).map((p) => ({ x: p.ratio, y: p.heldOutLoss })),
+    borderColor: palette[index % palette.length],
+    backgroundColor: palette[index % palette.length],
+    pointRadius: 4,
+    pointStyle: (['circle', 'triangle', 'rect', 'crossRot', 'star'] as const)[index % 5],
+  }));
+  const curve = calibration.curve.filter((knot) => knot.ratio > 0 && knot.loss > 0);
+  if (curve.length > 1) {
+    datasets.push({
+      label: 'monotone fit',
+      data: curve.map((knot) => ({ x: knot.ratio, y: knot.loss })),
+      showLine: true,
+      stepped: 'after',
+      borderColor: theme.foreground,
+      backgroundColor: theme.foreground,
+      borderDash: [6, 4],
+      pointRadius: 0,
+      borderWidth: theme.highContrast ? 3 : 1.5,
+    });
+  }
+  const positiveLosses = [...points.map((p) => p.heldOutLoss), ...curve.map((k) => k.loss)];
+  const floor = positiveLosses.length ? Math.min(...positiveLosses) / 10 : 1e-6;
+  const model = models.length === 1 ? models[0]! : null;
+  if (model && model.interval && model.ratio > 0 && model.interval[1] > 0) {
+    datasets.push({
+      label: `prediction interval (${Math.round(calibration.intervalLevel * 100)}%)`,
+      data: [{ x: model.ratio, y: Math.max(model.interval[0], floor) }, { x: model.ratio, y: model.interval[1] }],
+      showLine: true,
+      borderColor: theme.highlight,
+      backgroundColor: theme.highlight,
+      pointRadius: 0,
+      borderWidth: theme.highContrast ? 5 : 3,
+      order: -1,
+    });
+  }
+  const shown = models.filter((m) => m.ratio > 0 && m.testLoss > 0);
+  if (shown.length > 0) {
+    datasets.push({
+      label: modelLabel,
+      data: shown.map((m) => ({ x: m.ratio, y: m.testLoss })),
+      // Drawn last (lowest order), over the references, outlined in the text colour.
+      borderColor: theme.foreground,
+      backgroundColor: theme.highlight,
+      borderWidth: 2,
+      pointRadius: 9,
+      pointHoverRadius: 11,
+      pointStyle: 'rectRot',
+      order: -2,
+    });
+  }
+  // Grid lines at the powers of ten only: a log axis over many decades is unreadable with every minor line.
+  const isDecade = (value: number): boolean => Math.abs(Math.log10(value) - Math.round(Math.log10(value))) < 1e-9;
+  const logAxis = (title: string) => ({
+    type: 'logarithmic' as const,
+    title: { display: true, text: title },
+    grid: { color: (context: { tick?: { value: number } }) => (context.tick && isDecade(context.tick.value) ? theme.grid : 'transparent') },
+    ticks: { color: theme.foreground, autoSkip: false, maxRotation: 0, callback: (value: number | string) => decadeLabel(value) },
+  });
+  const config: ChartConfiguration<'scatter'> = {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      ...baseOptions(theme),
+      parsing: false,
+      plugins: {
+        ...baseOptions(theme).plugins,
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: R = ${formatNumber(item.parsed.x)}, loss ${formatNumber(item.parsed.y)}` } },
+      },
+      scales: { x: logAxis('flatness ratio R = F_sym / F_LB'), y: logAxis('held-out loss') },
+    },
+  };
+  return register(name, canvas, config as ChartConfiguration, points.length + shown.length);
 }

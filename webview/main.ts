@@ -14,6 +14,7 @@ import { flushMounted, h } from './dom';
 import { chartImages, destroyCharts } from './charts';
 import { resetGenericCharts } from './generic';
 import { renderReport, type Post } from './reportView';
+import { rankingView } from './rankingView';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -110,6 +111,9 @@ function render(state: ViewState): void {
       break;
     case 'comparison':
       view = comparisonView(state.reports);
+      break;
+    case 'ranking':
+      view = rankingView(state.comparison, state.models, state.dataLabel, post);
       break;
     case 'error':
       view = errorView(state.error, state.context);

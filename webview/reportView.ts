@@ -5,6 +5,7 @@ import { formatMaybe, formatMs, formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { isRarelyActive, neuronChart, neuronValue, orbitChart, sortNeurons, type NeuronSort } from './charts';
 import { humanize, renderGeneric } from './generic';
+import { flattestSection, predictionSection } from './predictionView';
 
 export type Post = (message: WebviewToHost) => void;
 
@@ -16,7 +17,7 @@ const LEVEL_ICON: Record<Report['verdict']['level'], string> = {
 };
 
 /** Keys of the report rendered by their own layout; anything else goes to the generic renderer. */
-const KNOWN_KEYS = new Set(['schemaVersion', 'tool', 'createdAt', 'model', 'data', 'backend', 'loss', 'interpolation', 'flatness', 'verdict', 'timings', 'warnings', 'test']);
+const KNOWN_KEYS = new Set(['schemaVersion', 'tool', 'createdAt', 'model', 'data', 'backend', 'loss', 'interpolation', 'flatness', 'verdict', 'timings', 'warnings', 'test', 'prediction', 'flattest']);
 const EXTRA_ORDER = ['prediction', 'flattest', 'spectrum', 'sharpness', 'landscape', 'canonical'];
 
 function icon(name: string): HTMLElement {
@@ -51,6 +52,7 @@ function provenance(report: Report, context: ReportContext, post: Post): HTMLEle
     h('div', { class: 'actions' },
       button('Change training data…', 'database', () => post({ type: 'changeTrainingData', modelUri: context.modelUri })),
       button('Re-analyze', 'refresh', () => post({ type: 'analyze', modelUri: context.modelUri })),
+      report.prediction ? null : button('Predict generalization', 'graph-scatter', () => post({ type: 'predict', modelUri: context.modelUri })),
       button('JSON', 'json', () => post({ type: 'export', format: 'json' })),
       button('HTML', 'file-code', () => post({ type: 'export', format: 'html' })),
       button('Markdown', 'markdown', () => post({ type: 'export', format: 'markdown' })),
@@ -58,7 +60,7 @@ function provenance(report: Report, context: ReportContext, post: Post): HTMLEle
       button('PNG', 'file-media', () => post({ type: 'export', format: 'png' }))));
 }
 
-function card(label: string, value: string, hint: string, testId: string, tone = ''): HTMLElement {
+export function card(label: string, value: string, hint: string, testId: string, tone = ''): HTMLElement {
   return h('div', { class: `card ${tone}`, role: 'group', 'aria-label': label },
     h('div', { class: 'card-label' }, label),
     h('div', { class: 'card-value', 'data-testid': testId }, value),
@@ -215,6 +217,8 @@ export function renderReport(report: Report, context: ReportContext | null, post
     report.warnings.length > 0
       ? h('section', { class: 'warnings', role: 'note', 'aria-label': 'Warnings' }, ...report.warnings.map((warning) => h('p', {}, icon('warning'), ' ', warning)))
       : null,
+    report.prediction ? predictionSection(report, report.prediction, prefix) : null,
+    report.flattest ? flattestSection(report.flattest, prefix, context ? post : null, context?.modelUri ?? null) : null,
     orbitSection(report, prefix),
     neuronSection(report, prefix),
     ...extras.map((key) => h('div', { class: 'panel extra' }, renderGeneric(prefix || 'report', key, (report as unknown as Record<string, unknown>)[key]))),

@@ -4,8 +4,8 @@
  * the report panel.
  */
 import * as vscode from 'vscode';
-import type { Report } from '../shared/report';
-import type { AnalysisRequest, ReportContext, WireError } from '../shared/protocol';
+import type { ComparisonReport, Report } from '../shared/report';
+import type { AnalysisRequest, ComparisonRequest, RankedModel, ReportContext, WireError } from '../shared/protocol';
 import type { DataAssociation, DataAssociations } from './dataAssociation';
 import { WorkerError, type WorkerClient } from './workerClient';
 import type { ReportStore } from './reportStore';
@@ -15,6 +15,11 @@ import { readSettings } from './settings';
 import { labelOf, localPathOf } from './localFiles';
 import { baseName } from './modelFiles';
 import type { Log } from './log';
+
+export interface ComparisonOutcome {
+  comparison?: ComparisonReport;
+  error?: WireError;
+}
 
 export interface AnalysisOutcome {
   report?: Report;
@@ -124,21 +129,70 @@ export class AnalysisService implements vscode.Disposable {
     return request;
   }
 
+  /**
+   * Compare Models: the engine's compareModels in the worker (one shared calibration, ranked by
+   * predicted test loss), with the same cancellable progress as an analysis.
+   */
+  async compare(models: vscode.Uri[], association: DataAssociation): Promise<ComparisonOutcome> {
+    const label = (uri: vscode.Uri): string => (association.source === 'example' ? `example/${baseName(uri.path)}` : labelOf(uri));
+    const dataLabel = label(association.trainingData) + (association.testData ? ` (test: ${label(association.testData)})` : '');
+    const panel = this.panels.show({ kind: 'progress', message: `Comparing ${models.length} models on ${dataLabel} (one shared calibration; this trains about 20 networks)`, context: null });
+    try {
+      const settings = readSettings();
+      const ranked: RankedModel[] = [];
+      for (const model of models) ranked.push({ path: await localPathOf(model), modelUri: model.toString(), modelLabel: label(model) });
+      const request: ComparisonRequest = {
+        modelPaths: ranked.map((m) => m.path),
+        dataPath: await localPathOf(association.trainingData),
+        loss: settings.loss,
+        backend: settings.backend,
+      };
+      if (association.testData) request.testDataPath = await localPathOf(association.testData);
+      const activation = association.activation ?? settings.defaultActivation;
+      if (activation) request.activation = activation;
+      this.log.line(`comparing ${ranked.map((m) => m.modelLabel).join(', ')} on ${dataLabel}`);
+      const comparison = await this.withProgress(models[0]!, `Flatness Lens: comparing ${models.length} models (can take minutes)`, `${models.length} models`,
+        (onProgress) => this.worker.compare(request, { onProgress }), (stage, fraction) => panel.post({ type: 'progress', stage, fraction }));
+      this.log.line(`comparison done: ${comparison.models.map((row) => `${row.rank}. ${baseName(row.path)}`).join(', ')}`);
+      const shown = this.panels.show({ kind: 'ranking', comparison, models: ranked, dataLabel });
+      // The progress panel is keyed apart from the comparison's: close it once the ranking is up.
+      if (shown !== panel) panel.panel.dispose();
+      return { comparison };
+    } catch (caught) {
+      const error = toWire(caught);
+      this.log.line(`comparison ${error.code === 'cancelled' ? 'cancelled' : `failed: ${error.message}`}`);
+      if (error.log) this.log.line(`worker log:\n${error.log}`);
+      panel.show({ kind: 'error', error, context: null });
+      if (error.code === 'cancelled') void vscode.window.showInformationMessage('Flatness Lens: comparison cancelled.');
+      else void vscode.window.showErrorMessage(`Flatness Lens: ${error.message}`);
+      return { error };
+    }
+  }
+
   private runWithProgress(model: vscode.Uri, request: AnalysisRequest, onProgress: (stage: string, fraction: number) => void): Promise<Report> {
     const name = baseName(model.path);
     const title = request.sections?.predict ? `Flatness Lens: predicting generalization of ${name} (can take minutes)` : `Flatness Lens: analysing ${name}`;
+    return this.withProgress(model, title, name, (progress) => this.worker.analyze(request, { onProgress: progress }), onProgress);
+  }
+
+  /** A worker request under a cancellable progress notification and the status bar. */
+  private withProgress<T>(
+    model: vscode.Uri,
+    title: string,
+    name: string,
+    start: (onProgress: (stage: string, fraction: number) => void) => { id: number; result: Promise<T> },
+    onProgress: (stage: string, fraction: number) => void,
+  ): Promise<T> {
     return Promise.resolve(vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title, cancellable: true },
       async (progress, token) => {
         let reported = 0;
-        const { id, result } = this.worker.analyze(request, {
-          onProgress: (stage, fraction) => {
-            const percent = Math.round(fraction * 100);
-            progress.report({ message: `${stage} ${percent}%`, increment: Math.max(0, percent - reported) });
-            reported = Math.max(reported, percent);
-            this.statusBar.text = `$(sync~spin) Flatness: ${name} ${stage} ${percent}%`;
-            onProgress(stage, fraction);
-          },
+        const { id, result } = start((stage, fraction) => {
+          const percent = Math.round(fraction * 100);
+          progress.report({ message: `${stage} ${percent}%`, increment: Math.max(0, percent - reported) });
+          reported = Math.max(reported, percent);
+          this.statusBar.text = `$(sync~spin) Flatness: ${name} ${stage} ${percent}%`;
+          onProgress(stage, fraction);
         });
         const run: Running = { model, cancel: () => this.worker.cancel(id) };
         this.running.add(run);

@@ -1,7 +1,7 @@
 /** The command palette: every command of the extension, registered in one place. */
 import * as vscode from 'vscode';
 import type { ExportFormat, ReportContext, ViewState, WebviewToHost } from '../shared/protocol';
-import type { Report } from '../shared/report';
+import type { ComparisonReport, Report } from '../shared/report';
 import type { AnalysisService } from './analysisService';
 import type { DataAssociation, DataAssociations } from './dataAssociation';
 import type { ReportPanel, ReportPanels } from './reportPanel';
@@ -60,9 +60,24 @@ export function exampleFolder(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'examples', 'multi-index');
 }
 
+/** A ranking (Compare Models) exports as the engine's ComparisonReport JSON, the same as `flatness-lens compare --json`. */
+async function exportRanking(comparison: ComparisonReport, format: ExportFormat): Promise<void> {
+  if (format !== 'json') {
+    void vscode.window.showWarningMessage('Flatness Lens: a model comparison exports as JSON only; open a single report for the other formats.');
+    return;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const defaultUri = folder ? vscode.Uri.joinPath(folder, 'comparison.flatness.json') : undefined;
+  const target = await vscode.window.showSaveDialog({ title: 'Export comparison as JSON', ...(defaultUri ? { defaultUri } : {}), filters: { JSON: ['json'] } });
+  if (!target) return;
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(comparison, null, 2) + '\n'));
+  void vscode.window.showInformationMessage(`Flatness Lens: exported ${baseName(target.path)}`);
+}
+
 /** Writes report.flattest.network of the panel's report as a PyTorch-style safetensors file. */
-export async function saveFlattest(state: ViewState): Promise<vscode.Uri | undefined> {
-  const report = state.kind === 'report' ? state.report : undefined;
+export async function saveFlattest(state: ViewState, modelUri: string): Promise<vscode.Uri | undefined> {
+  const report = state.kind === 'report' ? state.report
+    : state.kind === 'comparison' ? state.reports.find((entry) => entry.context.modelUri === modelUri)?.report : undefined;
   const network = report?.flattest?.network;
   if (!report || !network) {
     void vscode.window.showWarningMessage('Flatness Lens: this report has no flattest network to save; run Predict Generalization first.');
@@ -84,6 +99,10 @@ export async function saveFlattest(state: ViewState): Promise<vscode.Uri | undef
 }
 
 async function exportState(state: ViewState, format: ExportFormat, panel: ReportPanel | undefined): Promise<void> {
+  if (state.kind === 'ranking') {
+    await exportRanking(state.comparison, format);
+    return;
+  }
   const report: Report | undefined = state.kind === 'report' ? state.report : state.kind === 'comparison' ? state.reports[0]?.report : undefined;
   if (!report) {
     void vscode.window.showWarningMessage('Flatness Lens: open a finished report before exporting.');
@@ -133,6 +152,9 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
       case 'analyze':
         await vscode.commands.executeCommand('flatnessLens.analyzeModel', vscode.Uri.parse(message.modelUri));
         return;
+      case 'predict':
+        await vscode.commands.executeCommand('flatnessLens.predictGeneralization', vscode.Uri.parse(message.modelUri));
+        return;
       case 'changeTrainingData':
         await vscode.commands.executeCommand('flatnessLens.chooseTrainingData', vscode.Uri.parse(message.modelUri), { reanalyze: true });
         return;
@@ -146,7 +168,7 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
         await vscode.commands.executeCommand('vscode.open', vscode.Uri.parse(message.uri));
         return;
       case 'saveFlattest':
-        await saveFlattest(panel.state);
+        await saveFlattest(panel.state, message.modelUri);
         return;
       default:
         return;
@@ -192,7 +214,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (first instanceof vscode.Uri && !models.some((m) => m.toString() === first.toString())) models.unshift(first);
       const association = await associations.resolve(models[0]!);
       if (!association) return;
-      await compare(models, association);
+      // One model has nothing to rank against: analyse it with its prediction instead.
+      if (models.length === 1) await analysis.analyze(models[0]!, { association, predict: true });
+      else await analysis.compare(models, association);
     }),
     register('flatnessLens.predictGeneralization', async (uri?: vscode.Uri) => {
       // The model: the argument (explorer, editor title), the active model file, the open report's model, else ask.

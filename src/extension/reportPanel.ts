@@ -39,6 +39,8 @@ function titleOf(state: ViewState): string {
       return `Flatness: ${state.context.modelLabel.split('/').pop()}`;
     case 'comparison':
       return 'Flatness: comparison';
+    case 'ranking':
+      return `Flatness: ${state.models.length} models ranked`;
     case 'error':
     case 'progress':
       return `Flatness: ${state.context?.modelLabel.split('/').pop() ?? 'analysis'}`;
@@ -54,6 +56,7 @@ export function keyOf(state: ViewState): string {
     case 'progress':
       return state.context?.modelUri ?? 'analysis';
     case 'comparison':
+    case 'ranking':
       return 'comparison';
     case 'summary':
       return state.modelUri;

@@ -3,8 +3,8 @@
  * typed requests, routes answers back, cancels, and notices when it dies. After a crash (or a
  * kill to stop a cancelled request) the next request starts a fresh worker. No vscode import.
  */
-import type { Report } from '../shared/report';
-import type { AnalysisRequest, HostToWorker, ModelSummary, WireError, WorkerToHost } from '../shared/protocol';
+import type { ComparisonReport, Report } from '../shared/report';
+import type { AnalysisRequest, ComparisonRequest, HostToWorker, ModelSummary, WireError, WorkerToHost } from '../shared/protocol';
 import { isWorkerToHost } from '../shared/protocol';
 
 /** The part of a ChildProcess the client uses (a fake in tests). */
@@ -37,7 +37,7 @@ export interface RequestCallbacks {
 }
 
 interface Pending {
-  kind: 'analyze' | 'describe';
+  kind: 'analyze' | 'describe' | 'compare';
   resolve(value: unknown): void;
   reject(error: WorkerError): void;
   onProgress?: (stage: string, fraction: number) => void;
@@ -82,6 +82,13 @@ export class WorkerClient {
   analyze(request: AnalysisRequest, callbacks: RequestCallbacks = {}): { id: number; result: Promise<Report> } {
     const id = this.nextId++;
     const result = this.request<Report>(id, 'analyze', { type: 'analyze', id, request }, callbacks);
+    return { id, result };
+  }
+
+  /** Several models on one data set with one shared calibration (slow: it trains ~20 networks). */
+  compare(request: ComparisonRequest, callbacks: RequestCallbacks = {}): { id: number; result: Promise<ComparisonReport> } {
+    const id = this.nextId++;
+    const result = this.request<ComparisonReport>(id, 'compare', { type: 'compare', id, request }, callbacks);
     return { id, result };
   }
 
@@ -198,11 +205,12 @@ export class WorkerClient {
         this.pending.get(message.id)?.onProgress?.(message.stage, message.fraction);
         return;
       case 'result':
-      case 'described': {
+      case 'described':
+      case 'compared': {
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);
-        pending.resolve(message.type === 'result' ? message.report : message.summary);
+        pending.resolve(message.type === 'result' ? message.report : message.type === 'described' ? message.summary : message.comparison);
         return;
       }
       case 'failed': {

@@ -80,12 +80,19 @@ export interface ReportContext {
   dataSource: 'picked' | 'sidecar' | 'example' | 'request';
 }
 
+/** A compared model: the local path the engine reports it under, and how the user knows it. */
+export interface RankedModel {
+  path: string;
+  modelUri: string;
+  modelLabel: string;
+}
+
 /** Everything one report panel shows; also what it persists for a window reload. */
 export type ViewState =
   | { kind: 'report'; report: Report; context: ReportContext }
   | { kind: 'comparison'; reports: { report: Report; context: ReportContext }[] }
   /** Compare Models: the engine's ranking by predicted test loss (one shared calibration). */
-  | { kind: 'ranking'; comparison: ComparisonReport; models: { modelUri: string; modelLabel: string }[]; dataLabel: string }
+  | { kind: 'ranking'; comparison: ComparisonReport; models: RankedModel[]; dataLabel: string }
   | { kind: 'error'; error: WireError; context: ReportContext | null }
   | { kind: 'progress'; message: string; context: ReportContext | null }
   | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string };
@@ -108,13 +115,15 @@ export interface ChartImage {
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'analyze'; modelUri: string }
+  /** Re-run the analysis with the generalization prediction. */
+  | { type: 'predict'; modelUri: string }
   | { type: 'changeTrainingData'; modelUri: string }
   | { type: 'export'; format: ExportFormat }
   | { type: 'cancel' }
   | { type: 'chartImages'; requestId: number; images: ChartImage[] }
   | { type: 'openFile'; uri: string }
-  /** Save report.flattest.network of the panel's report as safetensors. */
-  | { type: 'saveFlattest' };
+  /** Save report.flattest.network of the panel's report (of this model, in a comparison) as safetensors. */
+  | { type: 'saveFlattest'; modelUri: string };
 
 /* ------------------------------------------------------------------ guards */
 
@@ -177,9 +186,10 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   switch (value.type) {
     case 'ready':
     case 'cancel':
-    case 'saveFlattest':
       return true;
     case 'analyze':
+    case 'predict':
+    case 'saveFlattest':
     case 'changeTrainingData':
       return isString(value.modelUri);
     case 'export':

@@ -1,5 +1,6 @@
 /** The real engine behind the worker's message loop. */
 import { analyzeFiles } from '../engine/analyze';
+import { compareModels } from '../engine/predict/compare';
 import { loadModel } from '../engine/load/modelLoader';
 import { parameterCount } from '../engine/model/types';
 import { activationLabel } from '../engine/math/activations';
@@ -7,6 +8,7 @@ import type { WorkerEngine } from './handler';
 
 export const realEngine: WorkerEngine = {
   analyze: (request, context) => analyzeFiles(request, context),
+  compare: (request, context) => compareModels(request, context),
   async describe(modelPath) {
     const model = await loadModel(modelPath, {});
     return {

@@ -3,8 +3,8 @@
  * messages, runs the engine with an AbortController per request, and answers with
  * WorkerToHost messages. main.ts wires it to process IPC; tests call it directly.
  */
-import type { Report } from '../shared/report';
-import type { AnalysisRequest, HostToWorker, ModelSummary, WireError, WorkerToHost, ErrorCode } from '../shared/protocol';
+import type { ComparisonReport, Report } from '../shared/report';
+import type { AnalysisRequest, ComparisonRequest, HostToWorker, ModelSummary, WireError, WorkerToHost, ErrorCode } from '../shared/protocol';
 import { isHostToWorker } from '../shared/protocol';
 
 export interface EngineContext {
@@ -15,6 +15,7 @@ export interface EngineContext {
 export interface WorkerEngine {
   analyze(request: AnalysisRequest, context: EngineContext): Promise<Report>;
   describe(modelPath: string): Promise<ModelSummary>;
+  compare(request: ComparisonRequest, context: EngineContext): Promise<ComparisonReport>;
 }
 
 const KNOWN_CODES: readonly ErrorCode[] = ['bad-input', 'unsupported', 'too-large', 'cancelled', 'internal'];
@@ -63,6 +64,8 @@ export class WorkerHandler {
         return this.run(message.id, (context) => this.engine.analyze(message.request, context), (report) => ({ type: 'result', id: message.id, report }));
       case 'describe':
         return this.run(message.id, () => this.engine.describe(message.modelPath), (summary) => ({ type: 'described', id: message.id, summary }));
+      case 'compare':
+        return this.run(message.id, (context) => this.engine.compare(message.request, context), (comparison) => ({ type: 'compared', id: message.id, comparison }));
       case 'cancel':
         this.running.get(message.id)?.abort();
         return;

@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { mock, MockMemento, Uri, type MockWebviewPanel, type CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import type { CommandDeps } from '../../src/extension/commands';
-import type { AnalysisRequest, HostToWebview, ViewState } from '../../src/shared/protocol';
-import type { Report } from '../../src/shared/report';
+import type { AnalysisRequest, ComparisonRequest, HostToWebview, ViewState } from '../../src/shared/protocol';
+import type { ComparisonReport, Report } from '../../src/shared/report';
 import { loadModel } from '../../src/engine/load/modelLoader';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLE = join(ROOT, 'examples', 'multi-index');
 const PREDICTION_REPORT = JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', 'prediction-report.json'), 'utf8')) as Report;
+const COMPARISON = JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', 'comparison-report.json'), 'utf8')) as ComparisonReport;
 
 let workspace: string;
 let deps: CommandDeps;
@@ -56,6 +57,19 @@ function stubWorker(): AnalysisRequest[] {
 }
 
 const MODEL_NAME = 'generalizing.safetensors';
+
+/** Replaces the worker's compare with one that records requests and answers with a real comparison, rows renamed to the request's paths. */
+function stubCompare(): ComparisonRequest[] {
+  const requests: ComparisonRequest[] = [];
+  (deps.worker as unknown as { compare: unknown }).compare = (request: ComparisonRequest, callbacks: { onProgress?: (stage: string, fraction: number) => void } = {}) => {
+    requests.push(request);
+    callbacks.onProgress?.('flattest', 0.25);
+    const comparison = structuredClone(COMPARISON);
+    for (const row of comparison.models) row.path = request.modelPaths.find((path) => path.endsWith(row.path.split('/').pop()!)) ?? row.path;
+    return { id: requests.length, result: Promise.resolve(comparison) };
+  };
+  return requests;
+}
 
 describe('generalization prediction in the extension host', () => {
   before(() => {
@@ -129,7 +143,7 @@ describe('generalization prediction in the extension host', () => {
     const panel = reportPanel();
     const target = join(workspace, 'out', 'flattest.safetensors');
     mock.saveDialog = () => Uri.file(target);
-    panel.webview.fromWebview({ type: 'saveFlattest' });
+    panel.webview.fromWebview({ type: 'saveFlattest', modelUri: Uri.file(join(workspace, MODEL_NAME)).toString() });
     for (let i = 0; i < 100 && !mock.messages.some((m) => /saved the flattest network/.test(m.text)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(existsSync(target), 'the file was written');
     const saved = await loadModel(target);
@@ -141,11 +155,23 @@ describe('generalization prediction in the extension host', () => {
     assert.ok(Math.abs(saved.outputWeights[3]! - network.outputWeights[3]!) < 1e-6);
     assert.ok(mock.messages.some((m) => m.level === 'info' && /flattest\.safetensors/.test(m.text)));
 
+    // In the side-by-side comparison of Open Example (with the setting on), the button saves that model's network.
+    mock.config.set('flatnessLens.sections.predict', true);
+    await mock.commands.get('flatnessLens.openExample')!();
+    const comparisonPanel = mock.panels.filter((p) => p.viewType === 'flatnessLens.report' && !p.disposed).find((p) => p.title === 'Flatness: comparison')!;
+    assert.ok(comparisonPanel, 'the example opens a comparison');
+    const fromComparison = join(workspace, 'out', 'from-comparison.safetensors');
+    mock.saveDialog = () => Uri.file(fromComparison);
+    comparisonPanel.webview.fromWebview({ type: 'saveFlattest', modelUri: Uri.file(join(EXAMPLE, 'memorizing.safetensors')).toString() });
+    for (let i = 0; i < 100 && !existsSync(fromComparison); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal((await loadModel(fromComparison)).hiddenDim, network.hiddenDim);
+    mock.config.delete('flatnessLens.sections.predict');
+
     // A report without a flattest network says so instead of writing anything.
     mock.messages.length = 0;
     await mock.commands.get('flatnessLens.analyzeModel')!(Uri.file(join(workspace, MODEL_NAME)));
     mock.saveDialog = () => assert.fail('no dialog without a network');
-    panel.webview.fromWebview({ type: 'saveFlattest' });
+    panel.webview.fromWebview({ type: 'saveFlattest', modelUri: Uri.file(join(workspace, MODEL_NAME)).toString() });
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(mock.messages.some((m) => m.level === 'warning' && /no flattest network/.test(m.text)));
   });
@@ -168,5 +194,49 @@ describe('generalization prediction in the extension host', () => {
     assert.ok(mock.messages.some((m) => m.level === 'info' && /cancelled/.test(m.text)));
     assert.equal(lastShown(reportPanel()).kind, 'error');
     assert.equal((lastShown(reportPanel()) as Extract<ViewState, { kind: 'error' }>).error.code, 'cancelled');
+  });
+
+  it('Compare Models runs compareModels in the worker and shows the ranking; it exports as JSON', async () => {
+    const requests = stubCompare();
+    const models = [MODEL_NAME, 'memorizing.safetensors'].map((name) => Uri.file(join(workspace, name)));
+    await mock.commands.get('flatnessLens.compareModels')!(models[0], models);
+    assert.equal(requests.length, 1, 'one shared comparison, not one analysis per model');
+    assert.deepEqual(requests[0]!.modelPaths, models.map((m) => m.fsPath));
+    assert.equal(requests[0]!.dataPath, join(workspace, 'train.npz'));
+    assert.equal(requests[0]!.testDataPath, join(workspace, 'test.npz'));
+    assert.match(mock.progressTitles.at(-1)!, /comparing 2 models/);
+    assert.ok(mock.progressReports.some((r) => r.message === 'flattest 25%'));
+    const open = mock.panels.filter((p) => p.viewType === 'flatnessLens.report' && !p.disposed);
+    assert.equal(open.length, 1, 'the progress panel made way for the ranking');
+    open[0]!.webview.fromWebview({ type: 'ready' });
+    const state = lastShown(open[0]!) as Extract<ViewState, { kind: 'ranking' }>;
+    assert.equal(state.kind, 'ranking');
+    assert.deepEqual(state.comparison.models.map((row) => row.rank), [1, 2]);
+    assert.equal(state.models.find((m) => m.path === state.comparison.models[0]!.path)?.modelLabel, MODEL_NAME, 'the generalizing model ranks first');
+    assert.ok(state.comparison.kendallTau !== null);
+
+    const out = join(workspace, 'out', 'ranking.json');
+    mock.saveDialog = () => Uri.file(out);
+    await mock.commands.get('flatnessLens.exportReport')!('json');
+    assert.deepEqual((JSON.parse(readFileSync(out, 'utf8')) as ComparisonReport).models.map((r) => r.rank), [1, 2]);
+  });
+
+  it('a real comparison in the worker reports progress and stops on Cancel', async () => {
+    let source: CancellationTokenSource | undefined;
+    mock.onProgress = (s) => {
+      source = s;
+    };
+    const models = [MODEL_NAME, 'memorizing.safetensors'].map((name) => Uri.file(join(workspace, name)));
+    const running = mock.commands.get('flatnessLens.compareModels')!(models[0], models) as Promise<void>;
+    for (let i = 0; i < 1200 && mock.progressReports.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(mock.progressReports.length > 0, 'the comparison reports progress');
+    assert.ok(deps.analysis.isRunning);
+    source!.cancel();
+    await running;
+    assert.ok(!deps.analysis.isRunning);
+    assert.ok(mock.messages.some((m) => m.level === 'info' && /comparison cancelled/.test(m.text)));
+    const state = lastShown(reportPanel()) as Extract<ViewState, { kind: 'error' }>;
+    assert.equal(state.kind, 'error');
+    assert.equal(state.error.code, 'cancelled');
   });
 });

@@ -12,6 +12,9 @@ describe('message protocol guards', () => {
     assert.ok(!isHostToWorker({ type: 'cancel', id: '1' }), 'string id');
     assert.ok(!isHostToWorker({ type: 'explode' }));
     assert.ok(!isHostToWorker(null));
+    assert.ok(isHostToWorker({ type: 'compare', id: 3, request: { modelPaths: ['a', 'b'], dataPath: 'd' } }));
+    assert.ok(!isHostToWorker({ type: 'compare', id: 3, request: { modelPaths: [], dataPath: 'd' } }), 'no models');
+    assert.ok(!isHostToWorker({ type: 'compare', id: 3, request: { modelPaths: ['a', 1], dataPath: 'd' } }), 'non-string path');
   });
 
   it('validates worker -> host answers', () => {
@@ -22,6 +25,8 @@ describe('message protocol guards', () => {
     assert.ok(!isWorkerToHost({ type: 'failed', id: 1, error: 'boom' }));
     assert.ok(!isWorkerToHost({ type: 'log', level: 'debug', message: 'x' }));
     assert.ok(!isWorkerToHost({ type: 'result', id: 1 }));
+    assert.ok(isWorkerToHost({ type: 'compared', id: 1, comparison: { models: [] } }));
+    assert.ok(!isWorkerToHost({ type: 'compared', id: 1, comparison: {} }));
   });
 
   it('only accepts webview requests the host knows how to serve', () => {
@@ -31,6 +36,10 @@ describe('message protocol guards', () => {
     assert.ok(isWebviewToHost({ type: 'chartImages', requestId: 1, images: [{ name: 'orbit', dataUrl: 'data:image/png;base64,AAAA' }] }));
     assert.ok(!isWebviewToHost({ type: 'chartImages', requestId: 1, images: [{ name: 'orbit', dataUrl: 'javascript:alert(1)' }] }));
     assert.ok(!isWebviewToHost({ type: 'analyze' }));
+    assert.ok(isWebviewToHost({ type: 'saveFlattest', modelUri: 'file:///m.safetensors' }));
+    assert.ok(!isWebviewToHost({ type: 'saveFlattest' }), 'which model');
+    assert.ok(isWebviewToHost({ type: 'predict', modelUri: 'file:///m.safetensors' }));
+    assert.ok(!isWebviewToHost({ type: 'predict' }));
     assert.ok(isHostToWebview({ type: 'show', state: { kind: 'progress', message: '', context: null } }));
     assert.ok(!isHostToWebview({ type: 'show', state: 'report' }));
   });

@@ -103,6 +103,7 @@ describe('WorkerHandler (the worker side)', () => {
         }
       },
       describe: () => Promise.reject(new Error('unused')),
+      compare: () => Promise.reject(new Error('unused')),
     };
     const handler = new WorkerHandler(engine, (m) => sent.push(m));
     const running = handler.handle({ type: 'analyze', id: 5, request: { modelPath: 'm', dataPath: 'd' } });
@@ -123,6 +124,7 @@ describe('WorkerHandler (the worker side)', () => {
       describe: async () => {
         throw new TypeError('undefined is not a function');
       },
+      compare: () => Promise.reject(new Error('unused')),
     };
     const handler = new WorkerHandler(engine, (m) => sent.push(m));
     await handler.handle({ type: 'analyze', id: 1, request: { modelPath: 'm', dataPath: 'd' } });

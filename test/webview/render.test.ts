@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { HostToWebview, ViewState } from '../../src/shared/protocol';
-import type { Report } from '../../src/shared/report';
+import type { ComparisonReport, Report } from '../../src/shared/report';
 import { buildWebview, chromiumAvailable, openPage, rememberState, ROOT, startHarness, type Harness, type ThemeName } from './harness';
 import { makeSamples, type Sample } from './sampleReports';
 
@@ -165,7 +165,9 @@ describe('report webview in chromium', { skip }, () => {
 
     await page.getByText('Change training data…').click();
     await page.getByText('CSV', { exact: true }).click();
+    await page.getByText('Predict generalization', { exact: true }).click();
     const after = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => JSON.stringify(m)));
+    assert.ok(after.includes(JSON.stringify({ type: 'predict', modelUri: healthy.context.modelUri })), 'a report without a prediction offers one');
     assert.ok(after.includes(JSON.stringify({ type: 'changeTrainingData', modelUri: healthy.context.modelUri })));
     assert.ok(after.includes(JSON.stringify({ type: 'export', format: 'csv' })));
     await page.close();
@@ -219,12 +221,13 @@ describe('report webview in chromium', { skip }, () => {
       assert.equal(await chartPoints(page, 'calibration'), references + 1);
       assert.ok(await paintedPixels(page, 'calibration') > 500, 'calibration chart drawn');
       assert.match(await page.getAttribute('canvas[data-chart="calibration"]', 'aria-label') ?? '', new RegExp(`${calibration.points.length} reference interpolators`));
+      assert.equal(await page.getByText('Predict generalization', { exact: true }).count(), 0, 'no Predict button when the report has the prediction');
       assert.equal(await page.textContent('[data-testid="flattest-found"]'), formatLike(report.flattest!.normalized!));
       assert.equal(await page.textContent('[data-testid="flattest-ratio-bound"]'), formatLike(report.flattest!.ratioToLowerBound!));
       assert.equal(await page.textContent('[data-testid="flattest-ratio-found"]'), formatLike(report.flattest!.ratioToFound!));
       await page.locator('[data-testid="save-flattest"]').click();
-      const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => m.type));
-      assert.ok(posted.includes('saveFlattest'), 'the button asks the host to save');
+      const posted = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.map((m) => JSON.stringify(m)));
+      assert.ok(posted.includes(JSON.stringify({ type: 'saveFlattest', modelUri: predictionContext.modelUri })), 'the button asks the host to save this model\'s network');
       await page.screenshot({ path: join(ARTIFACTS, `webview-prediction-${theme}.png`), fullPage: true });
       assert.deepEqual(await problems.csp(), [], 'CSP violations');
       assert.deepEqual(problems.console, [], 'console errors');
@@ -241,6 +244,26 @@ describe('report webview in chromium', { skip }, () => {
     assert.match(await page.textContent('[data-testid="prediction-reason"]') ?? '', /^No prediction: the flattest-interpolator theory needs a positively homogeneous activation/);
     assert.equal(await chartPoints(page, 'calibration'), null, 'no chart without a calibration');
     assert.equal(await page.locator('[data-testid="save-flattest"]').count(), 0);
+    assert.deepEqual(await problems.csp(), []);
+    assert.deepEqual(problems.console, []);
+    await page.close();
+  });
+
+  it('renders a Compare Models ranking: table by predicted test loss, Kendall tau, the models on the calibration chart', async () => {
+    const comparison = JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', 'comparison-report.json'), 'utf8')) as ComparisonReport;
+    const models = comparison.models.map((row) => ({ path: row.path, modelUri: `file:///work/${row.path}`, modelLabel: row.path.split('/').pop()! }));
+    const { page, problems } = await openPage(harness, 'dark');
+    await show(page, { kind: 'ranking', comparison, models, dataLabel: 'train.npz (test: test.npz)' });
+    assert.deepEqual(await page.locator('[data-testid="ranking-model"]').allTextContents(), ['generalizing.safetensors', 'memorizing.safetensors']);
+    assert.deepEqual(await page.locator('[data-testid="comparison-verdict"]').allTextContents(), comparison.models.map((row) => row.verdict.headline));
+    assert.equal(await page.locator('[data-testid="kendall-table"] tbody tr').count(), Object.keys(comparison.kendallTau!).length);
+    const references = comparison.calibration!.points.filter((p) => p.ratio > 0 && p.heldOutLoss > 0).length;
+    assert.equal(await chartPoints(page, 'ranking'), references + comparison.models.length);
+    assert.ok(await paintedPixels(page, 'ranking') > 500);
+    await page.getByText('JSON', { exact: true }).click();
+    const posted = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.map((m) => JSON.stringify(m)));
+    assert.ok(posted.includes(JSON.stringify({ type: 'export', format: 'json' })));
+    await page.screenshot({ path: join(ARTIFACTS, 'webview-ranking-dark.png'), fullPage: true });
     assert.deepEqual(await problems.csp(), []);
     assert.deepEqual(problems.console, []);
     await page.close();
