@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import type { LossKind } from '../shared/report';
 import { BACKEND_REQUESTS } from '../engine/compute/backend';
 import { LOSS_KINDS } from '../engine/math/losses';
 import { FlatnessLensError } from '../engine/errors';

@@ -26,3 +26,14 @@ export interface AnalyzeRequest {
   chunkRows?: number;
   sections?: SectionSwitches;
 }
+
+/** Several models of one data set, compared with one shared calibration. */
+export interface CompareRequest {
+  modelPaths: string[];
+  dataPath: string;
+  testDataPath?: string;
+  /** Activation for files that do not store one, e.g. 'relu' or 'leaky_relu:0.1'. */
+  activation?: string;
+  loss?: LossKind;
+  backend?: BackendRequest;
+}

@@ -3,8 +3,8 @@
  * Every message is a discriminated union on `type`; the guards below validate what arrives
  * over an untyped channel (IPC, postMessage) before anything acts on it.
  */
-import type { AnalyzeRequest } from './analysisRequest';
-import type { BackendRequest, ComparisonReport, LossKind, Report } from './report';
+import type { AnalyzeRequest, CompareRequest } from './analysisRequest';
+import type { ComparisonReport, Report, ReportModel } from './report';
 
 /* ------------------------------------------------------------------ shared pieces */
 
@@ -22,32 +22,11 @@ export interface WireError {
 /** What the host asks the engine to analyse. */
 export type AnalysisRequest = AnalyzeRequest;
 
-/** Several models of one data set, one shared calibration (mirrors the engine's CompareRequest). */
-export interface ComparisonRequest {
-  modelPaths: string[];
-  dataPath: string;
-  testDataPath?: string;
-  activation?: string;
-  loss?: LossKind;
-  backend?: BackendRequest;
-}
+/** Several models of one data set, one shared calibration. */
+export type ComparisonRequest = CompareRequest;
 
-/** What the custom editor shows about a model file without analysing it. */
-export interface ModelSummary {
-  path: string;
-  format: string;
-  inputDim: number;
-  hiddenDim: number;
-  outputDim: number;
-  parameters: number;
-  activation: string;
-  activationSource: string;
-  hiddenBias: boolean;
-  outputBias: boolean;
-  outputLink: string;
-  tensorNames: string[];
-  notes: string[];
-}
+/** What the custom editor shows about a model file without analysing it: the report's model section. */
+export type ModelSummary = ReportModel;
 
 /* ------------------------------------------------------------------ host -> worker */
 

@@ -2,8 +2,7 @@
 import { analyzeFiles } from '../engine/analyze';
 import { compareModels } from '../engine/predict/compare';
 import { loadModel } from '../engine/load/modelLoader';
-import { parameterCount } from '../engine/model/types';
-import { activationLabel } from '../engine/math/activations';
+import { describeModel } from '../engine/model/describe';
 import type { WorkerEngine } from './handler';
 
 export const realEngine: WorkerEngine = {
@@ -11,21 +10,7 @@ export const realEngine: WorkerEngine = {
   compare: (request, context) => compareModels(request, context),
   async describe(modelPath) {
     const model = await loadModel(modelPath, {});
-    return {
-      path: model.source.path,
-      format: model.source.format,
-      inputDim: model.inputDim,
-      hiddenDim: model.hiddenDim,
-      outputDim: model.outputDim,
-      parameters: parameterCount(model),
-      activation: activationLabel(model.activation),
-      activationSource: model.activationSource,
-      hiddenBias: model.hiddenBias !== null,
-      outputBias: model.outputBias !== null,
-      outputLink: model.outputLink,
-      tensorNames: model.source.tensorNames,
-      notes: model.source.notes,
-    };
+    return describeModel(model);
   },
 };
 

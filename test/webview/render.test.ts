@@ -189,7 +189,7 @@ describe('report webview in chromium', { skip }, () => {
     assert.ok(posted.includes('cancel'), 'Cancel in the webview asks the host to cancel');
 
     await show(page, { kind: 'summary', modelUri: 'file:///work/m.safetensors', error: null, summary: {
-      path: '/work/m.safetensors', format: 'safetensors', inputDim: 10, hiddenDim: 64, outputDim: 1, parameters: 704, activation: 'relu',
+      path: '/work/m.safetensors', format: 'safetensors', inputDim: 10, hiddenDim: 64, outputDim: 1, parameters: 704, activation: 'relu', homogeneityDegree: 1,
       activationSource: 'file', hiddenBias: false, outputBias: false, outputLink: 'identity', tensorNames: ['0.weight', '2.weight'], notes: [] } });
     assert.match(await page.textContent('.summary-view') ?? '', /Hidden neurons m64/);
     assert.deepEqual(problems.console, []);

@@ -1,8 +1,8 @@
 import type { BackendRequest, LossKind, Report, ReportInterpolation } from '../../shared/report';
 import { REPORT_SCHEMA_VERSION } from '../../shared/report';
 import type { Dataset } from '../data/types';
-import { type TwoLayerModel, parameterCount } from '../model/types';
-import { activationLabel, makeActivation } from '../math/activations';
+import type { TwoLayerModel } from '../model/types';
+import { describeModel } from '../model/describe';
 import { type LossSpec, makeLossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import { defaultChunkRows } from '../compute/preactivations';
@@ -99,27 +99,11 @@ export async function analyzeLoaded(
   const deadNeurons = flatness.perNeuron.filter((row) => row.status === 'dead').length;
   if (deadNeurons > 0) warnings.push(`${deadNeurons} of ${model.hiddenDim} neurons are dead (never active on the training data).`);
 
-  const activation = makeActivation(model.activation);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'flatness-lens', version: TOOL_VERSION },
     createdAt: new Date().toISOString(),
-    model: {
-      path: model.source.path,
-      format: model.source.format,
-      inputDim: model.inputDim,
-      hiddenDim: model.hiddenDim,
-      outputDim: model.outputDim,
-      parameters: parameterCount(model),
-      hiddenBias: model.hiddenBias !== null,
-      outputBias: model.outputBias !== null,
-      activation: activationLabel(model.activation),
-      activationSource: model.activationSource,
-      homogeneityDegree: activation.homogeneityDegree,
-      outputLink: model.outputLink,
-      tensorNames: model.source.tensorNames,
-      notes: model.source.notes,
-    },
+    model: describeModel(model),
     data: {
       path: data.source.path,
       format: data.source.format,

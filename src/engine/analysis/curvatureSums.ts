@@ -1,6 +1,5 @@
 import type { Dataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
-import { makeActivation } from '../math/activations';
 import {
   type LossSpec, type TargetLayout, argmax, evaluateSampleLoss, lossHessianDiagonal, targetClass,
   targetLayout, traceOfLossHessian,
@@ -61,7 +60,6 @@ export async function computeCurvatureSums(
 ): Promise<CurvatureSums> {
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
   const layout = targetLayout(loss, model, data);
-  const activation = makeActivation(model.activation);
   const isCrossEntropy = loss.kind === 'ce';
   const withDiagonal = options.withInvariantDiagonal ?? false;
   const chunkRows = Math.min(options.chunkRows ?? defaultChunkRows(model), MAX_REDUCTION_ROWS);
@@ -252,9 +250,3 @@ export async function computeCurvatureSums(
   };
 }
 
-/** a_j^T Lambda a_j = scale * ||a_j||^2 for the squared-error conventions. */
-function scaledOutputNorms(outputNormSquared: Float64Array, loss: LossSpec): Float32Array {
-  const values = new Float32Array(outputNormSquared.length);
-  for (let j = 0; j < values.length; j++) values[j] = loss.squaredErrorScale * outputNormSquared[j]!;
-  return values;
-}

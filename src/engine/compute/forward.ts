@@ -24,7 +24,7 @@ export async function evaluateLoss(
   context?: ComputeContext,
   chunkRows = defaultChunkRows(model),
 ): Promise<LossEvaluation> {
-  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const { inputDim: d, outputDim: c } = model;
   const layout = targetLayout(loss, model, data);
   const network = new ResidentNetwork(model);
   let lossSum = 0;

@@ -1,3 +1,4 @@
+import type { CompareRequest } from '../../shared/analysisRequest';
 import type { BackendRequest, ComparisonReport, ComparisonRow, LossKind } from '../../shared/report';
 import { REPORT_SCHEMA_VERSION } from '../../shared/report';
 import type { TwoLayerModel } from '../model/types';
@@ -18,15 +19,7 @@ import {
   preparePrediction,
 } from './predictor';
 
-export interface CompareRequest {
-  modelPaths: string[];
-  dataPath: string;
-  testDataPath?: string;
-  /** Activation for files that do not store one, e.g. 'relu' or 'leaky_relu:0.1'. */
-  activation?: string;
-  loss?: LossKind;
-  backend?: BackendRequest;
-}
+export type { CompareRequest };
 
 /** Measures ranked against the measured test loss (Kendall tau-b). */
 export const COMPARED_MEASURES = ['trace', 'normalized', 'ratio', 'pathNorm', 'topEigenvalue', 'predictedTestLoss'] as const;

@@ -57,7 +57,6 @@ export interface UnpickleOptions {
 }
 
 class Mark {}
-const MARK = new Mark();
 
 type StackItem = PickleValue | Mark;
 
