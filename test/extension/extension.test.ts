@@ -10,8 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mock, MockMemento, Uri, type MockWebviewPanel, CancellationTokenSource } from './vscodeMock';
+import { mock, MockMemento, Uri, CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
+import { lastShown, reportPanel } from './panels';
 import { COMMAND_IDS, type CommandDeps } from '../../src/extension/commands';
 import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 import type { Report } from '../../src/shared/report';
@@ -52,18 +53,6 @@ function activateExtension(): void {
 
 function deactivateExtension(): void {
   for (const item of subscriptions) item.dispose();
-}
-
-function lastShown(panel: MockWebviewPanel): ViewState {
-  const shows = panel.webview.posted.filter((m): m is Extract<HostToWebview, { type: 'show' }> => (m as HostToWebview).type === 'show');
-  assert.ok(shows.length > 0, 'the panel was sent a view state');
-  return shows.at(-1)!.state;
-}
-
-function reportPanel(): MockWebviewPanel {
-  const panels = mock.panels.filter((p) => p.viewType === 'flatnessLens.report' && !p.disposed);
-  assert.ok(panels.length > 0, 'a report panel is open');
-  return panels.at(-1)!;
 }
 
 describe('extension host (mocked vscode, real worker)', () => {

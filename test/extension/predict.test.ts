@@ -10,10 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mock, MockMemento, Uri, type MockWebviewPanel, type CancellationTokenSource } from './vscodeMock';
+import { mock, MockMemento, Uri, type CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
+import { lastShown, reportPanel } from './panels';
 import type { CommandDeps } from '../../src/extension/commands';
-import type { AnalysisRequest, ComparisonRequest, HostToWebview, ViewState } from '../../src/shared/protocol';
+import type { AnalysisRequest, ComparisonRequest, ViewState } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
 import { loadModel } from '../../src/engine/load/modelLoader';
 
@@ -30,18 +31,6 @@ function activateExtension(): void {
   subscriptions = [];
   const context = { subscriptions, extensionPath: ROOT, extensionUri: Uri.file(ROOT), workspaceState: new MockMemento(), globalState: new MockMemento() };
   deps = activate(context as never).deps;
-}
-
-function lastShown(panel: MockWebviewPanel): ViewState {
-  const shows = panel.webview.posted.filter((m): m is Extract<HostToWebview, { type: 'show' }> => (m as HostToWebview).type === 'show');
-  assert.ok(shows.length > 0, 'the panel was sent a view state');
-  return shows.at(-1)!.state;
-}
-
-function reportPanel(): MockWebviewPanel {
-  const panels = mock.panels.filter((p) => p.viewType === 'flatnessLens.report' && !p.disposed);
-  assert.ok(panels.length > 0, 'a report panel is open');
-  return panels.at(-1)!;
 }
 
 /** Replaces the worker with one that records requests and answers with the real prediction report. */

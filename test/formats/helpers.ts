@@ -1,8 +1,9 @@
+import { forward as referenceForward } from '../helpers/tinyNetworks';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlatnessLensError, type ErrorCode } from '../../src/engine/errors';
-import { makeActivation, parseActivation } from '../../src/engine/math/activations';
+import { parseActivation } from '../../src/engine/math/activations';
 import type { ActivationSpec, TwoLayerModel } from '../../src/engine/model/types';
 
 /** test/fixtures/formats: shared/ (copied from /work/shared/fixtures), generated/, reference/. */
@@ -52,21 +53,7 @@ export function activationOf(text: string): ActivationSpec {
 
 /** f(x) = W2 sigma(W1 x + b1) + b2 in float64, straight from the definition. */
 export function forward(model: TwoLayerModel, x: readonly number[]): number[] {
-  const sigma = makeActivation(model.activation).value;
-  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
-  const hidden: number[] = [];
-  for (let j = 0; j < m; j++) {
-    let z = model.hiddenBias ? model.hiddenBias[j]! : 0;
-    for (let l = 0; l < d; l++) z += model.hiddenWeights[j * d + l]! * x[l]!;
-    hidden.push(sigma(z));
-  }
-  const out: number[] = [];
-  for (let o = 0; o < c; o++) {
-    let value = model.outputBias ? model.outputBias[o]! : 0;
-    for (let j = 0; j < m; j++) value += model.outputWeights[o * m + j]! * hidden[j]!;
-    out.push(value);
-  }
-  return out;
+  return referenceForward(model, x, 0);
 }
 
 export function assertClose(actual: number, expected: number, relative: number, label: string): void {

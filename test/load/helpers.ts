@@ -1,8 +1,8 @@
+import { forward as referenceForward } from '../helpers/tinyNetworks';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlatnessLensError, type ErrorCode } from '../../src/engine/errors';
-import { makeActivation } from '../../src/engine/math/activations';
 import type { TwoLayerModel } from '../../src/engine/model/types';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -45,21 +45,7 @@ export const reference: Reference = JSON.parse(readFileSync(join(GENERATED, 'ref
 
 /** f(x) in float64 straight from the model's arrays (independent of the engine's compute code). */
 export function forward(model: TwoLayerModel, x: readonly number[]): number[] {
-  const sigma = makeActivation(model.activation);
-  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
-  const hidden = new Array<number>(m);
-  for (let j = 0; j < m; j++) {
-    let z = model.hiddenBias ? model.hiddenBias[j]! : 0;
-    for (let l = 0; l < d; l++) z += model.hiddenWeights[j * d + l]! * x[l]!;
-    hidden[j] = sigma.value(z);
-  }
-  const out: number[] = [];
-  for (let o = 0; o < c; o++) {
-    let value = model.outputBias ? model.outputBias[o]! : 0;
-    for (let j = 0; j < m; j++) value += model.outputWeights[o * m + j]! * hidden[j]!;
-    out.push(value);
-  }
-  return out;
+  return referenceForward(model, x, 0);
 }
 
 export function assertClose(actual: number, expected: number, tolerance: number, what: string): void {

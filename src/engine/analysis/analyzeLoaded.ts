@@ -9,6 +9,7 @@ import { defaultChunkRows } from '../compute/preactivations';
 import { initBackend } from '../compute/backend';
 import { evaluateLoss } from '../compute/forward';
 import { badInput } from '../errors';
+import { checkDataMatchesModel } from '../load/dataLoader';
 import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
 import { buildFlatnessSection } from './flatness';
 import { buildVerdict } from './verdict';
@@ -52,13 +53,6 @@ function interpolationOf(sums: CurvatureSums, tolerance: number): ReportInterpol
   };
 }
 
-export function checkDimensions(model: TwoLayerModel, data: Dataset): void {
-  if (model.inputDim !== data.d) {
-    throw badInput(data.source.path,
-      `the model ${model.source.path} expects ${model.inputDim} input features but the data has ${data.d}`);
-  }
-}
-
 /** Runs every analysis on a model and data already in memory and assembles the report. */
 export async function analyzeLoaded(
   model: TwoLayerModel,
@@ -68,7 +62,7 @@ export async function analyzeLoaded(
   loadTimings: LoadTimings = { loadModelMs: 0, loadDataMs: 0 },
 ): Promise<Report> {
   const started = performance.now();
-  checkDimensions(model, data);
+  checkDataMatchesModel(model, data);
   const loss: LossSpec = makeLossSpec(options.loss ?? 'mse', model.outputDim);
   const warnings: string[] = [];
   if (model.activationSource === 'assumed') {
@@ -137,7 +131,7 @@ export async function analyzeLoaded(
   };
 
   if (options.testData) {
-    checkDimensions(model, options.testData);
+    checkDataMatchesModel(model, options.testData);
     const testStarted = performance.now();
     const measured = await evaluateLoss(model, options.testData, loss, context);
     report.test = { path: options.testData.source.path, n: options.testData.n, ...measured };
