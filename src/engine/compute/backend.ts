@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+// Static so that esbuild bundles it: the packaged extension and CLI ship no node_modules.
+import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 import type { BackendName, BackendRequest } from '../../shared/report';
 import { FlatnessLensError } from '../errors';
@@ -56,14 +58,10 @@ async function tryNative(gpu: boolean): Promise<void> {
 
 let wasmPathsSet = false;
 async function tryWasm(): Promise<void> {
-  const wasm = optionalRequire('@tensorflow/tfjs-backend-wasm') as {
-    setWasmPaths(prefix: string): void;
-    setThreadsCount?(count: number): void;
-  };
   if (!wasmPathsSet) {
     const directory = findWasmDirectory();
     if (directory === null) throw new Error(`${WASM_FILE} was not found next to the engine or in node_modules`);
-    wasm.setWasmPaths(directory + path.sep);
+    tfWasm.setWasmPaths(directory + path.sep);
     wasmPathsSet = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
