@@ -6,17 +6,35 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 import type { BackendName, BackendRequest } from '../../shared/report';
 import { FlatnessLensError } from '../errors';
+import type { ReportAdapter } from '../../shared/report';
+import { GpuDeviceFailure, WebGpuUnavailable, adapterLabel, currentWebGpu, startWebGpu, stopWebGpu } from './webgpu';
 
 export interface BackendInfo {
   name: BackendName;
   requested: BackendRequest;
   fallbacks: string[];
   tfjsVersion: string;
+  /** The GPU, for the webgpu backend. */
+  adapter?: ReportAdapter;
+  /** Set when this backend took over from a GPU that failed during an analysis. */
+  switchedFrom?: { name: BackendName; reason: string };
 }
 
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 const WASM_FILE = 'tfjs-backend-wasm-simd.wasm';
+
+// Silences tfjs's console advice about native backends (the "Hi, looks like you are running
+// TensorFlow.js in Node.js" banner) for every path, including work done before initBackend().
+tf.env().set('PROD', true);
+
+// Importing the wasm package registers it with a higher priority than cpu; tfjs would then pick it
+// (asynchronous, so unusable) for any tensor made before initBackend(). Keep cpu the default.
+const wasmFactory = tf.findBackendFactory('wasm');
+if (wasmFactory !== null) {
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', wasmFactory, 0);
+}
 
 let active: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
@@ -71,18 +89,24 @@ async function tryCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
 }
 
-const ATTEMPTS: Record<BackendName, () => Promise<void>> = {
+/** WebGPU through Dawn: a hardware adapter, or any adapter when the backend was forced. */
+async function tryWebGpu(forced: boolean): Promise<ReportAdapter> {
+  return (await startWebGpu(forced)).adapter;
+}
+
+const ATTEMPTS: Record<BackendName, (forced: boolean) => Promise<void | ReportAdapter>> = {
+  webgpu: tryWebGpu,
   'tensorflow-gpu': () => tryNative(true),
   tensorflow: () => tryNative(false),
   wasm: tryWasm,
   cpu: tryCpu,
 };
 
-const AUTO_ORDER: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 /**
  * Selects the compute backend once per process: the requested one, or for 'auto' the first of
- * tfjs-node-gpu, tfjs-node, wasm and cpu that initialises. A forced backend that fails is an
+ * webgpu (hardware adapters only), tfjs-node-gpu, tfjs-node, wasm and cpu that initialises. A forced backend that fails is an
  * error; 'auto' records why each preferred backend was skipped.
  */
 export async function initBackend(requested: BackendRequest = 'auto'): Promise<BackendInfo> {
@@ -100,21 +124,49 @@ export async function initBackend(requested: BackendRequest = 'auto'): Promise<B
   }
 }
 
-async function selectBackend(requested: BackendRequest): Promise<BackendInfo> {
+async function selectBackend(requested: BackendRequest, autoOrder: BackendName[] = AUTO_ORDER): Promise<BackendInfo> {
   tf.env().set('PROD', true); // silences tfjs's console advice about native backends
-  const order = requested === 'auto' ? AUTO_ORDER : [requested];
+  const order = requested === 'auto' ? autoOrder : [requested];
   const fallbacks: string[] = [];
   for (const name of order) {
     try {
-      await ATTEMPTS[name]();
-      return { name, requested, fallbacks, tfjsVersion: tf.version_core };
+      const adapter = await ATTEMPTS[name](requested !== 'auto');
+      if (name !== 'webgpu' && currentWebGpu() !== null) stopWebGpu();
+      return adapter ? { name, requested, fallbacks, tfjsVersion: tf.version_core, adapter } : { name, requested, fallbacks, tfjsVersion: tf.version_core };
     } catch (error) {
-      fallbacks.push(`${name}: ${describe(error)}`);
+      fallbacks.push(`${name}: ${error instanceof WebGpuUnavailable ? error.message : describe(error)}`);
     }
   }
   throw new FlatnessLensError('unsupported', `backend '${requested}' is not available (${fallbacks.join('; ')})`);
 }
 
 export function activeBackend(): BackendInfo | null {
+  return active;
+}
+
+/** The name shown in the status bar and the report header: the GPU's name for webgpu. */
+export function backendLabel(info: Pick<BackendInfo, 'name' | 'adapter'>): string {
+  return info.adapter ? `webgpu: ${adapterLabel(info.adapter)}` : info.name;
+}
+
+export function isGpuFailure(error: unknown): error is GpuDeviceFailure {
+  return error instanceof GpuDeviceFailure;
+}
+
+/**
+ * After the GPU failed mid-analysis (lost device, out of memory): drops the device and makes
+ * the first of wasm and cpu that initialises the process's backend, recording why.
+ */
+export async function fallBackFromGpu(reason: string): Promise<BackendInfo> {
+  const previous = active;
+  stopWebGpu();
+  active = null;
+  const info = await selectBackend('auto', ['wasm', 'cpu']);
+  active = {
+    ...info,
+    requested: previous?.requested ?? 'auto',
+    fallbacks: [...(previous?.fallbacks ?? []), `webgpu: ${reason}`],
+    switchedFrom: { name: 'webgpu', reason },
+  };
   return active;
 }
