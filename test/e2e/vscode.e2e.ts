@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { requireChromium } from '../helpers/chromium';
 
 const ROOT = join(__dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -149,7 +150,7 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
 
     const profile = join(base, 'chromium');
-    context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
+    context = await chromium.launchPersistentContext(profile, { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
     page = await context.newPage();
     await page.goto(url);
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
@@ -196,6 +197,7 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     let ratio = '';
     let data = '';
     let canvases: string | null = null;
+    let backend = '';
     for (let attempt = 0; ; attempt++) {
       const frame = await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 180_000, /R = /);
       try {
@@ -203,6 +205,7 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
         ratio = (await frame.locator('[data-testid="metric-ratio"]').first().textContent({ timeout: 5000 })) ?? '';
         data = (await frame.locator('[data-testid="training-data"]').first().textContent({ timeout: 5000 })) ?? '';
         canvases = await frame.locator('canvas[data-chart="orbit"]').getAttribute('data-points', { timeout: 5000 });
+        backend = (await frame.locator('dl.kv dt:text-is("Backend") + dd').first().textContent({ timeout: 5000 })) ?? '';
         break;
       } catch (error) {
         if (attempt >= 5) throw error;
@@ -215,6 +218,8 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     assert.ok(Math.abs(headlineRatio - Number(ratio)) / Number(ratio) < 0.01, `headline ${headlineRatio} agrees with the ratio card ${ratio}`);
     assert.equal(data, 'train.npz');
     assert.ok(Number(canvases) > 10, 'the orbit chart is drawn');
+    // The packaged worker must run the bundled wasm backend, not fall back to cpu (issue 9).
+    assert.match(backend, /^wasm \(requested auto\b/, `the installed extension computes on wasm: ${backend}`);
   });
 
   it('opening a model file shows the read-only model summary editor', async () => {

@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { makeNonce, renderWebviewHtml } from '../../src/extension/webviewHtml';
+import { requireChromium } from '../helpers/chromium';
 
 export const ROOT = join(__dirname, '..', '..');
-export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export type ThemeName = 'light' | 'dark' | 'high-contrast';
@@ -59,10 +59,6 @@ export const THEMES: Record<ThemeName, { bodyClass: string; vars: Record<string,
     },
   },
 };
-
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM);
-}
 
 /** Builds dist/webview.js (and the codicons) with the project's build script. */
 export function buildWebview(): void {
@@ -135,7 +131,7 @@ export async function startHarness(): Promise<Harness> {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const profile = mkdtempSync(join(tmpdir(), 'flatness-chromium-'));
   // A fresh profile per run (playwright passes it as --user-data-dir).
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1100, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1100, height: 900 } });
   return {
     origin,
     context,

@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
-import { buildWebview, chromiumAvailable, openPage, rememberState, ROOT, startHarness, type Harness, type ThemeName } from './harness';
+import { buildWebview, openPage, rememberState, ROOT, startHarness, type Harness, type ThemeName } from './harness';
 import { makeSamples, type Sample } from './sampleReports';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const THEME_NAMES: ThemeName[] = ['light', 'dark', 'high-contrast'];
-const skip = chromiumAvailable() ? false : 'chromium is not installed at /usr/bin/chromium (apt-get install chromium); CI installs it';
 
 function stateOf(sample: Sample): ViewState {
   return sample.report
@@ -48,7 +47,7 @@ async function chartPoints(page: Page, chart: string): Promise<number | null> {
   return value === null ? null : Number(value);
 }
 
-describe('report webview in chromium', { skip }, () => {
+describe('report webview in chromium', () => {
   let harness: Harness;
   let samples: Sample[];
 
