@@ -4,10 +4,12 @@ import { LOSS_KINDS } from '../engine/math/losses';
 import { FlatnessLensError } from '../engine/errors';
 import type { AnalyzeRequest } from '../shared/analysisRequest';
 import type { CompareRequest } from '../engine/predict/compare';
+import { type TrajectoryCommand, parseTrajectoryCommand } from './trajectoryArgs';
 
 export const USAGE = `Usage:
   flatness-lens analyze --model M --data D [options]
   flatness-lens compare --data D [--test T] [--json OUT] [--html OUT] M1 M2 ...
+  flatness-lens trajectory --data D [--test T] [--json OUT] [--html OUT] [--csv OUT] CKPT... | DIR
   flatness-lens --help | --version
 
 Analyze options:
@@ -48,7 +50,7 @@ export interface CompareCommand {
   color: boolean;
 }
 
-export type Command = AnalyzeCommand | CompareCommand | { kind: 'help' } | { kind: 'version' };
+export type Command = AnalyzeCommand | CompareCommand | TrajectoryCommand | { kind: 'help'; text?: string } | { kind: 'version' };
 
 function usageError(message: string): FlatnessLensError {
   return new FlatnessLensError('bad-input', `${message}\n\n${USAGE}`);
@@ -71,6 +73,7 @@ export function parseCommand(argv: string[]): Command {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') return { kind: 'help' };
   if (verb === '--version' || verb === '-v' || verb === 'version') return { kind: 'version' };
+  if (verb === 'trajectory') return parseTrajectoryCommand(rest);
   if (verb !== 'analyze' && verb !== 'compare') throw usageError(`unknown command '${verb}'`);
   let parsed;
   try {

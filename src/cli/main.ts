@@ -6,6 +6,7 @@ import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
 import { TOOL_VERSION } from '../engine/version';
 import { type AnalyzeCommand, type Command, USAGE, parseCommand } from './args';
 import { runCompare } from './compare';
+import { runTrajectory } from './trajectory';
 import '../engine/report/allRenderers';
 
 export const EXIT_OK = 0;
@@ -41,10 +42,11 @@ async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise
 
 async function dispatch(command: Command, signal: AbortSignal): Promise<void> {
   switch (command.kind) {
-    case 'help': process.stdout.write(`${USAGE}\n`); return;
+    case 'help': process.stdout.write(`${command.text ?? USAGE}\n`); return;
     case 'version': process.stdout.write(`flatness-lens ${TOOL_VERSION}\n`); return;
     case 'analyze': return runAnalyze(command, signal);
     case 'compare': return runCompare(command, signal);
+    case 'trajectory': return runTrajectory(command, signal);
   }
 }
 

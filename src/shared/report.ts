@@ -30,6 +30,8 @@ export interface ReportModel {
   outputLink: 'identity' | 'sigmoid' | 'softmax';
   tensorNames: string[];
   notes: string[];
+  /** Training counters stored in a checkpoint file beside the weights. */
+  checkpoint?: { step?: number; epoch?: number };
 }
 
 export interface ReportData {

@@ -19,5 +19,6 @@ export function describeModel(model: TwoLayerModel): ReportModel {
     outputLink: model.outputLink,
     tensorNames: model.source.tensorNames,
     notes: model.source.notes,
+    ...(model.source.checkpoint ? { checkpoint: { ...model.source.checkpoint } } : {}),
   };
 }

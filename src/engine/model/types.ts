@@ -49,6 +49,13 @@ export interface ModelSource {
   tensorNames: string[];
   /** Anything worth telling the user about how the file was read. */
   notes: string[];
+  /** Training counters stored beside the weights in a checkpoint (PyTorch dict 'step'/'epoch'). */
+  checkpoint?: CheckpointCounters;
+}
+
+export interface CheckpointCounters {
+  step?: number;
+  epoch?: number;
 }
 
 export function cloneModel(model: TwoLayerModel): TwoLayerModel {

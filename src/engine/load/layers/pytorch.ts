@@ -9,6 +9,7 @@ import type { NamedTensor } from '../tensors';
 import { twoLayerFromTensors } from '../twoLayerFromTensors';
 import { bfloat16ToNumber, halfToNumber } from '../../io/float16';
 import { checkAllocation, checkFileSize } from './limits';
+import { checkpointCounters } from './checkpointCounters';
 import {
   FLOAT_STORAGES, INTEGER_STORAGES, PickleDict, type PickleValue, type TensorRef, unpickle,
 } from './pickle';
@@ -126,6 +127,7 @@ export function loadTorchStateDict(bytes: Uint8Array, path: string, options: Mod
   let entries = dictEntries(archive.root);
   if (entries === null) throw unsupported(path, 'the file does not hold a dict of tensors (a state_dict)');
   const notes: string[] = [];
+  const counters = checkpointCounters(entries);
   if (!entries.some(([, value]) => isTensorRef(value))) {
     const nested = entries.find(([key, value]) => CHECKPOINT_KEYS.includes(key) && dictEntries(value) !== null);
     if (nested === undefined) {
@@ -137,13 +139,15 @@ export function loadTorchStateDict(bytes: Uint8Array, path: string, options: Mod
   const tensors = entries.filter(([, value]) => isTensorRef(value)).map(([key, value]) => tensorFromRef(key, value as TensorRef, archive, path, options));
   const ignored = entries.filter(([, value]) => !isTensorRef(value)).map(([key]) => key);
   if (ignored.length > 0) notes.push(`ignored non-tensor entries: ${ignored.join(', ')}`);
-  return twoLayerFromTensors(tensors, {
+  const model = twoLayerFromTensors(tensors, {
     path,
     format: 'pytorch',
     activation: resolveActivation(path, null, options.activation),
     notes,
     ...(options.expectedInputDim !== undefined ? { expectedInputDim: options.expectedInputDim } : {}),
   });
+  if (counters) model.source.checkpoint = counters;
+  return model;
 }
 
 const DATA_KEYS: ReadonlyArray<readonly [string, string]> = [['x', 'y'], ['x_train', 'y_train'], ['inputs', 'targets'], ['features', 'labels'], ['data', 'target']];

@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import type { BackendRequest, LossKind, Report } from '../../shared/report';
+import { type CheckpointStep, type TrajectoryPoint, trajectoryPointFromReport } from '../../shared/trajectory';
+import type { Dataset } from '../data/types';
+import type { ActivationSpec, TwoLayerModel } from '../model/types';
+import { type ComputeContext, throwIfCancelled } from '../compute/context';
+import { initBackend } from '../compute/backend';
+import { makeLossSpec } from '../math/losses';
+import { loadDataset } from '../load/dataLoader';
+import { loadModel } from '../load/modelLoader';
+import { analyzeLoaded } from '../analysis/analyzeLoaded';
+import { parseActivationOption } from '../analyze';
+import { topHessianEigenvalue } from '../predict/topEigenvalue';
+import {
+  DEFAULT_PREDICTION_BUDGET, type PredictionBudget, type PredictionSetup, architectureOf, predictModel,
+  predictionUnavailableReason, preparePrediction, unavailablePrediction,
+} from '../predict/predictor';
+import { stepFromFileName } from './checkpointFiles';
+
+export interface TrajectoryOptions {
+  dataPath: string;
+  testDataPath?: string;
+  targetsPath?: string;
+  targetColumns?: string[] | number;
+  activation?: string;
+  loss?: LossKind;
+  backend?: BackendRequest;
+  interpolationTolerance?: number;
+  maxFileBytes?: number;
+  chunkRows?: number;
+  /** Largest Hessian eigenvalue per checkpoint (Lanczos). */
+  topEigenvalue?: boolean;
+  /** Calibrated predicted test loss per checkpoint (one calibration for the run). */
+  predict?: boolean;
+  predictionBudget?: PredictionBudget;
+}
+
+export interface SessionTimings {
+  loadDataMs: number;
+  backendInitMs: number;
+}
+
+/**
+ * The work a run's checkpoints share: the training and test data are loaded once, the compute
+ * backend initialised once, and the prediction's calibration (the expensive part of --predict)
+ * built once per architecture. Each checkpoint then costs one core analysis: exactly what
+ * `analyze` runs on it (analyzeLoaded with the same options), so the figures are the same.
+ */
+export class TrajectorySession {
+  private readonly predictionSetups = new Map<string, Promise<PredictionSetup>>();
+
+  private constructor(
+    readonly options: TrajectoryOptions,
+    readonly data: Dataset,
+    readonly testData: Dataset | null,
+    private readonly activation: ActivationSpec | undefined,
+    readonly timings: SessionTimings,
+    readonly backendName: string,
+  ) {}
+
+  static async open(options: TrajectoryOptions, context?: ComputeContext): Promise<TrajectorySession> {
+    const activation = parseActivationOption(options.activation);
+    const started = performance.now();
+    const data = await loadDataset(options.dataPath, {
+      maxFileBytes: options.maxFileBytes,
+      targetsPath: options.targetsPath,
+      targetColumns: options.targetColumns,
+    });
+    const testData = options.testDataPath
+      ? await loadDataset(options.testDataPath, { maxFileBytes: options.maxFileBytes, targetColumns: options.targetColumns })
+      : null;
+    const loadDataMs = performance.now() - started;
+    throwIfCancelled(context);
+    const backendStarted = performance.now();
+    const backend = await initBackend(options.backend ?? 'auto');
+    const backendInitMs = performance.now() - backendStarted;
+    return new TrajectorySession(options, data, testData, activation, { loadDataMs, backendInitMs }, backend.name);
+  }
+
+  /** Loads and analyses one checkpoint; the step comes from the file when stored, else its name. */
+  async analyze(path: string, context?: ComputeContext, fileStep: CheckpointStep = stepFromFileName(path)): Promise<{ point: TrajectoryPoint; report: Report }> {
+    throwIfCancelled(context);
+    const started = performance.now();
+    const modifiedAt = fs.statSync(path).mtime.toISOString();
+    const model = await loadModel(path, {
+      ...(this.activation ? { activation: this.activation } : {}),
+      expectedInputDim: this.data.d,
+      maxFileBytes: this.options.maxFileBytes,
+    });
+    const loadModelMs = performance.now() - started;
+    const report = await analyzeLoaded(model, this.data, {
+      loss: this.options.loss,
+      backend: this.options.backend,
+      interpolationTolerance: this.options.interpolationTolerance,
+      chunkRows: this.options.chunkRows,
+      testData: this.testData,
+    }, context, { loadModelMs, loadDataMs: 0 });
+    if (this.options.predict) await this.addPrediction(model, report, context);
+    const point = trajectoryPointFromReport(report, fileStep, modifiedAt);
+    if (this.options.topEigenvalue) {
+      throwIfCancelled(context);
+      point.topEigenvalue = await topHessianEigenvalue(model, this.data, makeLossSpec(this.options.loss ?? 'mse', model.outputDim), context);
+    }
+    point.analysisMs = performance.now() - started;
+    return { point, report };
+  }
+
+  private async addPrediction(model: TwoLayerModel, report: Report, context?: ComputeContext): Promise<void> {
+    const loss = makeLossSpec(this.options.loss ?? 'mse', model.outputDim);
+    const measured = report.test?.loss ?? null;
+    const reason = predictionUnavailableReason(loss, model.activation, model.outputDim);
+    if (reason !== null) {
+      Object.assign(report, unavailablePrediction(reason, measured));
+      return;
+    }
+    const architecture = architectureOf(model);
+    const key = JSON.stringify([architecture, report.interpolation.tolerance]);
+    let setup = this.predictionSetups.get(key);
+    if (setup === undefined) {
+      setup = preparePrediction(this.data, loss, architecture, report.interpolation.tolerance,
+        this.options.predictionBudget ?? DEFAULT_PREDICTION_BUDGET, context);
+      this.predictionSetups.set(key, setup);
+      setup.catch(() => this.predictionSetups.delete(key));
+    }
+    const result = await predictModel(await setup, model, report.flatness, report.interpolation, measured, context);
+    report.prediction = result.prediction;
+    report.flattest = result.flattest;
+  }
+}
