@@ -6,7 +6,7 @@
 export const REPORT_SCHEMA_VERSION = '1.0.0';
 
 export type LossKind = 'mse' | 'mse-half' | 'mse-mean' | 'ce';
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
 
 /** A number that may be undefined by the theory, with the reason why. */
@@ -52,6 +52,20 @@ export interface ReportBackend {
   fallbacks: string[];
   tfjsVersion: string;
   chunkRows: number;
+  /** The GPU the webgpu backend ran on (absent for the other backends). */
+  adapter?: ReportAdapter;
+  /** Set when the backend in `name` took over from another during the run (lost GPU device, out of memory). */
+  switchedFrom?: { name: BackendName; reason: string };
+}
+
+/** A WebGPU adapter as Dawn reports it. */
+export interface ReportAdapter {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU implementation (SwiftShader, lavapipe, llvmpipe, or a fallback adapter): used only when forced. */
+  software: boolean;
 }
 
 export interface ReportLoss {
@@ -111,6 +125,11 @@ export interface ReportFlatness {
   lowerBound: MaybeNumber;
   /** The same bound with the model's outputs in place of the targets (holds for this model). */
   lowerBoundAtModel: MaybeNumber;
+  /**
+   * The targets' bound at the model's own output bias c0 instead of the minimum over c: holds only for
+   * interpolators with this c0 (equals lowerBound without an output bias). Optional: absent in older reports.
+   */
+  lowerBoundAtModelBias?: MaybeNumber;
   /** R = F_sym / F_LB. */
   ratio: MaybeNumber;
   perNeuron: NeuronRow[];
@@ -287,11 +306,11 @@ export interface Report {
 }
 
 /** How a reference interpolator of the calibration was made. */
-export type CalibrationKind = 'flattest-search' | 'gd-init' | 'random-features' | 'poisoned-random-features' | 'poisoned-gd';
+export type CalibrationKind = 'flattest-search' | 'gd-init' | 'random-features' | 'poisoned-random-features' | 'poisoned-gd' | 'flattest-bump';
 
 export interface CalibrationPoint {
   kind: CalibrationKind;
-  /** gd-init: initialisation scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: 1. */
+  /** gd-init: initialisation scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: 1; flattest-bump: bump amplitude / target scale. */
   setting: number;
   /** Which train / held-out split it was trained on. */
   split: number;
@@ -300,6 +319,8 @@ export interface CalibrationPoint {
   /** Loss on the held-out part, in the report's loss convention. */
   heldOutLoss: number;
   normalized: number;
+  /** Mean squared difference from the split's flattest interpolator found, on probe inputs (null without one). */
+  disagreement: number | null;
 }
 
 export interface ReportCalibration {
@@ -308,11 +329,17 @@ export interface ReportCalibration {
   trainFraction: number;
   /** Nominal coverage of the interval (0.8). */
   intervalLevel: number;
-  /** Share of reference points inside their leave-one-out band. */
+  /** Share of reference points inside the interval built without them (left out of the fit and of the quantile). */
   leaveOneOutCoverage: number;
+  /** The counts behind leaveOneOutCoverage. */
+  heldOutCoverage: { inside: number; checked: number };
+  /** Fewest reference points for which an interval at intervalLevel exists. */
+  minimumPoints: number;
+  /** The fitted predictor log(L + floor) = a + b log(rho + D) + c log R (rho null: no D term). */
+  lossModel: { rho: number | null; a: number; b: number; c: number; floor: number };
   /** Smallest and largest reference ratio: predictions outside are extrapolated. */
   ratioRange: [number, number];
-  /** The monotone fit ratio -> held-out loss at its knots. */
+  /** The fitted predictor at each reference point, by ratio. */
   curve: { ratio: number; loss: number }[];
   /** Reference members left out because they did not interpolate. */
   skipped: number;
@@ -330,6 +357,10 @@ export interface ReportPrediction {
   extrapolated: boolean;
   /** The model's R = F_sym / F_LB the prediction is read off at. */
   ratio: number | null;
+  /** The model's disagreement D with the flattest interpolator found, on probe inputs (the predictor's other input). */
+  disagreement: number | null;
+  /** Predicted test loss over the loss of predicting the targets' mean (what the verdict is read from). */
+  relativeLoss: number | null;
   verdict: ReportVerdict;
   calibration: ReportCalibration | null;
   /** Measured loss on the user's test data, when given (same as report.test.loss). */

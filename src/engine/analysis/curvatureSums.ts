@@ -9,6 +9,10 @@ import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../comp
 import { activationFirstDerivative, activationSecondDerivative } from '../compute/activationTensors';
 import { ResidentNetwork } from '../compute/residentNetwork';
 import { defaultChunkRows } from '../compute/preactivations';
+import { readAndDispose, readFloat32 } from '../compute/read';
+import { makeActivation } from '../math/activations';
+import { balancedRescaling } from '../math/balancedRescaling';
+import { type TargetTerm, computeTargetTerm } from './targetTerm';
 
 /**
  * Everything FLATNESS.md sections 2-4 need, in one pass over the data. Per-neuron sums are
@@ -21,9 +25,15 @@ export interface CurvatureSums {
   /** sum of ||f(x_i) - y_i||^2 / (n c) for regression layouts, null otherwise. */
   meanSquaredError: number | null;
   accuracy: number | null;
+  /** A_j, B_j, C_j at the model's own (raw) parameters, derived in float64 from the balanced ones. */
   neuronA: Float64Array;
   neuronB: Float64Array;
   neuronC: Float64Array;
+  /**
+   * The same terms at the balanced representative of the rescaling orbit (balancedRescaling.ts),
+   * where the float32 work ran; null for activations without the symmetry (then raw = computed).
+   */
+  balanced: BalancedSums | null;
   activeSamples: Float64Array;
   outputBiasTerm: number;
   /** sum_p theta_p^2 H_pp, when requested. */
@@ -31,6 +41,17 @@ export interface CurvatureSums {
   /** (1/n) sum_i ||u_i|| * ||y_i - c0||, and the same with f(x_i) in place of y_i. */
   meanWeightedTargetNorm: number;
   meanWeightedOutputNorm: number;
+  /** Data part of the certified bound (squared-error layouts only). */
+  targetTerm: TargetTerm | null;
+}
+
+export interface BalancedSums {
+  /** s_j: the balanced neuron j is the raw one rescaled by s_j. */
+  scales: Float64Array;
+  degree: number;
+  neuronA: Float64Array;
+  neuronB: Float64Array;
+  neuronC: Float64Array;
 }
 
 export interface CurvatureOptions {
@@ -52,12 +73,17 @@ function addInto(target: Float64Array, values: Float32Array | Int32Array | Uint8
  * the backend as small n_chunk x c matrices.
  */
 export async function computeCurvatureSums(
-  model: TwoLayerModel,
+  rawModel: TwoLayerModel,
   data: Dataset,
   loss: LossSpec,
   options: CurvatureOptions = {},
   context?: ComputeContext,
 ): Promise<CurvatureSums> {
+  const degree = makeActivation(rawModel.activation).homogeneityDegree;
+  // Every float32 step runs on the balanced representative: the function is the same, and a file
+  // rescaled per neuron by 1e25 gives the same float32 numbers as the original.
+  const rescaling = degree === null ? null : balancedRescaling(rawModel, degree);
+  const model = rescaling?.model ?? rawModel;
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
   const layout = targetLayout(loss, model, data);
   const isCrossEntropy = loss.kind === 'ce';
@@ -99,13 +125,18 @@ export async function computeCurvatureSums(
     for (let start = 0; start < data.n; start += chunkRows) {
       throwIfCancelled(context);
       const rows = Math.min(chunkRows, data.n - start);
-      tf.tidy(() => {
-        const inputs = tf.tensor2d(data.inputs.subarray(start * d, (start + rows) * d), [rows, d]);
-        const { preactivations: z, activations, outputs } = network.forward(inputs);
-        let inputNormSquared = tf.sum(tf.square(inputs), 1);
-        if (hiddenBias) inputNormSquared = tf.add(inputNormSquared, 1);
-        const outputValues = outputs.dataSync();
-        const inputNormValues = inputNormSquared.dataSync();
+      // Reads are asynchronous (GPU backends map buffers asynchronously): the forward pass runs
+      // first and its tensors are kept for the column sums, which are read back together at the end.
+      const [inputs, z, activations, outputTensor, inputNormSquared] = tf.tidy(() => {
+        const chunkInputs = tf.tensor2d(data.inputs.subarray(start * d, (start + rows) * d), [rows, d]);
+        const forward = network.forward(chunkInputs);
+        let normSquared = tf.sum(tf.square(chunkInputs), 1);
+        if (hiddenBias) normSquared = tf.add(normSquared, 1);
+        return [chunkInputs, forward.preactivations, forward.activations, forward.outputs, normSquared];
+      });
+      const reads: Array<{ tensor: tf.Tensor; use: (values: Float32Array) => void }> = [];
+      try {
+        const [outputValues, inputNormValues] = await Promise.all([readFloat32(outputTensor!), readFloat32(inputNormSquared!)]);
 
         // Per-sample loss terms in float64.
         const lossHessianTraces = new Float32Array(rows);
@@ -143,44 +174,45 @@ export async function computeCurvatureSums(
           }
         }
 
+        tf.tidy(() => {
         // Column sums over the chunk as M^T v with M (rows x m) the left operand: as the right
         // operand, a fresh M is repacked on every call by the wasm backend (~10x slower), and a
-        // reduction over axis 0 transposes first.
+        // reduction over axis 0 transposes first. Each is read after the tidy, in order.
+        const later = (tensor: tf.Tensor, use: (values: Float32Array) => void) => { reads.push({ tensor: tf.keep(tensor), use }); };
         const ones = tf.ones([rows, 1]);
         const columnSum = (weights: tf.Tensor1D | null, matrix: tf.Tensor) =>
-          tf.matMul(matrix, weights ? tf.reshape(weights, [rows, 1]) : ones, true, false).dataSync() as Float32Array;
+          tf.matMul(matrix, weights ? tf.reshape(weights, [rows, 1]) : ones, true, false);
         /** Plain and ||u||^2-weighted column sums of one matrix in one product. */
-        const plainAndWeightedColumnSums = (matrix: tf.Tensor): [Float32Array, Float32Array] => {
-          const both = tf.matMul(matrix, tf.concat([ones, tf.reshape(inputNormSquared, [rows, 1])], 1), true, false).dataSync() as Float32Array;
-          const plain = new Float32Array(m);
-          const weighted = new Float32Array(m);
-          for (let j = 0; j < m; j++) { plain[j] = both[2 * j]!; weighted[j] = both[2 * j + 1]!; }
-          return [plain, weighted];
-        };
+        const plainAndWeightedColumnSums = (matrix: tf.Tensor) =>
+          tf.matMul(matrix, tf.concat([ones, tf.reshape(inputNormSquared!, [rows, 1])], 1), true, false);
         const normWeights = inputNormSquared as tf.Tensor1D;
-        const squaredActivations = tf.square(activations);
-        const positive = tf.step(z, 0);
-        const squaredSlopes = model.activation.name === 'relu' ? positive : tf.square(activationFirstDerivative(z, model.activation));
-        const curvatures = activationSecondDerivative(z, model.activation);
-        let slopeSquares: Float32Array | null = null;
+        const squaredActivations = tf.square(activations!);
+        const positive = tf.step(z!, 0);
+        const squaredSlopes = model.activation.name === 'relu' ? positive : tf.square(activationFirstDerivative(z!, model.activation));
+        const curvatures = activationSecondDerivative(z!, model.activation);
+        let slopeSquares: Float32Array = new Float32Array(0);
         if (squaredSlopes === positive) {
-          const [active, weighted] = plainAndWeightedColumnSums(positive);
-          addInto(activeSamples, active);
-          slopeSquares = weighted;
+          later(plainAndWeightedColumnSums(positive), (both) => {
+            const active = new Float32Array(m);
+            slopeSquares = new Float32Array(m);
+            for (let j = 0; j < m; j++) { active[j] = both[2 * j]!; slopeSquares[j] = both[2 * j + 1]!; }
+            addInto(activeSamples, active);
+          });
         } else {
-          addInto(activeSamples, columnSum(null, positive));
+          later(columnSum(null, positive), (active) => addInto(activeSamples, active));
         }
 
         if (!probabilityRows) {
           // Squared error: Lambda = scale * I, so tr Lambda and a_j^T Lambda a_j are constants.
           const scale = loss.squaredErrorScale;
-          const activationSquares = columnSum(null, squaredActivations);
-          slopeSquares ??= columnSum(normWeights, squaredSlopes);
-          for (let j = 0; j < m; j++) {
-            neuronA[j] = neuronA[j]! + scale * c * activationSquares[j]!;
-            neuronB[j] = neuronB[j]! + scale * outputNormSquared[j]! * slopeSquares[j]!;
-            if (withDiagonal) diagonalA[j] = diagonalA[j]! + scale * outputNormSquared[j]! * activationSquares[j]!;
-          }
+          if (squaredSlopes !== positive) later(columnSum(normWeights, squaredSlopes), (values) => { slopeSquares = values; });
+          later(columnSum(null, squaredActivations), (activationSquares) => {
+            for (let j = 0; j < m; j++) {
+              neuronA[j] = neuronA[j]! + scale * c * activationSquares[j]!;
+              neuronB[j] = neuronB[j]! + scale * outputNormSquared[j]! * slopeSquares[j]!;
+              if (withDiagonal) diagonalA[j] = diagonalA[j]! + scale * outputNormSquared[j]! * activationSquares[j]!;
+            }
+          });
         }
         // a_j^T Lambda_i a_j for every (i, j) under cross-entropy.
         let gaussNewtonPerSample: tf.Tensor | null = null;
@@ -189,31 +221,38 @@ export async function computeCurvatureSums(
           probabilityTensor = tf.tensor2d(probabilityRows, [rows, c]);
           const quadratic = tf.sub(tf.matMul(probabilityTensor, outputRowsSquared), tf.square(tf.matMul(probabilityTensor, outputRows)));
           gaussNewtonPerSample = tf.mul(quadratic, squaredSlopes);
-          addInto(neuronA, columnSum(tf.tensor1d(lossHessianTraces), squaredActivations));
-          addInto(neuronB, columnSum(normWeights, gaussNewtonPerSample));
+          later(columnSum(tf.tensor1d(lossHessianTraces), squaredActivations), (values) => addInto(neuronA, values));
+          later(columnSum(normWeights, gaussNewtonPerSample), (values) => addInto(neuronB, values));
         }
         let curvaturePerSample: tf.Tensor | null = null;
         if (curvatures) {
           const projectedGradients = tf.matMul(tf.tensor2d(gradients, [rows, c]), outputRows);
           curvaturePerSample = tf.mul(projectedGradients, curvatures);
-          addInto(neuronC, columnSum(normWeights, curvaturePerSample));
+          later(columnSum(normWeights, curvaturePerSample), (values) => addInto(neuronC, values));
         }
         if (withDiagonal && hiddenSquared) {
-          let weightedNorms = tf.matMul(tf.square(inputs), hiddenSquared);
+          let weightedNorms = tf.matMul(tf.square(inputs!), hiddenSquared);
           if (hiddenBiasSquared) weightedNorms = tf.add(weightedNorms, hiddenBiasSquared);
           if (gaussNewtonPerSample) {
-            addInto(diagonalW, columnSum(null, tf.mul(gaussNewtonPerSample, weightedNorms)));
+            later(columnSum(null, tf.mul(gaussNewtonPerSample, weightedNorms)), (values) => addInto(diagonalW, values));
           } else {
-            const slopeNorms = columnSum(null, tf.mul(squaredSlopes, weightedNorms));
-            for (let j = 0; j < m; j++) diagonalW[j] = diagonalW[j]! + loss.squaredErrorScale * outputNormSquared[j]! * slopeNorms[j]!;
+            later(columnSum(null, tf.mul(squaredSlopes, weightedNorms)), (slopeNorms) => {
+              for (let j = 0; j < m; j++) diagonalW[j] = diagonalW[j]! + loss.squaredErrorScale * outputNormSquared[j]! * slopeNorms[j]!;
+            });
           }
-          if (curvaturePerSample) addInto(diagonalW, columnSum(null, tf.mul(curvaturePerSample, weightedNorms)));
+          if (curvaturePerSample) later(columnSum(null, tf.mul(curvaturePerSample, weightedNorms)), (values) => addInto(diagonalW, values));
           if (probabilityTensor) {
             const bernoulli = tf.sub(probabilityTensor, tf.square(probabilityTensor));
-            addInto(diagonalA, columnSum(null, tf.mul(tf.matMul(bernoulli, outputRowsSquared), squaredActivations)));
+            later(columnSum(null, tf.mul(tf.matMul(bernoulli, outputRowsSquared), squaredActivations)), (values) => addInto(diagonalA, values));
           }
         }
-      });
+        });
+        const values = await readAndDispose(reads.map((read) => read.tensor));
+        reads.forEach((read, k) => read.use(values[k]!));
+      } finally {
+        for (const read of reads) if (!read.tensor.isDisposed) read.tensor.dispose();
+        for (const tensor of [inputs, z, activations, outputTensor, inputNormSquared]) tensor?.dispose();
+      }
       context?.onProgress?.('flatness', Math.min(1, (start + rows) / data.n));
       await yieldToEventLoop();
     }
@@ -227,6 +266,24 @@ export async function computeCurvatureSums(
     neuronB[j] = neuronB[j]! / n;
     neuronC[j] = neuronC[j]! / n;
   }
+  let balanced: BalancedSums | null = null;
+  let rawA = neuronA;
+  let rawB = neuronB;
+  let rawC = neuronC;
+  if (rescaling) {
+    balanced = { scales: rescaling.scales, degree: rescaling.degree, neuronA, neuronB, neuronC };
+    rawA = new Float64Array(m);
+    rawB = new Float64Array(m);
+    rawC = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
+      // raw = balanced rescaled by 1 / s_j: A -> s^-2k A, B and C -> s^2 (B, C), in log space.
+      const logScale = Math.log(rescaling.scales[j]!);
+      const up = Math.exp(2 * logScale);
+      rawA[j] = neuronA[j]! * Math.exp(-2 * rescaling.degree * logScale);
+      rawB[j] = neuronB[j]! * up;
+      rawC[j] = neuronC[j]! * up;
+    }
+  }
   let invariantDiagonal: number | null = null;
   if (withDiagonal) {
     let total = outputBiasDiagonal;
@@ -239,14 +296,16 @@ export async function computeCurvatureSums(
     lossValue: lossSum / n,
     meanSquaredError: layout === 'regression' ? squaredResidualSum / (n * c) : null,
     accuracy: layout === 'regression' ? null : correct / n,
-    neuronA,
-    neuronB,
-    neuronC,
+    neuronA: rawA,
+    neuronB: rawB,
+    neuronC: rawC,
+    balanced,
     activeSamples,
     outputBiasTerm: outputBias ? outputBiasTerm / n : 0,
     invariantDiagonal,
     meanWeightedTargetNorm: weightedTargetNorm / n,
     meanWeightedOutputNorm: weightedOutputNorm / n,
+    targetTerm: layout === 'regression' ? computeTargetTerm(model, data) : null,
   };
 }
 

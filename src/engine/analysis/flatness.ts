@@ -2,6 +2,7 @@ import type { MaybeNumber, NeuronRow, OrbitPoint, ReportFlatness } from '../../s
 import type { TwoLayerModel } from '../model/types';
 import { makeActivation } from '../math/activations';
 import type { LossSpec } from '../math/losses';
+import { neuronNorms } from '../math/balancedRescaling';
 import type { CurvatureSums } from './curvatureSums';
 
 export const ORBIT_POINTS = 81;
@@ -26,12 +27,9 @@ export function traceAlongOrbit(sums: CurvatureSums, k: number, t: number): numb
 }
 
 function pathNormOf(model: TwoLayerModel, j: number, k: number): number {
-  const { inputDim: d, outputDim: c, hiddenDim: m } = model;
-  let outputNorm = 0;
-  for (let o = 0; o < c; o++) outputNorm += model.outputWeights[o * m + j]! ** 2;
-  let inputNorm = model.hiddenBias ? model.hiddenBias[j]! ** 2 : 0;
-  for (let l = 0; l < d; l++) inputNorm += model.hiddenWeights[j * d + l]! ** 2;
-  return Math.sqrt(outputNorm) * Math.pow(Math.sqrt(inputNorm), k);
+  const norms = neuronNorms(model, j);
+  if (norms.output === 0 || norms.input === 0) return 0;
+  return Math.exp(Math.log(norms.output) + k * Math.log(norms.input));
 }
 
 /**
@@ -64,10 +62,15 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
   let normalizedTotal = sums.outputBiasTerm;
   let pathNormTotal = 0;
   let atMinimum = true;
+  const balanced = sums.balanced;
   for (let j = 0; j < m; j++) {
     const a = sums.neuronA[j]!;
     const b = sums.neuronB[j]!;
     const curvature = sums.neuronC[j]!;
+    // Invariant figures from the balanced representative, where they were computed.
+    const invariantA = balanced ? balanced.neuronA[j]! : a;
+    const invariantB = balanced ? balanced.neuronB[j]! : b;
+    const invariantC = balanced ? balanced.neuronC[j]! : curvature;
     parts.a += a;
     parts.b += b;
     parts.c += curvature;
@@ -76,18 +79,20 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
       activeSamples: sums.activeSamples[j]!, pathNorm: null, status: 'not-homogeneous',
     };
     if (k !== null) {
-      const d = b + curvature;
+      const d = invariantB + invariantC;
       row.pathNorm = pathNormOf(model, j, k);
       pathNormTotal += row.pathNorm;
       // D < 0 only off a minimum: the orbit infimum is -infinity. Allow rounding-level negatives.
-      if (d < -1e-12 * (Math.abs(b) + Math.abs(curvature) + 1e-300)) {
+      if (d < -1e-12 * (Math.abs(invariantB) + Math.abs(invariantC) + 1e-300)) {
         row.status = 'not-at-minimum';
         atMinimum = false;
       } else {
-        const minimum = orbitMinimum(a, Math.max(d, 0), k);
+        const minimum = orbitMinimum(invariantA, Math.max(d, 0), k);
         row.normalized = minimum.value;
-        row.optimalScale = minimum.scale;
-        row.status = a === 0 && d <= 0 ? 'dead' : 'ok';
+        // t* of the raw neuron: first to the balanced point (s_j), then along its orbit.
+        row.optimalScale = minimum.scale === null ? null : minimum.scale * (balanced ? balanced.scales[j]! : 1);
+        if (row.optimalScale !== null && !(Number.isFinite(row.optimalScale) && row.optimalScale > 0)) row.optimalScale = null;
+        row.status = invariantA === 0 && d <= 0 ? 'dead' : 'ok';
         normalizedTotal += minimum.value;
       }
     }
@@ -106,22 +111,30 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
   const slope = certifiedSlope(model);
   let lowerBound: MaybeNumber;
   let lowerBoundAtModel: MaybeNumber;
+  let lowerBoundAtModelBias: MaybeNumber;
   if (loss.kind === 'ce') {
     const reason = 'no certified bound is derived for softmax cross-entropy (FLATNESS.md section 4 covers squared error)';
     lowerBound = { value: null, reason };
     lowerBoundAtModel = { value: null, reason };
+    lowerBoundAtModelBias = { value: null, reason };
   } else if (slope.slope === null) {
     lowerBound = { value: null, reason: slope.reason! };
     lowerBoundAtModel = { value: null, reason: slope.reason! };
+    lowerBoundAtModelBias = { value: null, reason: slope.reason! };
   } else {
+    // 2 sqrt(A_j D_j) >= (2 alpha sqrt(lambda tr Lambda) / n) sum_i ||u_i|| ||a_j sigma(z_ij)|| sample by
+    // sample, then the triangle inequality over neurons gives ||f(x_i) - c0||; at an interpolator
+    // f(x_i) = y_i, and every interpolator with an output bias carries the same c0 entry C0.
     const factor = 2 * slope.slope * lossFactor;
-    lowerBound = { value: factor * sums.meanWeightedTargetNorm + sums.outputBiasTerm };
+    const term = sums.targetTerm;
+    lowerBound = term ? { value: factor * term.certified + sums.outputBiasTerm } : { value: null, reason: 'targets are not regression targets' };
+    lowerBoundAtModelBias = term ? { value: factor * term.atModelBias + sums.outputBiasTerm } : { value: null, reason: 'targets are not regression targets' };
     lowerBoundAtModel = { value: factor * sums.meanWeightedOutputNorm + sums.outputBiasTerm };
   }
   let ratio: MaybeNumber;
   if (normalized.value === null) ratio = { value: null, reason: normalized.reason! };
   else if (lowerBound.value === null) ratio = { value: null, reason: lowerBound.reason! };
-  else if (lowerBound.value <= 0) ratio = { value: null, reason: 'the lower bound is 0 (all targets equal the output bias)' };
+  else if (lowerBound.value <= 0) ratio = { value: null, reason: 'the lower bound is 0 (every target is 0)' };
   else ratio = { value: normalized.value / lowerBound.value };
 
   const orbit: OrbitPoint[] = [];
@@ -142,6 +155,7 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
     pathNorm: k === null ? { value: null, reason: notHomogeneous } : { value: pathNormTotal },
     lowerBound,
     lowerBoundAtModel,
+    lowerBoundAtModelBias,
     ratio,
     perNeuron,
     orbit,

@@ -60,9 +60,37 @@ export function targetLayout(loss: LossSpec, model: TwoLayerModel, data: Dataset
     }
     return 'class-index';
   }
-  if (data.targetDim === c) return 'one-hot';
+  if (data.targetDim === c) {
+    checkProbabilityRows(data, c);
+    return 'one-hot';
+  }
   throw badInput(data.source.path,
     `targets have ${data.targetDim} columns; cross-entropy with ${c} classes needs class indices (1 column) or ${c} one-hot columns`);
+}
+
+/** Largest |row sum - 1| accepted for one-hot or probability targets (float32 rows of a few classes). */
+export const PROBABILITY_ROW_TOLERANCE = 1e-6;
+
+/**
+ * Cross-entropy with c target columns needs each row to be a probability vector: entries in
+ * [0, 1] summing to 1. Anything else gives a wrong gradient and trace silently.
+ */
+function checkProbabilityRows(data: Dataset, c: number): void {
+  for (let i = 0; i < data.n; i++) {
+    let sum = 0;
+    for (let o = 0; o < c; o++) {
+      const value = data.targets[i * c + o]!;
+      if (!(value >= 0 && value <= 1)) {
+        throw badInput(data.source.path,
+          `row ${i + 1}: target ${value} in column ${o + 1} is not a probability in [0, 1]; cross-entropy needs class indices or one-hot rows`);
+      }
+      sum += value;
+    }
+    if (!(Math.abs(sum - 1) <= PROBABILITY_ROW_TOLERANCE)) {
+      throw badInput(data.source.path,
+        `row ${i + 1}: the ${c} target columns sum to ${sum}, not 1; cross-entropy needs class indices or one-hot rows summing to 1`);
+    }
+  }
 }
 
 /**
