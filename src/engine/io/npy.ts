@@ -30,8 +30,12 @@ function where(arrayName: string | undefined): string {
   return arrayName === undefined ? '' : `array '${arrayName}': `;
 }
 
-/** Parses and validates the header; `arrayName` names the array inside an .npz in errors. */
-export function readNpyHeader(bytes: Uint8Array, file: string, arrayName?: string): NpyHeader {
+/**
+ * Parses and validates the header; `arrayName` names the array inside an .npz in errors.
+ * `totalLength` is the length of the whole array file when `bytes` holds only its start (an
+ * .npz member read up to its header), so the declared size is checked before inflating the rest.
+ */
+export function readNpyHeader(bytes: Uint8Array, file: string, arrayName?: string, totalLength = bytes.length): NpyHeader {
   const prefix = where(arrayName);
   if (!isNpy(bytes)) throw badInput(file, `${prefix}not a NumPy .npy array (missing the \\x93NUMPY magic)`);
   if (bytes.length < 10) throw badInput(file, `${prefix}.npy header is truncated`);
@@ -75,8 +79,11 @@ export function readNpyHeader(bytes: Uint8Array, file: string, arrayName?: strin
     throw unsupported(file, `${prefix}dtype '${descr}' is not supported (float16/32/64, int8-64, uint8-64, bool, or a string)`);
   }
   const count = elementCount(shape);
+  if (dtype.itemSize === 0) {
+    throw badInput(file, `${prefix}dtype '${descr}' has zero-size elements (shape ${formatShape(shape)}); refusing it`);
+  }
   const needed = count * dtype.itemSize;
-  const available = bytes.length - dataOffset;
+  const available = totalLength - dataOffset;
   if (!Number.isSafeInteger(needed) || needed > available) {
     throw badInput(
       file,

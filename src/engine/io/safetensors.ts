@@ -1,6 +1,7 @@
 import { badInput, unsupported } from '../errors';
 import { elementCount, formatShape, type NamedTensor } from '../load/tensors';
 import { halfToNumber } from './float16';
+import { own } from './own';
 
 /**
  * safetensors: an 8-byte little-endian header length N, N bytes of JSON
@@ -45,7 +46,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
     throw badInput(file, 'safetensors header is not a JSON object');
   }
   const dataLength = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const tensors: NamedTensor[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -77,7 +78,7 @@ function readTensor(
   if (!shape.every((size) => Number.isSafeInteger(size) && size >= 0)) {
     throw badInput(file, `safetensors entry '${name}' has an invalid shape ${JSON.stringify(shape)}`);
   }
-  const itemSize = ITEM_SIZES[dtype];
+  const itemSize = own(ITEM_SIZES, dtype);
   if (itemSize === undefined) throw unsupported(file, `tensor '${name}' has dtype ${dtype}, which is not supported`);
   const [begin, end] = offsets as [unknown, unknown];
   if (typeof begin !== 'number' || typeof end !== 'number' || !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {

@@ -1,4 +1,4 @@
-import { inflateSync } from 'fflate';
+import { Inflate, inflateSync } from 'fflate';
 import { FlatnessLensError, badInput, unsupported } from '../errors';
 
 /**
@@ -112,6 +112,49 @@ export function zipEntryNames(bytes: Uint8Array): string[] {
   }
 }
 
+/** A zip whose entries are inflated one at a time, on demand. */
+export interface ZipArchive {
+  /** File entries (directories skipped), names unique. */
+  entries: ZipEntryInfo[];
+  /** Inflates one entry after checking its declared size against what is left of the limit. */
+  read(name: string): Uint8Array;
+  /** At most the first `length` bytes of an entry, inflating little more than that. */
+  head(name: string, length: number): Uint8Array;
+}
+
+/**
+ * Opens an archive for reading entries on demand: only the entries asked for are inflated, so
+ * an unused member (a 512 MiB block of deflated zeros) costs nothing. The total of the declared
+ * sizes of the entries read must stay within `maxTotalBytes`.
+ */
+export function openZip(bytes: Uint8Array, file: string, limits: ZipLimits = {}): ZipArchive {
+  const entries = listZipEntries(bytes, file, limits).filter((entry) => !entry.name.endsWith('/'));
+  const byName = new Map<string, ZipEntryInfo>();
+  for (const entry of entries) {
+    if (byName.has(entry.name)) throw badInput(file, `zip archive holds two entries named '${entry.name}'`);
+    byName.set(entry.name, entry);
+  }
+  const maxTotalBytes = limits.maxTotalBytes ?? DEFAULT_MAX_ZIP_TOTAL_BYTES;
+  let total = 0;
+  const entry = (name: string): ZipEntryInfo => {
+    const found = byName.get(name);
+    if (found === undefined) throw badInput(file, `zip archive has no entry '${name}'`);
+    return found;
+  };
+  return {
+    entries,
+    read(name) {
+      const info = entry(name);
+      total += info.uncompressedSize;
+      if (total > maxTotalBytes) {
+        throw new FlatnessLensError('too-large', `zip entries declare ${total} uncompressed bytes (at '${name}'), more than the limit of ${maxTotalBytes}`, file);
+      }
+      return readEntry(bytes, info, file);
+    },
+    head: (name, length) => readEntryHead(bytes, entry(name), length, file),
+  };
+}
+
 /**
  * Reads every file entry (directories are skipped) into memory. Declared sizes are checked
  * against the limits before any entry is inflated, and each inflated entry must match its
@@ -122,10 +165,10 @@ export function readZipEntries(
   file: string,
   limits: { maxEntries?: number; maxTotalBytes?: number } = {},
 ): Map<string, Uint8Array> {
-  const entries = listZipEntries(bytes, file, limits).filter((entry) => !entry.name.endsWith('/'));
+  const archive = openZip(bytes, file, limits);
   const maxTotalBytes = limits.maxTotalBytes ?? DEFAULT_MAX_ZIP_TOTAL_BYTES;
   let total = 0;
-  for (const entry of entries) {
+  for (const entry of archive.entries) {
     total += entry.uncompressedSize;
     if (total > maxTotalBytes) {
       throw new FlatnessLensError(
@@ -136,14 +179,11 @@ export function readZipEntries(
     }
   }
   const result = new Map<string, Uint8Array>();
-  for (const entry of entries) {
-    if (result.has(entry.name)) throw badInput(file, `zip archive holds two entries named '${entry.name}'`);
-    result.set(entry.name, readEntry(bytes, entry, file));
-  }
+  for (const entry of archive.entries) result.set(entry.name, archive.read(entry.name));
   return result;
 }
 
-function readEntry(bytes: Uint8Array, entry: ZipEntryInfo, file: string): Uint8Array {
+function entryData(bytes: Uint8Array, entry: ZipEntryInfo, file: string): Uint8Array {
   if (entry.encrypted) throw unsupported(file, `zip entry '${entry.name}' is encrypted`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const local = entry.localHeaderOffset;
@@ -155,7 +195,43 @@ function readEntry(bytes: Uint8Array, entry: ZipEntryInfo, file: string): Uint8A
   if (dataEnd > bytes.length) {
     throw badInput(file, `zip entry '${entry.name}' runs past the end of the file (truncated archive)`);
   }
-  const compressed = bytes.subarray(dataStart, dataEnd);
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw unsupported(file, `zip entry '${entry.name}' uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
+  }
+  return bytes.subarray(dataStart, dataEnd);
+}
+
+function readEntryHead(bytes: Uint8Array, entry: ZipEntryInfo, length: number, file: string): Uint8Array {
+  const compressed = entryData(bytes, entry, file);
+  const wanted = Math.min(length, entry.uncompressedSize);
+  if (entry.method === 0) return compressed.subarray(0, wanted);
+  const chunks: Uint8Array[] = [];
+  let produced = 0;
+  const inflater = new Inflate((chunk) => {
+    chunks.push(chunk);
+    produced += chunk.length;
+  });
+  const step = 1024;
+  try {
+    for (let offset = 0; offset < compressed.length && produced < wanted; offset += step) {
+      inflater.push(compressed.subarray(offset, offset + step), offset + step >= compressed.length);
+    }
+  } catch (error) {
+    throw badInput(file, `zip entry '${entry.name}' could not be inflated (${(error as Error).message})`);
+  }
+  const head = new Uint8Array(Math.min(wanted, produced));
+  let offset = 0;
+  for (const chunk of chunks) {
+    if (offset >= head.length) break;
+    const part = chunk.subarray(0, head.length - offset);
+    head.set(part, offset);
+    offset += part.length;
+  }
+  return head;
+}
+
+function readEntry(bytes: Uint8Array, entry: ZipEntryInfo, file: string): Uint8Array {
+  const compressed = entryData(bytes, entry, file);
   let data: Uint8Array;
   if (entry.method === 0) {
     if (entry.compressedSize !== entry.uncompressedSize) {

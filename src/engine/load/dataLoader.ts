@@ -15,6 +15,9 @@ export async function loadDataset(path: string, options: DataLoadOptions = {}): 
   if (format === null) {
     throw badInput(path, `not a recognised data format (${describeMagic(bytes)}). Supported: ${dataFormats.map((f) => f.description).join('; ')}`);
   }
+  if (options.targetsPath !== undefined && format.name !== 'npy-pair') {
+    throw badInput(path, `a separate targets file (${options.targetsPath}) is only read when the data is an inputs .npy; this ${format.name} file holds its own targets`);
+  }
   return format.load(bytes, path, options);
 }
 

@@ -17,12 +17,23 @@ export const DATA_ARRAY_PAIRS: ReadonlyArray<readonly [string, string]> = [
   ['features', 'labels'],
 ];
 
-/** Finds the first known (inputs, targets) pair among the names; null when none fits. */
-export function pickDataPair(names: readonly string[]): [string, string] | null {
-  const lower = new Map(names.map((name) => [name.toLowerCase(), name]));
+/**
+ * Finds the first known (inputs, targets) pair among the names; null when none fits. Two names
+ * that differ only in case ('X' and 'x') make the pair ambiguous: refused, naming both.
+ */
+export function pickDataPair(names: readonly string[], file: string): [string, string] | null {
+  const lower = new Map<string, string[]>();
+  for (const name of names) lower.set(name.toLowerCase(), [...(lower.get(name.toLowerCase()) ?? []), name]);
+  const one = (key: string): string | undefined => {
+    const found = lower.get(key);
+    if (found !== undefined && found.length > 1) {
+      throw badInput(file, `holds both ${found.map((name) => `'${name}'`).join(' and ')}: ambiguous, keep one of them`);
+    }
+    return found?.[0];
+  };
   for (const [inputs, targets] of DATA_ARRAY_PAIRS) {
-    const inputName = lower.get(inputs);
-    const targetName = lower.get(targets);
+    const inputName = one(inputs);
+    const targetName = one(targets);
     if (inputName !== undefined && targetName !== undefined) return [inputName, targetName];
   }
   return null;

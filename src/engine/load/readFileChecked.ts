@@ -1,31 +1,62 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants, promises as fsp } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { FlatnessLensError, badInput } from '../errors';
 import { DEFAULT_MAX_FILE_BYTES } from './formatTypes';
 
+/** What a path is when it is not a regular file, in words for the error message. */
+export function fileKind(info: Stats): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The message for a path that is not a regular file: only regular files are read. */
+export function notRegularFile(path: string, info: Stats): FlatnessLensError {
+  return badInput(path, `is ${fileKind(info)}, not a regular file; only regular files are read`);
+}
+
+/** The size-limit error, naming the option that raises the limit. */
+export function tooLarge(path: string, size: number, maxFileBytes: number): FlatnessLensError {
+  return new FlatnessLensError('too-large', `file is ${formatBytes(size)}, over the limit of ${formatBytes(maxFileBytes)} (--max-file-mb on the command line raises it)`, path);
+}
+
 /**
- * Reads a whole input file after checking that it exists, is a regular file and is within
- * the size limit (checked on the size reported by the file system, before reading).
+ * Reads a whole input file: it must exist, be a regular file (checked on the opened descriptor,
+ * so a FIFO, a device such as /dev/zero or a directory is refused without blocking or reading)
+ * and be within the size limit (checked before reading). Exactly the size seen is read.
  */
 export async function readFileChecked(path: string, maxFileBytes = DEFAULT_MAX_FILE_BYTES): Promise<Uint8Array> {
-  let size: number;
+  let handle: fsp.FileHandle;
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw badInput(path, 'is a directory, not a file');
-    size = info.size;
+    // O_NONBLOCK: opening a FIFO with no writer must not hang; regular files ignore the flag.
+    handle = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    if (error instanceof FlatnessLensError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw badInput(path, 'file not found');
+    if (code === 'EISDIR') throw badInput(path, 'is a directory, not a regular file; only regular files are read');
     throw badInput(path, `cannot read the file (${(error as Error).message})`);
-  }
-  if (size > maxFileBytes) {
-    throw new FlatnessLensError('too-large', `file is ${formatBytes(size)}, over the limit of ${formatBytes(maxFileBytes)} (raise maxFileBytes to read it)`, path);
   }
   try {
-    const buffer = await readFile(path);
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const info = await handle.stat();
+    if (!info.isFile()) throw notRegularFile(path, info);
+    if (info.size > maxFileBytes) throw tooLarge(path, info.size, maxFileBytes);
+    const bytes = new Uint8Array(info.size);
+    let offset = 0;
+    while (offset < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, offset, bytes.length - offset, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+    }
+    if (offset !== bytes.length) throw badInput(path, `the file shrank while it was read (${offset} of ${bytes.length} bytes)`);
+    return bytes;
   } catch (error) {
+    if (error instanceof FlatnessLensError) throw error;
     throw badInput(path, `cannot read the file (${(error as Error).message})`);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

@@ -34,15 +34,19 @@ export function parseActivation(text: string): ActivationSpec | null {
   const power = /^relu\s*\^\s*([0-9.]+)$/.exec(cleaned);
   if (power) return validSpec({ name: 'relu_pow', power: Number(power[1]) });
   const [rawName, rawParameter] = cleaned.split(/[:(=]/, 2);
-  const name = ALIASES[(rawName ?? '').trim()];
+  const key = (rawName ?? '').trim();
+  // Own properties only: names come from files ('constructor' must not find Object).
+  const name = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
   if (name === undefined) return null;
-  const parameter = rawParameter === undefined ? undefined : Number(rawParameter.replace(')', ''));
+  const parameterText = rawParameter?.replace(/\)$/, '').trim();
+  if (parameterText !== undefined && !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(parameterText)) return null; // '', '0x10'
+  const parameter = parameterText === undefined ? undefined : Number(parameterText);
   if (parameter !== undefined && !Number.isFinite(parameter)) return null;
   switch (name) {
     case 'leaky_relu': return validSpec({ name, slope: parameter ?? 0.01 });
     case 'relu_pow': return validSpec({ name, power: parameter ?? 2 });
     case 'elu': return validSpec({ name, alpha: parameter ?? 1 });
-    default: return { name };
+    default: return rawParameter === undefined ? { name } : null; // 'relu:5' has no parameter to honour
   }
 }
 

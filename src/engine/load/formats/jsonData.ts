@@ -11,12 +11,12 @@ export function loadJsonData(bytes: Uint8Array, path: string, _options: DataLoad
     throw badInput(path, `JSON data must be an object such as { "X": [[...]], "y": [...] }`);
   }
   const object = root as Record<string, unknown>;
-  const pair = pickDataPair(Object.keys(object));
+  const pair = pickDataPair(Object.keys(object), path);
   if (pair === null) {
     throw badInput(path, `no input/target arrays found: expected one of the keys pairs ${describeDataPairs()} (any case); found keys ${Object.keys(object).join(', ') || 'none'}`);
   }
   const read = (name: string): DataArray => {
-    const tensor = nestedArrayToTensor(object[name], name, path);
+    const tensor = nestedArrayToTensor(Object.hasOwn(object, name) ? object[name] : undefined, name, path);
     return { name, shape: tensor.shape, values: Float32Array.from(tensor.data) };
   };
   return buildDataset(read(pair[0]), read(pair[1]), { path, format: 'json', notes: [] }, (array, row, column) =>

@@ -5,8 +5,9 @@ import type { Dataset } from '../../data/types';
 import { badInput } from '../../errors';
 import { buildDataset, type DataArray } from '../datasetBuilder';
 import type { DataFormat, DataLoadOptions } from '../formatTypes';
-import { readFileChecked } from '../readFileChecked';
+import { describeMagic, readFileChecked } from '../readFileChecked';
 import { npyToDataArray } from './npzData';
+import { own } from '../../io/own';
 
 const TOKEN_SWAPS: Record<string, string[]> = {
   x: ['y', 'Y'],
@@ -24,7 +25,7 @@ export function targetCandidates(inputsPath: string): string[] {
   const name = basename(inputsPath).replace(/\.npy$/i, '');
   const parts = name.split(/([_.-])/); // keep the separators at odd indices
   for (let index = parts.length - 1; index >= 0; index -= 2) {
-    const swaps = TOKEN_SWAPS[parts[index]!.toLowerCase()];
+    const swaps = own(TOKEN_SWAPS, parts[index]!.toLowerCase());
     if (swaps === undefined) continue;
     return swaps.map((swap) => {
       const copy = [...parts];
@@ -61,7 +62,7 @@ export async function loadNpyPairData(bytes: Uint8Array, path: string, options: 
   }
   const inputs: DataArray = npyToDataArray(bytes, path, basename(path), false);
   const targetBytes = await readFileChecked(targetsPath, options.maxFileBytes);
-  if (!isNpy(targetBytes)) throw badInput(targetsPath, 'the targets file is not a NumPy .npy array');
+  if (!isNpy(targetBytes)) throw badInput(targetsPath, `the targets file is not a NumPy .npy array (${describeMagic(targetBytes)}); it must hold the targets as one .npy`);
   const targets: DataArray = npyToDataArray(targetBytes, targetsPath, basename(targetsPath), false);
   return buildDataset(inputs, targets, {
     path,

@@ -1,10 +1,10 @@
-import { decodeNpyData, isNpy, readNpyHeader } from '../../io/npy';
-import { readZipEntries } from '../../io/zip';
+import { decodeNpyData, readNpyHeader } from '../../io/npy';
 import type { Dataset } from '../../data/types';
 import { badInput } from '../../errors';
 import { buildDataset, describeDataPairs, pickDataPair, type DataArray } from '../datasetBuilder';
 import type { DataFormat, DataLoadOptions } from '../formatTypes';
 import { isNpz } from './npzModel';
+import { npzMembers } from './npzMembers';
 
 /** Decodes one .npy (file bytes) straight into float32. */
 export function npyToDataArray(bytes: Uint8Array, file: string, name: string, inZip: boolean): DataArray {
@@ -15,13 +15,9 @@ export function npyToDataArray(bytes: Uint8Array, file: string, name: string, in
 }
 
 export function loadNpzData(bytes: Uint8Array, path: string, options: DataLoadOptions): Dataset {
-  const entries = readZipEntries(bytes, path, options.maxFileBytes !== undefined ? { maxTotalBytes: options.maxFileBytes } : {});
-  const arrays = new Map<string, Uint8Array>();
-  for (const [entryName, entryBytes] of entries) {
-    if (entryName.endsWith('.npy')) arrays.set(entryName.slice(0, -'.npy'.length), entryBytes);
-  }
-  const names = [...arrays.keys()];
-  const pair = pickDataPair(names);
+  const members = new Map(npzMembers(bytes, path, options.maxFileBytes).map((member) => [member.name, member]));
+  const names = [...members.keys()];
+  const pair = pickDataPair(names, path);
   if (pair === null) {
     throw badInput(path, `no input/target arrays found: expected one of the pairs ${describeDataPairs()} (any case); the file holds ${names.join(', ') || 'no arrays'}`);
   }
@@ -29,10 +25,11 @@ export function loadNpzData(bytes: Uint8Array, path: string, options: DataLoadOp
   const notes: string[] = [];
   const ignored = names.filter((name) => name !== inputName && name !== targetName);
   if (ignored.length > 0) notes.push(`ignored arrays: ${ignored.join(', ')}`);
+  // Only the two arrays used are inflated.
   const read = (name: string): DataArray => {
-    const entry = arrays.get(name)!;
-    if (!isNpy(entry)) throw badInput(path, `array '${name}': not a NumPy .npy array`);
-    return npyToDataArray(entry, path, name, true);
+    const member = members.get(name)!;
+    if (member.header.kind === 'U' || member.header.kind === 'S') throw badInput(path, `array '${name}': holds strings (${member.header.descr}), not numbers`);
+    return { name, shape: member.header.shape, values: member.decode(Float32Array) };
   };
   return buildDataset(read(inputName), read(targetName), { path, format: 'npz', notes });
 }

@@ -1,11 +1,11 @@
-import { isNpy, parseNpy, parseNpyString, readNpyHeader } from '../../io/npy';
-import { isZip, readZipEntries, zipEntryNames } from '../../io/zip';
-import { badInput } from '../../errors';
+import { parseNpyString } from '../../io/npy';
+import { isZip, zipEntryNames } from '../../io/zip';
 import type { TwoLayerModel } from '../../model/types';
 import { resolveActivation } from '../activation';
 import type { ModelFormat, ModelLoadOptions } from '../formatTypes';
 import type { NamedTensor } from '../tensors';
 import { twoLayerFromTensors } from '../twoLayerFromTensors';
+import { npzMembers } from './npzMembers';
 
 /** An .npz is a zip whose every file entry is an .npy array. */
 export function isNpz(bytes: Uint8Array): boolean {
@@ -14,26 +14,35 @@ export function isNpz(bytes: Uint8Array): boolean {
   return files.length > 0 && files.every((name) => name.endsWith('.npy'));
 }
 
-/** Arrays of an .npz by name (without '.npy'); string arrays are returned separately. */
+/**
+ * Arrays of an .npz by name (without '.npy'); scalar string arrays are returned separately.
+ * Numeric arrays are decoded when their `data` is first read, so arrays the model does not use
+ * are never inflated (their headers are checked all the same).
+ */
 export function readNpzArrays(
   bytes: Uint8Array,
   path: string,
   maxTotalBytes?: number,
 ): { tensors: NamedTensor[]; strings: Map<string, string> } {
-  const entries = readZipEntries(bytes, path, maxTotalBytes !== undefined ? { maxTotalBytes } : {});
   const tensors: NamedTensor[] = [];
   const strings = new Map<string, string>();
-  for (const [entryName, entryBytes] of entries) {
-    if (!entryName.endsWith('.npy')) continue;
-    const name = entryName.slice(0, -'.npy'.length);
-    if (!isNpy(entryBytes)) throw badInput(path, `array '${name}': not a NumPy .npy array`);
-    const header = readNpyHeader(entryBytes, path, name);
+  for (const member of npzMembers(bytes, path, maxTotalBytes)) {
+    const { header, name } = member;
     if (header.kind === 'U' || header.kind === 'S') {
-      const text = parseNpyString(entryBytes, path, name);
+      if (name.toLowerCase() !== 'activation') continue;
+      const text = parseNpyString(member.bytes(), path, name);
       if (text !== null) strings.set(name, text);
       continue;
     }
-    tensors.push(parseNpy(entryBytes, path, name));
+    let data: Float64Array | null = null;
+    tensors.push({
+      name,
+      shape: header.shape,
+      dtype: header.descr,
+      get data() {
+        return (data ??= member.decode(Float64Array));
+      },
+    });
   }
   return { tensors, strings };
 }

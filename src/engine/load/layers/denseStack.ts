@@ -3,6 +3,7 @@ import type { OutputLink, TwoLayerModel } from '../../model/types';
 import { resolveActivation } from '../activation';
 import type { NamedTensor } from '../tensors';
 import { assembleTwoLayerModel } from '../twoLayerFromTensors';
+import { own } from '../../io/own';
 
 /**
  * One dense layer as a layered format (Keras, TF.js, ONNX) stores it, already turned into
@@ -60,7 +61,7 @@ export function denseStackToModel(layers: readonly DenseLayer[], context: DenseS
   if (first.activation === 'softmax') {
     throw unsupported(file, `the hidden layer ${first.name} uses softmax (${found}); softmax is only supported on the output`);
   }
-  const outputLink = OUTPUT_LINKS[second.activation];
+  const outputLink = own(OUTPUT_LINKS, second.activation);
   if (outputLink === undefined) {
     throw unsupported(
       file,

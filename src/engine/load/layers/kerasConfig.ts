@@ -1,4 +1,5 @@
 import { badInput, unsupported } from '../../errors';
+import { own } from '../../io/own';
 
 /**
  * Reads a Keras model config (Keras 2 HDF5 `model_config`, Keras v3 `config.json`, TF.js
@@ -46,7 +47,7 @@ export function kerasActivation(value: unknown, file: string, layer: string): st
   if (isObject(value)) name = value['class_name'] ?? (isObject(value['config']) ? value['config']['name'] : undefined);
   if (value === null || value === undefined) return 'linear';
   if (typeof name !== 'string') throw badInput(file, `layer ${layer} has an activation that is not a name (${JSON.stringify(value).slice(0, 80)})`);
-  const text = KERAS_ACTIVATIONS[name.toLowerCase()];
+  const text = own(KERAS_ACTIVATIONS, name.toLowerCase());
   if (text === undefined) return name.toLowerCase(); // resolved (and refused if unknown) by denseStack
   return text;
 }

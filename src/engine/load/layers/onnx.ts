@@ -5,6 +5,7 @@ import { type DenseLayer, denseStackToModel, transposeMatrix } from './denseStac
 import { bfloat16ToNumber, halfToNumber } from '../../io/float16';
 import { checkFileSize } from './limits';
 import { decodeOnnxModel, ONNX_DTYPES, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnxSchema';
+import { own } from '../../io/own';
 
 /**
  * ONNX models of a dense network: a chain from the graph input through Gemm (any transB,
@@ -81,7 +82,7 @@ function tensorValue(tensor: OnnxTensor, file: string, fileBytes: number): Tenso
   const dims = tensor.dims ?? [];
   if (!dims.every((size) => Number.isSafeInteger(size) && size >= 0)) throw badInput(file, `initializer ${name} has invalid dims`);
   const count = declaredCount(tensor, file, fileBytes);
-  const dtype = ONNX_DTYPES[tensor.dataType ?? 0];
+  const dtype = own(ONNX_DTYPES, tensor.dataType ?? 0);
   if (dtype === undefined) throw unsupported(file, `initializer ${name} has data type ${tensor.dataType}; weights must be float, double, float16 or bfloat16`);
   const width = dtype === 'DOUBLE' ? 8 : dtype === 'FLOAT' ? 4 : 2;
   const data = new Float64Array(count);
@@ -209,7 +210,7 @@ export function loadOnnx(bytes: Uint8Array, path: string, options: ModelLoadOpti
       if (c.data.length !== layer.outDim) throw unsupported(path, `${label}: bias ${c.name} has ${c.data.length} values for ${layer.outDim} outputs`);
       layer.bias = c.data;
       layer.tensorNames = [...(layer.tensorNames ?? []), c.name];
-    } else if (op in ACTIVATION_OPS) {
+    } else if (own(ACTIVATION_OPS, op) !== undefined) {
       const layer = layers[layers.length - 1];
       if (layer === undefined) throw unsupported(path, `${label} comes before any dense layer`);
       if (layer.activation !== 'linear') throw unsupported(path, `${label} follows another activation (${layer.activation})`);
@@ -217,7 +218,7 @@ export function loadOnnx(bytes: Uint8Array, path: string, options: ModelLoadOpti
         const axis = intAttribute(node, 'axis', model.opsetImport?.some((set) => (set.version ?? 0) >= 13) ? -1 : 1);
         if (axis !== -1 && axis !== 1) throw unsupported(path, `${label} normalises over axis ${axis}, not over the outputs`);
       }
-      layer.activation = ACTIVATION_OPS[op]!(node);
+      layer.activation = own(ACTIVATION_OPS, op)!(node);
     } else if (PASS_THROUGH.has(op)) {
       if (op === 'Flatten' && layers.length > 0) throw unsupported(path, `${label} inside the network is not supported`);
       notes.push(`skipped ${label}`);

@@ -10,6 +10,7 @@ import { twoLayerFromTensors } from '../twoLayerFromTensors';
 import { bfloat16ToNumber, halfToNumber } from '../../io/float16';
 import { checkAllocation, checkFileSize } from './limits';
 import { checkpointCounters } from './checkpointCounters';
+import { own } from '../../io/own';
 import {
   FLOAT_STORAGES, INTEGER_STORAGES, PickleDict, type PickleValue, type TensorRef, unpickle,
 } from './pickle';
@@ -73,7 +74,7 @@ function readTorchArchive(bytes: Uint8Array, file: string, maxFileBytes: number 
 
 /** Materialises a tensor from its storage, honouring offset and strides, all checked first. */
 function tensorFromRef(name: string, ref: TensorRef, archive: TorchArchive, file: string, limits: { maxFileBytes?: number }): NamedTensor {
-  const info = STORAGE_DTYPES[ref.storage.storageType];
+  const info = own(STORAGE_DTYPES, ref.storage.storageType);
   if (info === undefined) throw unsupported(file, `tensor '${name}' uses ${ref.storage.storageType}, which is not supported`);
   const raw = archive.storage(ref.storage.key);
   if (raw === undefined) throw badInput(file, `tensor '${name}': storage data/${ref.storage.key} is missing from the archive`);

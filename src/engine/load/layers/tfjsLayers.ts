@@ -7,6 +7,8 @@ import { type DenseLayer, denseStackToModel, transposeMatrix } from './denseStac
 import { halfToNumber } from '../../io/float16';
 import { parseKerasConfig } from './kerasConfig';
 import { checkFileSize } from './limits';
+import { own } from '../../io/own';
+import { fileKind, readFileChecked } from '../readFileChecked';
 
 /**
  * TF.js Layers models: `model.json` (modelTopology + weightsManifest) and binary weight shards
@@ -25,6 +27,9 @@ interface ManifestWeight {
 }
 
 const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+/** Far above any two-layer model's manifest; a hostile one with millions of entries is refused before work. */
+const MAX_SHARDS = 1000;
+const MAX_WEIGHTS = 10_000;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -104,9 +109,16 @@ function readManifest(raw: unknown, file: string): { paths: string[]; weights: M
   if (!Array.isArray(raw) || raw.length === 0) throw badInput(file, 'model.json has no weightsManifest');
   const paths: string[] = [];
   const weights: ManifestWeight[] = [];
+  if (raw.length > MAX_SHARDS) throw badInput(file, `the weightsManifest has ${raw.length} groups, more than the limit of ${MAX_SHARDS}`);
   for (const group of raw) {
     if (!isObject(group) || !Array.isArray(group['paths']) || !Array.isArray(group['weights'])) {
       throw badInput(file, 'a weightsManifest group is malformed (needs paths and weights)');
+    }
+    if (paths.length + group['paths'].length > MAX_SHARDS) {
+      throw badInput(file, `the weightsManifest names more than ${MAX_SHARDS} weight shards; refusing to read them`);
+    }
+    if (weights.length + group['weights'].length > MAX_WEIGHTS) {
+      throw badInput(file, `the weightsManifest lists more than ${MAX_WEIGHTS} weights; refusing to read them`);
     }
     for (const shard of group['paths']) {
       if (typeof shard !== 'string') throw badInput(file, 'a weight shard path is not a string');
@@ -124,7 +136,7 @@ function readManifest(raw: unknown, file: string): { paths: string[]; weights: M
       let quantization: ManifestWeight['quantization'] = null;
       if (isObject(q)) {
         const dtype = String(q['dtype']);
-        if (!(dtype in QUANTIZED_BYTES)) throw unsupported(file, `weight ${entry['name']} uses quantization ${dtype}; supported: uint8, uint16, float16`);
+        if (own(QUANTIZED_BYTES, dtype) === undefined) throw unsupported(file, `weight ${entry['name']} uses quantization ${dtype}; supported: uint8, uint16, float16`);
         const scale = typeof q['scale'] === 'number' ? q['scale'] : 1;
         const min = typeof q['min'] === 'number' ? q['min'] : 0;
         if (dtype !== 'float16' && (typeof q['scale'] !== 'number' || typeof q['min'] !== 'number')) {
@@ -165,7 +177,11 @@ async function readShards(shards: string[], modelPath: string, modelBytes: numbe
       if (!real.startsWith(realDirectory + nodePath.sep)) {
         throw badInput(modelPath, `weight shard ${nodePath.relative(directory, file)} links outside the model's folder; refusing to read it`);
       }
-      size = fs.statSync(real).size;
+      const info = fs.statSync(real);
+      if (!info.isFile()) {
+        throw badInput(modelPath, `weight shard ${nodePath.relative(directory, file)} is ${fileKind(info)}, not a regular file; only regular files are read`);
+      }
+      size = info.size;
       realFiles.push(real);
     } catch (error) {
       if (error instanceof FlatnessLensError) throw error;
@@ -173,13 +189,13 @@ async function readShards(shards: string[], modelPath: string, modelBytes: numbe
     }
     total += size;
     withModel += size;
-    if (withModel > limit) throw new FlatnessLensError('too-large', `model.json and its weight shards hold more than the size limit of ${limit} bytes`, modelPath);
+    if (withModel > limit) throw new FlatnessLensError('too-large', `model.json and its weight shards hold more than the size limit of ${limit} bytes (--max-file-mb on the command line raises it)`, modelPath);
     return size;
   });
   const buffer = new Uint8Array(total);
   let offset = 0;
   for (const [index, file] of realFiles.entries()) {
-    const data = await fs.promises.readFile(file);
+    const data = await readFileChecked(file, limit);
     if (data.length !== sizes[index]) throw badInput(modelPath, `weight shard ${file} changed while it was read`);
     buffer.set(data, offset);
     offset += data.length;
