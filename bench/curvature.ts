@@ -14,7 +14,6 @@ import { LossOperator } from '../src/engine/curvature/lossOperator';
 import { computeSpectra } from '../src/engine/curvature/spectrum';
 import { computeLandscape } from '../src/engine/curvature/landscape';
 import { setCurvatureSettings } from '../src/engine/curvature/section';
-import '../src/engine/analysis/allSections';
 import { makeWorkload } from './workloads';
 
 /** PyHessian defaults (Yao et al. 2020, pyhessian/hessian.py): power iteration maxIter 100 per eigenvalue, Hutchinson maxIter 100, SLQ iter 100 x n_v 1. */

@@ -1,2 +1,4 @@
-/** Kept in step with package.json's version by test/engine/version.test.ts. */
-export const TOOL_VERSION = '0.1.0';
+import { version } from '../../package.json';
+
+/** The tool's version, read from package.json at build time (esbuild inlines the one field). */
+export const TOOL_VERSION: string = version;

@@ -2,7 +2,6 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src/engine/compute/backend';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
-import '../../src/engine/analysis/allSections';
 import { setCurvatureSettings } from '../../src/engine/curvature/section';
 import { rescaleNeurons } from '../../src/engine/curvature/canonical';
 import type { Report } from '../../src/shared/report';

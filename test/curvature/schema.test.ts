@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import { initBackend } from '../../src/engine/compute/backend';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
-import '../../src/engine/analysis/allSections';
 import { setCurvatureSettings } from '../../src/engine/curvature/section';
 import { tinyProblem } from './helpers';
 

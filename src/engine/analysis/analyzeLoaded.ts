@@ -13,9 +13,13 @@ import { checkDataMatchesModel } from '../load/dataLoader';
 import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
 import { buildFlatnessSection } from './flatness';
 import { buildVerdict } from './verdict';
-import { ANALYSIS_SECTIONS, type SectionSwitches } from './sections';
+import type { AnalysisSection, SectionSwitches } from './sections';
+import { CURVATURE_SECTION } from '../curvature/section';
+import { predictionSection } from '../predict/section';
 import { TOOL_VERSION } from '../version';
-import './allSections';
+
+/** The optional analyses, in the order they run. */
+const OPTIONAL_SECTIONS: readonly AnalysisSection[] = [CURVATURE_SECTION, predictionSection];
 
 export const DEFAULT_INTERPOLATION_TOLERANCE = 1e-4;
 
@@ -119,7 +123,7 @@ export async function analyzeLoaded(
     },
     interpolation,
     flatness,
-    verdict: buildVerdict(flatness, interpolation),
+    verdict: buildVerdict(flatness, interpolation, model.activation),
     timings: {
       loadModelMs: loadTimings.loadModelMs,
       loadDataMs: loadTimings.loadDataMs,
@@ -139,7 +143,7 @@ export async function analyzeLoaded(
   }
 
   const switches = options.sections ?? {};
-  for (const section of ANALYSIS_SECTIONS) {
+  for (const section of OPTIONAL_SECTIONS) {
     if (!section.enabled(switches)) continue;
     throwIfCancelled(context);
     const sectionStarted = performance.now();

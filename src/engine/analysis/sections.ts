@@ -31,4 +31,3 @@ export interface AnalysisSection {
   run(input: SectionInput): Promise<void>;
 }
 
-export const ANALYSIS_SECTIONS: AnalysisSection[] = [];

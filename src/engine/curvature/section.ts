@@ -1,5 +1,5 @@
 import type { ReportCanonical } from '../../shared/report';
-import { ANALYSIS_SECTIONS, type AnalysisSection, type SectionInput } from '../analysis/sections';
+import type { AnalysisSection, SectionInput } from '../analysis/sections';
 import { canonicalRescaling, rescaleNeurons, rescaledTrace } from './canonical';
 import { computeLandscape, type LandscapeOptions } from './landscape';
 import { LossOperator } from './lossOperator';
@@ -85,5 +85,3 @@ export const CURVATURE_SECTION: AnalysisSection = {
   enabled: (switches) => Boolean(switches.spectrum || switches.sharpness || switches.landscape),
   run: runCurvatureSection,
 };
-
-ANALYSIS_SECTIONS.push(CURVATURE_SECTION);

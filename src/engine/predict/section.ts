@@ -1,5 +1,4 @@
 import type { AnalysisSection, SectionInput } from '../analysis/sections';
-import { ANALYSIS_SECTIONS } from '../analysis/sections';
 import {
   DEFAULT_PREDICTION_BUDGET, architectureOf, predictModel, predictionUnavailableReason, preparePrediction,
   unavailablePrediction,
@@ -29,5 +28,3 @@ export const predictionSection: AnalysisSection = {
     report.flattest = result.flattest;
   },
 };
-
-ANALYSIS_SECTIONS.push(predictionSection);

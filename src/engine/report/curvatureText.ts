@@ -2,8 +2,6 @@ import type { Report, ReportLandscape, ReportLandscapeSurface, ReportSharpness, 
 import { formatNumber } from './format';
 import { escapeHtml, lineChart, type Series } from './svg';
 import { SERIES_COLORS } from './svgChart';
-import { TERMINAL_EXTENSIONS } from './terminal';
-import { HTML_EXTENSIONS } from './html';
 
 const list = (values: readonly number[], digits = 4): string => values.map((v) => formatNumber(v, digits)).join(', ');
 
@@ -200,6 +198,3 @@ export function curvatureHtml(report: Report): string {
   }
   return parts.join('\n');
 }
-
-TERMINAL_EXTENSIONS.push(curvatureSummaryLines);
-HTML_EXTENSIONS.push(curvatureHtml);

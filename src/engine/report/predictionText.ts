@@ -1,8 +1,6 @@
 import type { Report } from '../../shared/report';
 import { formatNumber } from './format';
 import { escapeXml, scatterSvg, type ScatterPoint } from './svgChart';
-import { TERMINAL_EXTENSIONS } from './terminal';
-import { HTML_EXTENSIONS } from './html';
 
 const KIND_LABELS: Record<string, string> = {
   'flattest-search': 'flattest found',
@@ -94,6 +92,3 @@ export function predictionHtml(report: Report): string {
   }
   return parts.join('\n');
 }
-
-TERMINAL_EXTENSIONS.push(predictionSummaryLines);
-HTML_EXTENSIONS.push(predictionHtml);
