@@ -1,27 +1,53 @@
-/** Chart.js charts of a report: the rescaling orbit, per-neuron contributions, generic series. */
+/** Chart.js charts of a report: the rescaling orbit, per-neuron contributions, the calibration; PNG export of every chart. */
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
   LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartConfiguration,
 } from 'chart.js';
 import type { CalibrationKind, NeuronRow, OrbitPoint, ReportCalibration } from '../src/shared/report';
-import { formatNumber } from '../src/shared/format';
+import { formatNumber, isRarelyActive, neuronStatusText } from '../src/shared/format';
 import { chartTheme, type ChartTheme } from './theme';
 
 Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip);
 
-/** Every live chart, by name, so they can be exported as PNG and destroyed on re-render. */
-const live = new Map<string, Chart>();
+/** Every live chart (Chart.js or drawn by hand), by name, so they can be exported as PNG and destroyed on re-render. */
+interface LiveChart {
+  canvas: HTMLCanvasElement;
+  destroy(): void;
+}
+const live = new Map<string, LiveChart>();
 
 export function destroyCharts(): void {
   for (const chart of live.values()) chart.destroy();
   live.clear();
 }
 
+/**
+ * PNGs of every chart on the theme's own background: a canvas is transparent where nothing is
+ * drawn, and the theme's light text would vanish on a white image viewer.
+ */
 export function chartImages(): { name: string; dataUrl: string }[] {
-  return [...live.entries()].map(([name, chart]) => ({ name, dataUrl: chart.toBase64Image('image/png', 1) }));
+  const background = chartTheme().background;
+  return [...live.entries()].map(([name, chart]) => {
+    const image = document.createElement('canvas');
+    image.width = chart.canvas.width;
+    image.height = chart.canvas.height;
+    const context = image.getContext('2d')!;
+    context.fillStyle = background;
+    context.fillRect(0, 0, image.width, image.height);
+    context.drawImage(chart.canvas, 0, 0);
+    return { name, dataUrl: image.toDataURL('image/png') };
+  });
 }
 
-function baseOptions(theme: ChartTheme) {
+/** Registers a canvas drawn without Chart.js (the 2D landscape heat map). */
+export function registerCanvas(name: string, canvas: HTMLCanvasElement, points: number): void {
+  live.get(name)?.destroy();
+  live.set(name, { canvas, destroy: () => undefined });
+  canvas.dataset.chart = name;
+  canvas.dataset.points = String(points);
+}
+
+export function baseOptions(theme: ChartTheme) {
   Chart.defaults.color = theme.foreground;
   Chart.defaults.font.family = theme.font;
   Chart.defaults.borderColor = theme.grid;
@@ -34,7 +60,7 @@ function baseOptions(theme: ChartTheme) {
 }
 
 /** Log axes label only the powers of ten (Chart.js labels every minor tick otherwise). */
-function decadeLabel(value: number | string): string {
+export function decadeLabel(value: number | string): string {
   const number = Number(value);
   const exponent = Math.log10(number);
   if (Math.abs(exponent - Math.round(exponent)) > 1e-9) return '';
@@ -42,10 +68,10 @@ function decadeLabel(value: number | string): string {
   return Math.abs(power) >= 4 ? `1e${power}` : formatNumber(number);
 }
 
-function register(name: string, canvas: HTMLCanvasElement, config: ChartConfiguration, points: number): Chart {
+export function register(name: string, canvas: HTMLCanvasElement, config: ChartConfiguration, points: number): Chart {
   live.get(name)?.destroy();
   const chart = new Chart(canvas, config);
-  live.set(name, chart);
+  live.set(name, { canvas, destroy: () => chart.destroy() });
   canvas.dataset.chart = name;
   canvas.dataset.points = String(points);
   return chart;
@@ -115,10 +141,7 @@ export function sortNeurons(rows: NeuronRow[], sort: NeuronSort): NeuronRow[] {
   }
 }
 
-/** A neuron active on few samples: its flatness contribution rests on a handful of points. */
-export function isRarelyActive(row: NeuronRow, n: number): boolean {
-  return row.status !== 'dead' && row.activeSamples > 0 && row.activeSamples <= Math.max(3, 0.05 * n);
-}
+export { isRarelyActive };
 
 export function neuronChart(name: string, canvas: HTMLCanvasElement, rows: NeuronRow[], n: number, normalizedAvailable: boolean): Chart {
   const theme = chartTheme();
@@ -143,7 +166,7 @@ export function neuronChart(name: string, canvas: HTMLCanvasElement, rows: Neuro
           callbacks: {
             label: (item) => {
               const row = rows[item.dataIndex]!;
-              return `neuron ${row.index}: ${formatNumber(neuronValue(row))}, active on ${row.activeSamples} of ${n} samples (${row.status})`;
+              return `neuron ${row.index}: ${formatNumber(neuronValue(row))}, active on ${row.activeSamples} of ${n} samples (${neuronStatusText(row, n)})`;
             },
           },
         },
@@ -155,34 +178,6 @@ export function neuronChart(name: string, canvas: HTMLCanvasElement, rows: Neuro
     },
   };
   return register(name, canvas, config as ChartConfiguration, rows.length);
-}
-
-/** A plain series of numbers (spectrum eigenvalues, landscape profiles, ...). */
-export function seriesChart(name: string, canvas: HTMLCanvasElement, series: { label: string; values: number[]; x?: number[] }[]): Chart {
-  const theme = chartTheme();
-  const palette = [theme.primary, theme.highlight, theme.reference, theme.negative];
-  const config: ChartConfiguration<'line'> = {
-    type: 'line',
-    data: {
-      datasets: series.map((entry, index) => ({
-        label: entry.label,
-        data: entry.values.map((value, i) => ({ x: entry.x?.[i] ?? i, y: value })),
-        borderColor: palette[index % palette.length],
-        backgroundColor: palette[index % palette.length],
-        pointRadius: entry.values.length > 100 ? 0 : 2,
-        borderWidth: theme.highContrast ? 3 : 2,
-      })),
-    },
-    options: {
-      ...baseOptions(theme),
-      parsing: false,
-      scales: {
-        x: { type: 'linear', grid: { color: theme.grid }, ticks: { color: theme.foreground } },
-        y: { type: 'linear', grid: { color: theme.grid }, ticks: { color: theme.foreground } },
-      },
-    },
-  };
-  return register(name, canvas, config as ChartConfiguration, series.reduce((sum, entry) => sum + entry.values.length, 0));
 }
 
 export const CALIBRATION_KIND_LABELS: Record<CalibrationKind, string> = {

@@ -1,9 +1,10 @@
 /** report.prediction (predicted test loss, verdict, calibration chart) and report.flattest (F_found, save). */
 import type { Report, ReportFlattest, ReportPrediction } from '../src/shared/report';
-import { formatNumber } from '../src/shared/format';
+import { formatInterval, formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { CALIBRATION_KIND_LABELS, calibrationChart, plottableCalibration } from './charts';
 import { card, type Post } from './reportView';
+import { tells } from './curvatureView';
 
 const VERDICT_ICON: Record<ReportPrediction['verdict']['level'], string> = {
   flat: 'pass-filled',
@@ -12,15 +13,22 @@ const VERDICT_ICON: Record<ReportPrediction['verdict']['level'], string> = {
   'not-applicable': 'circle-slash',
 };
 
-function intervalText(interval: [number, number] | null): string {
-  return interval ? `[${formatNumber(interval[0])}, ${formatNumber(interval[1])}]` : 'n/a';
+const intervalText = (interval: [number, number] | null): string => formatInterval(interval);
+
+/** Whether the prediction held, in words: a measured loss is neither good nor bad by its colour. */
+function measuredAgainstInterval(measured: number, interval: [number, number] | null, level: number): string {
+  if (!interval) return 'no interval to compare with';
+  if (measured < interval[0]) return `below the ${level}% interval`;
+  if (measured > interval[1]) return `above the ${level}% interval`;
+  return `inside the ${level}% interval: the prediction held`;
 }
 
 export function predictionSection(report: Report, prediction: ReportPrediction, prefix: string): HTMLElement {
   const title = h('h2', { id: `${prefix}prediction-title` }, 'Will it generalize? Predicted test loss');
+  const what = tells('The loss to expect on fresh data from the same distribution, read off how reference interpolators of your own data generalize at this flatness ratio.');
   if (!prediction.available) {
     return h('section', { class: 'panel prediction', 'aria-labelledby': `${prefix}prediction-title`, 'data-testid': 'prediction' },
-      title,
+      title, what,
       h('p', { class: 'prediction-unavailable', 'data-testid': 'prediction-reason' }, `No prediction: ${prediction.reason ?? 'the theory does not apply to this model'}.`),
       prediction.measuredTestLoss !== null ? h('p', {}, `Measured test loss: ${formatNumber(prediction.measuredTestLoss)}`) : null,
       caveats(prediction));
@@ -42,7 +50,7 @@ export function predictionSection(report: Report, prediction: ReportPrediction, 
   for (const point of calibration?.points ?? []) counts.set(CALIBRATION_KIND_LABELS[point.kind], (counts.get(CALIBRATION_KIND_LABELS[point.kind]) ?? 0) + 1);
   const kinds = [...counts].map(([label, count]) => `${count} ${label}`).join('; ');
   return h('section', { class: 'panel prediction', 'aria-labelledby': `${prefix}prediction-title`, 'data-testid': 'prediction' },
-    title,
+    title, what,
     h('div', { class: `prediction-verdict verdict-${prediction.verdict.level}` },
       h('p', { class: 'prediction-headline' },
         h('span', { class: `codicon codicon-${VERDICT_ICON[prediction.verdict.level]}`, 'aria-hidden': 'true' }), ' ',
@@ -52,8 +60,8 @@ export function predictionSection(report: Report, prediction: ReportPrediction, 
       card('Predicted test loss', formatNumber(prediction.testLoss), prediction.extrapolated ? 'extrapolated: the model lies outside the reference range' : `read off the calibration at R = ${formatNumber(prediction.ratio)}`, 'prediction-loss'),
       card(`${level}% interval`, intervalText(prediction.interval), `conformal band from leave-one-out residuals`, 'prediction-interval'),
       prediction.measuredTestLoss !== null
-        ? card('Measured test loss', formatNumber(prediction.measuredTestLoss), report.test ? `on ${report.test.path.split(/[\\/]/).pop()} (n = ${report.test.n})` : 'on the test data', 'prediction-measured',
-          prediction.interval && prediction.measuredTestLoss >= prediction.interval[0] && prediction.measuredTestLoss <= prediction.interval[1] ? 'good' : 'warn')
+        ? card('Measured test loss', formatNumber(prediction.measuredTestLoss),
+          `on ${report.test ? `${report.test.path.split(/[\\/]/).pop()} (n = ${report.test.n})` : 'the test data'}; ${measuredAgainstInterval(prediction.measuredTestLoss, prediction.interval, level)}`, 'prediction-measured')
         : null),
     calibration
       ? h('div', {},
@@ -83,6 +91,7 @@ export function flattestSection(flattest: ReportFlattest, prefix: string, post: 
   const interpolated = flattest.runs.filter((run) => run.interpolates).length;
   return h('section', { class: 'panel flattest', 'aria-labelledby': `${prefix}flattest-title`, 'data-testid': 'flattest' },
     h('h2', { id: `${prefix}flattest-title` }, 'The flattest interpolator found'),
+    tells('How far this model is from the flattest network that fits the same training points: F_sym / F_found well above 1 means a much flatter fit exists.'),
     h('p', { class: 'muted' }, 'F_LB <= (flattest achievable) <= F_found: the model sits between these two ratios from the flattest interpolators of this data.'),
     h('div', { class: 'cards' },
       card('F_found', formatNumber(flattest.normalized), `normalized flatness of the flattest of ${flattest.runs.length} runs (${interpolated} interpolated)`, 'flattest-found'),

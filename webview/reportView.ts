@@ -1,13 +1,25 @@
 /** The report: verdict header, metric cards, orbit chart, per-neuron chart and table, details, extra sections. */
 import type { MaybeNumber, NeuronRow, Report } from '../src/shared/report';
-import type { ReportContext, WebviewToHost } from '../src/shared/protocol';
-import { formatMaybe, formatMs, formatNumber } from '../src/shared/format';
+import type { ReportContext } from '../src/shared/protocol';
+import { formatMaybe, formatMs, formatNumber, neuronState, neuronStatusText, rarelyActiveThreshold } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { isRarelyActive, neuronChart, neuronValue, orbitChart, sortNeurons, type NeuronSort } from './charts';
-import { humanize, renderGeneric } from './generic';
+import { presentSections, registerSection, sectionRenderer, type Post } from './sections';
 import { flattestSection, predictionSection } from './predictionView';
+import { canonicalSection, landscapeSection, sharpnessSection, spectrumSection, tells } from './curvatureView';
 
-export type Post = (message: WebviewToHost) => void;
+export type { Post };
+
+registerSection('prediction', 10, ({ report, prefix }) => (report.prediction ? predictionSection(report, report.prediction, prefix) : null));
+registerSection('flattest', 20, ({ report, prefix, context, post }) => (report.flattest ? flattestSection(report.flattest, prefix, context ? post : null, context?.modelUri ?? null) : null));
+registerSection('spectrum', 40, ({ report, prefix }) => spectrumSection(report, prefix));
+registerSection('sharpness', 50, ({ report, prefix }) => sharpnessSection(report, prefix));
+registerSection('landscape', 60, ({ report, prefix }) => landscapeSection(report, prefix));
+registerSection('canonical', 70, ({ report, prefix }) => canonicalSection(report, prefix));
+
+export function humanize(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
+}
 
 const LEVEL_ICON: Record<Report['verdict']['level'], string> = {
   flat: 'pass-filled',
@@ -15,10 +27,6 @@ const LEVEL_ICON: Record<Report['verdict']['level'], string> = {
   sharp: 'flame',
   'not-applicable': 'circle-slash',
 };
-
-/** Keys of the report rendered by their own layout; anything else goes to the generic renderer. */
-const KNOWN_KEYS = new Set(['schemaVersion', 'tool', 'createdAt', 'model', 'data', 'backend', 'loss', 'interpolation', 'flatness', 'verdict', 'timings', 'warnings', 'test', 'prediction', 'flattest']);
-const EXTRA_ORDER = ['prediction', 'flattest', 'spectrum', 'sharpness', 'landscape', 'canonical'];
 
 function icon(name: string): HTMLElement {
   return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
@@ -60,15 +68,27 @@ function provenance(report: Report, context: ReportContext, post: Post): HTMLEle
       button('PNG', 'file-media', () => post({ type: 'export', format: 'png' }))));
 }
 
-export function card(label: string, value: string, hint: string, testId: string, tone = ''): HTMLElement {
-  return h('div', { class: `card ${tone}`, role: 'group', 'aria-label': label },
+export type Tone = '' | 'good' | 'warn' | 'bad' | 'undefined';
+
+/** Tone is shown by a coloured edge AND an icon of its own shape with its words: never by colour alone. */
+const TONE_MARK: Record<Exclude<Tone, '' | 'undefined'>, { icon: string; words: string }> = {
+  good: { icon: 'pass-filled', words: 'good' },
+  warn: { icon: 'warning', words: 'caution' },
+  bad: { icon: 'flame', words: 'bad' },
+};
+
+export function card(label: string, value: string, hint: string, testId: string, tone: Tone = ''): HTMLElement {
+  const mark = tone === '' || tone === 'undefined' ? null : TONE_MARK[tone];
+  return h('div', { class: `card ${tone}`.trim(), role: 'group', 'aria-label': mark ? `${label} (${mark.words})` : label },
     h('div', { class: 'card-label' }, label),
-    h('div', { class: 'card-value', 'data-testid': testId }, value),
+    h('div', { class: 'card-value-line' },
+      mark ? h('span', { class: `codicon codicon-${mark.icon} tone-icon`, 'aria-hidden': 'true', title: mark.words }) : null,
+      h('span', { class: 'card-value', 'data-testid': testId }, value)),
     h('div', { class: 'card-hint' }, hint));
 }
 
 /** A card for a number the theory may leave undefined: "not defined" large, the reason small. */
-function maybeCard(label: string, value: MaybeNumber, hint: string, testId: string, tone = ''): HTMLElement {
+function maybeCard(label: string, value: MaybeNumber, hint: string, testId: string, tone: Tone = ''): HTMLElement {
   return value.value === null
     ? card(label, 'not defined', value.reason ?? hint, testId, 'undefined')
     : card(label, formatNumber(value.value), hint, testId, tone);
@@ -76,12 +96,13 @@ function maybeCard(label: string, value: MaybeNumber, hint: string, testId: stri
 
 export function metricCards(report: Report): HTMLElement {
   const f = report.flatness;
-  const ratioTone = f.ratio.value === null || !report.interpolation.interpolates ? '' : f.ratio.value <= 2 ? 'good' : f.ratio.value <= 5 ? 'warn' : 'bad';
+  // The verdict is the one judge of the ratio (its thresholds live in the engine).
+  const ratioTone: Tone = f.ratio.value === null || !report.interpolation.interpolates ? '' : ({ flat: 'good', 'in-between': 'warn', sharp: 'bad', 'not-applicable': '' } as const)[report.verdict.level];
   return h('section', { class: 'cards', 'aria-label': 'Key metrics' },
     card('Hessian trace', formatNumber(f.trace), 'raw flatness tr H (changes under rescaling)', 'metric-trace'),
     maybeCard('Normalized flatness', f.normalized, 'F_sym: the flattest this function can be made by rescaling', 'metric-normalized'),
     maybeCard('Certified lower bound', f.lowerBound, 'F_LB: no interpolator of this data is flatter', 'metric-bound'),
-    maybeCard('Flatness ratio', f.ratio, 'R = F_sym / F_LB >= 1; near 1 is the flattest order', 'metric-ratio', ratioTone),
+    maybeCard('Flatness ratio', f.ratio, `R = F_sym / F_LB >= 1; near 1 is the flattest order${ratioTone ? ` (verdict: ${report.verdict.headline.split(':')[0]!.toLowerCase()})` : ''}`, 'metric-ratio', ratioTone),
     card(`Training loss`, formatNumber(report.loss.value), report.loss.convention, 'metric-loss'),
     card('Interpolation', report.interpolation.interpolates ? 'interpolates' : 'does not interpolate', report.interpolation.criterion, 'metric-interpolation', report.interpolation.interpolates ? 'good' : 'warn'),
     report.test ? card('Test loss', formatNumber(report.test.loss), `measured on ${report.test.path.split(/[\\/]/).pop()} (n = ${report.test.n})`, 'metric-test') : null);
@@ -93,7 +114,7 @@ function orbitSection(report: Report, prefix: string): HTMLElement {
   afterMount(() => orbitChart(`${prefix}orbit`, canvas, f.orbit, f.normalized.value));
   return h('section', { class: 'panel', 'aria-labelledby': `${prefix}orbit-title` },
     h('h2', { id: `${prefix}orbit-title` }, 'The rescaling symmetry'),
-    h('p', { class: 'muted' }, 'Rescaling every neuron by t (a_j -> t^-k a_j, w_j -> t w_j) leaves the function unchanged but moves the raw trace anywhere; the normalized flatness does not move.'),
+    tells('Why the raw Hessian trace cannot be trusted alone: rescaling every neuron (a_j -> t^-k a_j, w_j -> t w_j) leaves the function unchanged but moves the trace anywhere; the normalized flatness F_sym is its minimum and does not move.'),
     f.orbit.length > 0 ? h('div', { class: 'chart-box' }, canvas) : h('p', {}, 'No orbit was computed.'));
 }
 
@@ -139,10 +160,11 @@ function neuronSection(report: Report, prefix: string): HTMLElement {
 
   return h('section', { class: 'panel', 'aria-labelledby': `${prefix}neurons-title` },
     h('h2', { id: `${prefix}neurons-title` }, 'Per-neuron contributions'),
+    tells('Which hidden neurons carry the curvature: a few large bars, or neurons active on only a handful of samples, are where the network fits individual points.'),
     h('p', { class: 'muted' },
       `${f.perNeuron.length} hidden neurons`,
-      rare > 0 ? h('span', { class: 'legend rare' }, ` · ${rare} active on few samples (highlighted)`) : null,
-      dead > 0 ? h('span', { class: 'legend dead' }, ` · ${dead} dead`) : null),
+      rare > 0 ? h('span', { class: 'legend rare' }, ` · ${rare} rarely active (on fewer than ${rarelyActiveThreshold(n)} samples; orange bars, "rarely active" in the table)`) : null,
+      dead > 0 ? h('span', { class: 'legend dead' }, ` · ${dead} dead (grey bars, "dead" in the table)`) : null),
     h('div', { class: 'toolbar' }, h('label', { for: `${prefix}neuron-sort` }, 'Sort by '), select),
     h('div', { class: 'chart-box' }, canvas),
     tableHost);
@@ -164,10 +186,10 @@ function neuronTable(rows: NeuronRow[], n: number, showAll: boolean, onSort: (co
     h('thead', {}, h('tr', {},
       header('Neuron', 'index'), header('A', null), header('B', null), header('C', null),
       header('Normalized', 'contribution'), header('t*', 'scale'), header('Active samples', 'active'), header('Status', null))),
-    h('tbody', {}, ...shown.map((row) => h('tr', { class: isRarelyActive(row, n) ? 'rare' : row.status === 'dead' ? 'dead' : '' },
+    h('tbody', {}, ...shown.map((row) => h('tr', { class: neuronState(row, n) === 'ok' ? '' : neuronState(row, n) },
       h('td', {}, row.index), h('td', {}, formatNumber(row.a)), h('td', {}, formatNumber(row.b)), h('td', {}, formatNumber(row.c)),
       h('td', {}, formatNumber(neuronValue(row))), h('td', {}, formatNumber(row.optimalScale)),
-      h('td', {}, `${row.activeSamples}`), h('td', {}, row.status)))));
+      h('td', {}, `${row.activeSamples}`), h('td', { class: 'status' }, neuronStatusText(row, n))))));
   if (shown.length === rows.length) return table;
   const more = button(`Show all ${rows.length} rows`, 'unfold', onShowAll);
   return h('div', {}, table, more);
@@ -207,20 +229,31 @@ function details(report: Report): HTMLElement {
     [...report.model.notes, ...report.data.notes].length > 0 ? h('ul', { class: 'notes' }, ...[...report.model.notes, ...report.data.notes].map((note) => h('li', {}, note))) : null);
 }
 
+/** A section this version has no renderer for (a newer report): named, never dumped. */
+function unknownSection(key: string): HTMLElement {
+  return h('section', { class: 'panel unknown-section', 'data-section-key': key, 'data-unrendered': 'true' },
+    h('h2', {}, humanize(key)),
+    h('p', { class: 'muted' }, `This version of Flatness Lens cannot show the "${key}" section of this report; it is in the JSON export.`));
+}
+
 export function renderReport(report: Report, context: ReportContext | null, post: Post, prefix = '', headingLevel: 'h1' | 'h2' = 'h1'): HTMLElement {
-  const extras = Object.keys(report)
-    .filter((key) => !KNOWN_KEYS.has(key) && (report as unknown as Record<string, unknown>)[key] !== undefined)
-    .sort((a, b) => (EXTRA_ORDER.indexOf(a) + 1 || 99) - (EXTRA_ORDER.indexOf(b) + 1 || 99));
+  const sections = presentSections(report).map((key) => {
+    const render = sectionRenderer(key);
+    const element = render ? render({ report, context, post, prefix }) : unknownSection(key);
+    element?.setAttribute('data-section-key', key);
+    return element;
+  });
+  const before = sections.filter((_, k) => ['prediction', 'flattest'].includes(presentSections(report)[k]!));
+  const after = sections.filter((_, k) => !['prediction', 'flattest'].includes(presentSections(report)[k]!));
   return h('article', { class: 'report', 'data-report': report.model.path },
     verdictHeader(report, context, post, headingLevel),
     metricCards(report),
     report.warnings.length > 0
       ? h('section', { class: 'warnings', role: 'note', 'aria-label': 'Warnings' }, ...report.warnings.map((warning) => h('p', {}, icon('warning'), ' ', warning)))
       : null,
-    report.prediction ? predictionSection(report, report.prediction, prefix) : null,
-    report.flattest ? flattestSection(report.flattest, prefix, context ? post : null, context?.modelUri ?? null) : null,
+    ...before,
     orbitSection(report, prefix),
     neuronSection(report, prefix),
-    ...extras.map((key) => h('div', { class: 'panel extra' }, renderGeneric(prefix || 'report', key, (report as unknown as Record<string, unknown>)[key]))),
+    ...after,
     details(report));
 }

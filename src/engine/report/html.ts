@@ -1,11 +1,13 @@
 import type { Report } from '../../shared/report';
-import { architectureLabel, biasLabel, formatMaybe, formatMs, formatNumber, rarelyActiveThreshold } from './format';
+import { architectureLabel, biasLabel, formatMaybe, formatMs, formatNumber, isRarelyActive, neuronStatusText, rarelyActiveThreshold } from './format';
 import { barChart, escapeHtml, lineChart } from './svg';
+import { curvatureHtml } from './curvatureText';
+import { predictionHtml } from './predictionText';
 
 export type HtmlExtension = (report: Report) => string;
 
-/** Sections added by later analyses contribute HTML fragments here. */
-export const HTML_EXTENSIONS: HtmlExtension[] = [];
+/** The optional sections' HTML fragments, in report order. */
+const SECTION_HTML: readonly HtmlExtension[] = [curvatureHtml, predictionHtml];
 
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --card: #f6f8fa; --border: #d1d9e0;
@@ -59,7 +61,7 @@ function neuronChart(report: Report): string {
   const bars = report.flatness.perNeuron
     .map((row) => ({ row, value: row.normalized ?? row.a + row.b + row.c }))
     .sort((x, y) => y.value - x.value)
-    .map(({ row, value }) => ({ label: `neuron ${row.index}`, value, highlight: row.activeSamples < rare, title: `neuron ${row.index}: ${formatNumber(value)}, active on ${row.activeSamples} samples` }));
+    .map(({ row, value }) => ({ label: `neuron ${row.index}`, value, highlight: isRarelyActive(row, report.data.n), title: `neuron ${row.index}: ${formatNumber(value)}, active on ${row.activeSamples} samples` }));
   return barChart(bars, {
     title: `Per-neuron ${report.flatness.normalized.value !== null ? 'normalized' : 'trace'} contribution (amber: active on < ${rare} samples)`,
     yLabel: 'contribution',
@@ -67,10 +69,9 @@ function neuronChart(report: Report): string {
 }
 
 function neuronTable(report: Report): string {
-  const rare = rarelyActiveThreshold(report);
   const rows = report.flatness.perNeuron.map((row) => {
-    const cls = row.status === 'dead' ? 'dead' : row.activeSamples < rare ? 'rare' : '';
-    return `<tr class="${cls}"><td>${row.index}</td><td>${formatNumber(row.a)}</td><td>${formatNumber(row.b)}</td><td>${formatNumber(row.c)}</td><td>${formatNumber(row.normalized)}</td><td>${formatNumber(row.optimalScale, 3)}</td><td>${row.activeSamples}</td><td>${formatNumber(row.pathNorm)}</td><td>${row.status}</td></tr>`;
+    const cls = row.status === 'dead' ? 'dead' : isRarelyActive(row, report.data.n) ? 'rare' : '';
+    return `<tr class="${cls}"><td>${row.index}</td><td>${formatNumber(row.a)}</td><td>${formatNumber(row.b)}</td><td>${formatNumber(row.c)}</td><td>${formatNumber(row.normalized)}</td><td>${formatNumber(row.optimalScale, 3)}</td><td>${row.activeSamples}</td><td>${formatNumber(row.pathNorm)}</td><td>${neuronStatusText(row, report.data.n)}</td></tr>`;
   });
   return `<div class="scroll"><table><thead><tr><th>neuron</th><th>A_j</th><th>B_j</th><th>C_j</th><th>normalized</th><th>t*_j</th><th>active samples</th><th>path norm</th><th>status</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
@@ -90,7 +91,7 @@ export function renderHtml(report: Report): string {
     card('Invariant sum θ²H', formatMaybe(flatness.invariantDiagonal), 'cross-check'),
     card('Path norm', formatMaybe(flatness.pathNorm), 'Σ ||a_j|| ||(w_j,b_j)||^k'),
   ].join('');
-  const extensions = HTML_EXTENSIONS.map((extension) => extension(report)).join('');
+  const extensions = SECTION_HTML.map((extension) => extension(report)).join('');
   const timings = Object.entries(report.timings).map(([k, v]) => `<dt>${escapeHtml(k.replace(/Ms$/, ''))}</dt><dd>${formatMs(v)}</dd>`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -1,5 +1,7 @@
 import type { Report } from '../../shared/report';
-import { architectureLabel, biasLabel, formatMaybe, formatMs, formatNumber, rarelyActiveThreshold } from './format';
+import { architectureLabel, biasLabel, formatMaybe, formatMs, formatNumber, isRarelyActive, rarelyActiveThreshold } from './format';
+import { curvatureSummaryLines } from './curvatureText';
+import { predictionSummaryLines } from './predictionText';
 
 export interface TerminalOptions {
   color: boolean;
@@ -21,8 +23,8 @@ export function orbitSparkline(report: Report, width = 41): string {
 
 export type SummaryExtension = (report: Report) => string[];
 
-/** Sections added by later analyses contribute lines here. */
-export const TERMINAL_EXTENSIONS: SummaryExtension[] = [];
+/** The optional sections' terminal lines, in report order. */
+const SECTION_LINES: readonly SummaryExtension[] = [curvatureSummaryLines, predictionSummaryLines];
 
 export function terminalSummary(report: Report, options: TerminalOptions = { color: false }): string {
   const paint = (code: string, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -64,7 +66,7 @@ export function terminalSummary(report: Report, options: TerminalOptions = { col
   }
   lines.push('');
   lines.push(...neuronLines(report));
-  for (const extension of TERMINAL_EXTENSIONS) {
+  for (const extension of SECTION_LINES) {
     const extra = extension(report);
     if (extra.length) lines.push('', ...extra);
   }
@@ -79,7 +81,7 @@ export function terminalSummary(report: Report, options: TerminalOptions = { col
 function neuronLines(report: Report): string[] {
   const rows = report.flatness.perNeuron;
   const dead = rows.filter((r) => r.status === 'dead').length;
-  const rare = rows.filter((r) => r.activeSamples > 0 && r.activeSamples < rarelyActiveThreshold(report)).length;
+  const rare = rows.filter((r) => isRarelyActive(r, report.data.n)).length;
   const lines = [`  Neurons: ${rows.length}${dead ? `, ${dead} dead` : ''}${rare ? `, ${rare} active on fewer than ${rarelyActiveThreshold(report)} samples` : ''}. Largest contributions:`];
   const key = (r: (typeof rows)[number]) => r.normalized ?? r.a + r.b + r.c;
   const top = [...rows].sort((x, y) => key(y) - key(x)).slice(0, 5);
