@@ -121,6 +121,16 @@ function dualBound(points: Float64Array, weights: Float64Array, dim: number, cen
   return value;
 }
 
+function nearestPoint(points: Float64Array, dim: number, center: Float64Array): number {
+  let nearest = 0;
+  let smallest = Infinity;
+  for (let i = 0; i < points.length / dim; i++) {
+    const d = distance(points, i, dim, center);
+    if (d < smallest) { smallest = d; nearest = i; }
+  }
+  return nearest;
+}
+
 function weiszfeld(points: Float64Array, weights: Float64Array, dim: number, relativeGap: number, maxIterations: number): WeightedMedianResult {
   const n = weights.length;
   let center = weightedMean(points, weights, dim);
@@ -157,6 +167,13 @@ function weiszfeld(points: Float64Array, weights: Float64Array, dim: number, rel
     const value = weightedDistanceSum(points, weights, dim, center);
     if (value < upper) { upper = value; best = center; }
     lower = Math.max(lower, dualBound(points, weights, dim, center));
+    // Weiszfeld approaches a minimum at a data point only sublinearly: try the nearest data point
+    // itself, where the dual certificate is exact when it is the minimum.
+    const nearest = nearestPoint(points, dim, center);
+    const vertex = points.slice(nearest * dim, (nearest + 1) * dim);
+    const atVertex = weightedDistanceSum(points, weights, dim, vertex);
+    if (atVertex < upper) { upper = atVertex; best = vertex; }
+    lower = Math.max(lower, dualBound(points, weights, dim, vertex));
     if (coincident >= 0 && center.every((v, o) => v === points[coincident * dim + o])) break;
   }
   return { value: Math.min(lower, upper), upper, center: best, iterations };
