@@ -1,9 +1,10 @@
-import { parseArgs } from 'node:util';
 import { BACKEND_REQUESTS } from '../engine/compute/backend';
 import { LOSS_KINDS } from '../engine/math/losses';
 import { FlatnessLensError } from '../engine/errors';
 import type { AnalyzeRequest } from '../shared/analysisRequest';
 import type { CompareRequest } from '../engine/predict/compare';
+import { decimalOption, editDistance, oneOfOption, parseVerbOptions, usageError as baseUsageError } from './options';
+import { VERB_OPTIONS } from './optionTables';
 import { type TrajectoryCommand, parseTrajectoryCommand } from './trajectoryArgs';
 
 export const USAGE = `Usage:
@@ -15,7 +16,7 @@ export const USAGE = `Usage:
 Analyze options:
   --model PATH           two-layer model (.safetensors, .npz, .json, .h5, .keras, .pt, .onnx, model.json)
   --data PATH            training data (.npz, .npy, .csv, .json, .pt)
-  --targets PATH         targets file when --data is an inputs .npy
+  --targets PATH         targets .npy when --data is an inputs .npy (refused for other data formats)
   --target-columns LIST  CSV target column names (comma separated) or a count of trailing columns
   --test PATH            test data: the report shows the measured test loss
   --activation A         activation when the file stores none: relu, leaky_relu:0.1, relu^2, square, abs,
@@ -23,13 +24,17 @@ Analyze options:
   --loss L               mse (||f-y||^2, default) | mse-half (1/2 ||f-y||^2) | mse-mean (mean over outputs) | ce
   --backend B            auto (default) | tensorflow-gpu | tensorflow | wasm | cpu
   --tolerance T          interpolation tolerance on the mean squared residual (default 1e-4; ce: error rate 0)
-  --json OUT             write the JSON report
-  --html OUT             write a self-contained HTML report
+  --json OUT             write the JSON report (- for standard output)
+  --html OUT             write a self-contained HTML report (- for standard output)
   --spectrum --sharpness --landscape --predict --all   optional analyses
   --max-file-mb N        refuse input files larger than N MiB (default 2048)
   --quiet                print nothing but errors
   --no-color             plain terminal output
 
+Compare options: --data, --test, --activation, --loss, --backend, --json, --html, --quiet, --no-color
+(as for analyze); the models are the positional arguments.
+
+Outputs never replace an input file and are written all or none.
 Exit status: 0 success, 2 bad input (message names the file and the problem), 1 internal error.`;
 
 export interface AnalyzeCommand {
@@ -53,20 +58,16 @@ export interface CompareCommand {
 export type Command = AnalyzeCommand | CompareCommand | TrajectoryCommand | { kind: 'help'; text?: string } | { kind: 'version' };
 
 function usageError(message: string): FlatnessLensError {
-  return new FlatnessLensError('bad-input', `${message}\n\n${USAGE}`);
+  return baseUsageError(message);
 }
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw usageError(`--${option} must be one of ${allowed.join(', ')} (got '${value}')`);
-  return value as T;
+function targetColumnsOption(raw: string | undefined): string[] | number | undefined {
+  if (raw === undefined) return undefined;
+  return /^\d+$/.test(raw) ? Number(raw) : raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function positiveNumber(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw usageError(`--${option} must be a non-negative number (got '${value}')`);
-  return parsed;
+function colorWanted(noColor: boolean | undefined): boolean {
+  return !noColor && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 }
 
 export function parseCommand(argv: string[]): Command {
@@ -74,73 +75,72 @@ export function parseCommand(argv: string[]): Command {
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') return { kind: 'help' };
   if (verb === '--version' || verb === '-v' || verb === 'version') return { kind: 'version' };
   if (verb === 'trajectory') return parseTrajectoryCommand(rest);
-  if (verb !== 'analyze' && verb !== 'compare') throw usageError(`unknown command '${verb}'`);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: verb === 'compare',
-      options: {
-        model: { type: 'string' }, data: { type: 'string' }, targets: { type: 'string' },
-        'target-columns': { type: 'string' }, test: { type: 'string' }, activation: { type: 'string' },
-        loss: { type: 'string' }, backend: { type: 'string' }, tolerance: { type: 'string' },
-        json: { type: 'string' }, html: { type: 'string' }, 'max-file-mb': { type: 'string' },
-        'chunk-rows': { type: 'string' },
-        spectrum: { type: 'boolean' }, sharpness: { type: 'boolean' }, landscape: { type: 'boolean' },
-        predict: { type: 'boolean' }, all: { type: 'boolean' },
-        quiet: { type: 'boolean' }, 'no-color': { type: 'boolean' }, help: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw usageError(error instanceof Error ? error.message : String(error));
-  }
-  const values = parsed.values;
+  if (verb === 'compare') return parseCompare(rest);
+  if (verb === 'analyze') return parseAnalyze(rest);
+  const verbs = Object.keys(VERB_OPTIONS);
+  const nearest = verbs.find((candidate) => editDistance(verb, candidate) <= 2);
+  throw usageError(`unknown command '${verb}'${nearest ? `; did you mean ${nearest}?` : ''} (commands: ${verbs.join(', ')})`);
+}
+
+function parseCompare(args: string[]): CompareCommand | { kind: 'help' } {
+  const { values, positionals } = parseVerbOptions('compare', args, true);
   if (values.help) return { kind: 'help' };
-  const loss = oneOf(values.loss, LOSS_KINDS, 'loss');
-  const backend = oneOf(values.backend, BACKEND_REQUESTS, 'backend');
-  const maxFileMb = positiveNumber(values['max-file-mb'], 'max-file-mb');
-  const maxFileBytes = maxFileMb === undefined ? undefined : Math.floor(maxFileMb * 1024 * 1024);
-  const color = !values['no-color'] && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   if (values.data === undefined) throw usageError('--data is required');
-  if (verb === 'compare') {
-    if (parsed.positionals.length < 1) throw usageError('compare needs at least one model path');
-    return {
-      kind: 'compare',
-      request: { modelPaths: parsed.positionals, dataPath: values.data, testDataPath: values.test, activation: values.activation, loss, backend },
-      jsonPath: values.json, htmlPath: values.html,
-      quiet: values.quiet ?? false, color,
-    };
-  }
+  if (positionals.length < 1) throw usageError('compare needs at least one model path');
+  const request: CompareRequest = { modelPaths: positionals, dataPath: values.data };
+  if (values.test !== undefined) request.testDataPath = values.test;
+  if (values.activation !== undefined) request.activation = values.activation;
+  const loss = oneOfOption(values.loss, LOSS_KINDS, 'loss');
+  if (loss !== undefined) request.loss = loss;
+  const backend = oneOfOption(values.backend, BACKEND_REQUESTS, 'backend');
+  if (backend !== undefined) request.backend = backend;
+  return {
+    kind: 'compare',
+    request,
+    ...(values.json !== undefined ? { jsonPath: values.json } : {}),
+    ...(values.html !== undefined ? { htmlPath: values.html } : {}),
+    quiet: values.quiet ?? false,
+    color: colorWanted(values['no-color']),
+  };
+}
+
+function parseAnalyze(args: string[]): AnalyzeCommand | { kind: 'help' } {
+  const { values } = parseVerbOptions('analyze', args);
+  if (values.help) return { kind: 'help' };
+  if (values.data === undefined) throw usageError('--data is required');
   if (values.model === undefined) throw usageError('--model is required');
-  const rawColumns = values['target-columns'];
-  const targetColumns = rawColumns === undefined ? undefined
-    : /^\d+$/.test(rawColumns) ? Number(rawColumns) : rawColumns.split(',').map((s) => s.trim()).filter(Boolean);
-  const chunkRows = positiveNumber(values['chunk-rows'], 'chunk-rows');
+  const loss = oneOfOption(values.loss, LOSS_KINDS, 'loss');
+  const backend = oneOfOption(values.backend, BACKEND_REQUESTS, 'backend');
+  const maxFileMb = decimalOption(values['max-file-mb'], 'max-file-mb', { positive: true });
+  const chunkRows = decimalOption(values['chunk-rows'], 'chunk-rows', { positive: true });
+  const tolerance = decimalOption(values.tolerance, 'tolerance');
   const all = values.all ?? false;
+  const request: AnalyzeRequest = {
+    modelPath: values.model,
+    dataPath: values.data,
+    sections: {
+      spectrum: all || (values.spectrum ?? false),
+      sharpness: all || (values.sharpness ?? false),
+      landscape: all || (values.landscape ?? false),
+      predict: all || (values.predict ?? false),
+    },
+  };
+  if (values.targets !== undefined) request.targetsPath = values.targets;
+  const targetColumns = targetColumnsOption(values['target-columns']);
+  if (targetColumns !== undefined) request.targetColumns = targetColumns;
+  if (values.test !== undefined) request.testDataPath = values.test;
+  if (values.activation !== undefined) request.activation = values.activation;
+  if (loss !== undefined) request.loss = loss;
+  if (backend !== undefined) request.backend = backend;
+  if (tolerance !== undefined) request.interpolationTolerance = tolerance;
+  if (maxFileMb !== undefined) request.maxFileBytes = Math.floor(maxFileMb * 1024 * 1024);
+  if (chunkRows !== undefined) request.chunkRows = Math.max(1, Math.floor(chunkRows));
   return {
     kind: 'analyze',
-    request: {
-      modelPath: values.model,
-      dataPath: values.data,
-      targetsPath: values.targets,
-      targetColumns,
-      testDataPath: values.test,
-      activation: values.activation,
-      loss,
-      backend,
-      interpolationTolerance: positiveNumber(values.tolerance, 'tolerance'),
-      maxFileBytes,
-      chunkRows: chunkRows === undefined ? undefined : Math.max(1, Math.floor(chunkRows)),
-      sections: {
-        spectrum: all || (values.spectrum ?? false),
-        sharpness: all || (values.sharpness ?? false),
-        landscape: all || (values.landscape ?? false),
-        predict: all || (values.predict ?? false),
-      },
-    },
-    jsonPath: values.json,
-    htmlPath: values.html,
+    request,
+    ...(values.json !== undefined ? { jsonPath: values.json } : {}),
+    ...(values.html !== undefined ? { htmlPath: values.html } : {}),
     quiet: values.quiet ?? false,
-    color,
+    color: colorWanted(values['no-color']),
   };
 }
