@@ -2,11 +2,18 @@ import type { CompareCommand } from './args';
 import { compareModels } from '../engine/predict/compare';
 import { comparisonHtml, comparisonText } from '../engine/report/comparisonText';
 import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
+import { createProgress } from './progress';
 
 /** Several models on one data set, sharing one calibration, ranked by predicted test loss. */
 export async function runCompare(command: CompareCommand, signal: AbortSignal): Promise<void> {
   for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
-  const comparison = await compareModels(command.request, { signal });
+  const progress = createProgress({ quiet: command.quiet });
+  let comparison;
+  try {
+    comparison = await compareModels(command.request, { signal, onProgress: progress.update });
+  } finally {
+    progress.done();
+  }
   const json = `${JSON.stringify(comparison, null, 2)}\n`;
   const html = command.htmlPath ? comparisonHtml(comparison) : null;
   if (command.jsonPath) writeFileAtomic(command.jsonPath, json);

@@ -6,28 +6,22 @@ import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
 import { TOOL_VERSION } from '../engine/version';
 import { type AnalyzeCommand, type Command, USAGE, parseCommand } from './args';
 import { runCompare } from './compare';
+import { createProgress } from './progress';
 import { runTrajectory } from './trajectory';
-import '../engine/report/allRenderers';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
 export const EXIT_BAD_INPUT = 2;
 
-function progressPrinter(quiet: boolean): ((stage: string, fraction: number) => void) | undefined {
-  if (quiet || !process.stderr.isTTY) return undefined;
-  let last = -1;
-  return (stage, fraction) => {
-    const percent = Math.floor(fraction * 100);
-    if (percent === last) return;
-    last = percent;
-    process.stderr.write(`\r${stage} ${String(percent).padStart(3)}%\u001b[K`);
-    if (fraction >= 1) process.stderr.write('\r\u001b[K');
-  };
-}
-
 async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise<void> {
   for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
-  const report = await analyzeFiles(command.request, { signal, onProgress: progressPrinter(command.quiet) });
+  const progress = createProgress({ quiet: command.quiet });
+  let report;
+  try {
+    report = await analyzeFiles(command.request, { signal, onProgress: progress.update });
+  } finally {
+    progress.done();
+  }
   // Render everything before writing anything: a failure leaves no partial set of files.
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const html = command.htmlPath ? renderHtml(report) : null;
