@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
 # `npm test`: type-check, every unit/integration/browser test (node's test runner), then the
-# end-to-end test in a real VS Code (code-server). Installs what the browser tests need
-# (Debian's chromium; code-server from npm) when it is missing.
+# end-to-end test in a real VS Code (code-server). Finds chromium or installs Debian's with apt
+# (root only); scripts/e2e.sh installs code-server from npm when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Debian's chromium for the webview and end-to-end tests..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
-fi
-npx tsc --noEmit -p .
+# shellcheck source=find-chromium.sh
+source scripts/find-chromium.sh
+npm run --silent typecheck
+npm run --silent lint
 node scripts/run-tests.mjs
 bash scripts/e2e.sh
