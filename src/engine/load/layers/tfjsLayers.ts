@@ -96,6 +96,28 @@ export async function loadTfjsLayers(bytes: Uint8Array, path: string, options: M
   return denseStackToModel(layers, { path, format: 'tfjs-layers', notes });
 }
 
+/**
+ * The weight shard files a TF.js model.json names (best effort, for keeping outputs off them):
+ * [] when the file is not a readable TF.js model.json.
+ */
+export function tfjsShardPaths(modelPath: string): string[] {
+  try {
+    const info = fs.statSync(modelPath);
+    if (!info.isFile() || info.size > 64 * 1024 * 1024) return [];
+    const bytes = fs.readFileSync(modelPath);
+    if (!isTfjsLayersJson(bytes)) return [];
+    const document: unknown = JSON.parse(bytes.toString('utf8'));
+    if (!isObject(document) || !Array.isArray(document['weightsManifest'])) return [];
+    const directory = nodePath.dirname(nodePath.resolve(modelPath));
+    return document['weightsManifest'].slice(0, MAX_SHARDS).flatMap((group: unknown) =>
+      isObject(group) && Array.isArray(group['paths'])
+        ? group['paths'].filter((shard): shard is string => typeof shard === 'string').slice(0, MAX_SHARDS).map((shard) => nodePath.join(directory, shard))
+        : []);
+  } catch {
+    return [];
+  }
+}
+
 interface DecodedWeight {
   weight: ManifestWeight;
   data: Float64Array;
