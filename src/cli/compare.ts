@@ -1,12 +1,13 @@
 import type { CompareCommand } from './args';
 import { compareModels } from '../engine/predict/compare';
 import { comparisonHtml, comparisonText } from '../engine/report/comparisonText';
-import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
+import { checkOutputs, compareInputs, writeOutputs, writesToStdout } from './outputs';
 import { createProgress } from './progress';
 
 /** Several models on one data set, sharing one calibration, ranked by predicted test loss. */
 export async function runCompare(command: CompareCommand, signal: AbortSignal): Promise<void> {
-  for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
+  const outputs = { '--json': command.jsonPath, '--html': command.htmlPath };
+  checkOutputs(outputs, compareInputs(command.request));
   const progress = createProgress({ quiet: command.quiet });
   let comparison;
   try {
@@ -16,9 +17,8 @@ export async function runCompare(command: CompareCommand, signal: AbortSignal): 
   }
   const json = `${JSON.stringify(comparison, null, 2)}\n`;
   const html = command.htmlPath ? comparisonHtml(comparison) : null;
-  if (command.jsonPath) writeFileAtomic(command.jsonPath, json);
-  if (command.htmlPath && html !== null) writeFileAtomic(command.htmlPath, html);
-  if (!command.quiet) {
+  writeOutputs(outputs, (label) => (label === '--json' ? json : html ?? ''));
+  if (!command.quiet && !writesToStdout(outputs)) {
     process.stdout.write(`${comparisonText(comparison)}\n`);
     const written = [command.jsonPath, command.htmlPath].filter(Boolean);
     if (written.length) process.stdout.write(`\nWrote ${written.join(' and ')}\n`);

@@ -2,7 +2,7 @@ import { FlatnessLensError, isFlatnessLensError } from '../engine/errors';
 import { analyzeFiles } from '../engine/analyze';
 import { terminalSummary } from '../engine/report/terminal';
 import { renderHtml } from '../engine/report/html';
-import { checkOutputPath, writeFileAtomic } from '../engine/report/writeAtomic';
+import { analyzeInputs, checkOutputs, writeOutputs, writesToStdout } from './outputs';
 import { TOOL_VERSION } from '../engine/version';
 import { type AnalyzeCommand, type Command, USAGE, parseCommand } from './args';
 import { runCompare } from './compare';
@@ -14,7 +14,8 @@ export const EXIT_INTERNAL = 1;
 export const EXIT_BAD_INPUT = 2;
 
 async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise<void> {
-  for (const output of [command.jsonPath, command.htmlPath]) if (output) checkOutputPath(output);
+  const outputs = { '--json': command.jsonPath, '--html': command.htmlPath };
+  checkOutputs(outputs, analyzeInputs(command.request));
   const progress = createProgress({ quiet: command.quiet });
   let report;
   try {
@@ -25,9 +26,8 @@ async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise
   // Render everything before writing anything: a failure leaves no partial set of files.
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const html = command.htmlPath ? renderHtml(report) : null;
-  if (command.jsonPath) writeFileAtomic(command.jsonPath, json);
-  if (command.htmlPath && html !== null) writeFileAtomic(command.htmlPath, html);
-  if (!command.quiet) {
+  writeOutputs(outputs, (label) => (label === '--json' ? json : html ?? ''));
+  if (!command.quiet && !writesToStdout(outputs)) {
     process.stdout.write(`${terminalSummary(report, { color: command.color })}\n`);
     const written = [command.jsonPath, command.htmlPath].filter(Boolean);
     if (written.length) process.stdout.write(`\nWrote ${written.join(' and ')}\n`);
