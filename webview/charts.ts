@@ -186,6 +186,7 @@ export const CALIBRATION_KIND_LABELS: Record<CalibrationKind, string> = {
   'random-features': 'random features',
   'poisoned-random-features': 'random features, poisoned points',
   'poisoned-gd': 'gradient descent, poisoned points',
+  'flattest-bump': 'flattest found plus a bump',
 };
 
 /** The calibration points a log-log chart can show (both coordinates positive and finite). */

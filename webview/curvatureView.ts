@@ -9,11 +9,8 @@ import { formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { baseOptions, decadeLabel, register, registerCanvas } from './charts';
 import { chartTheme, type ChartTheme } from './theme';
+import { tells } from './parts';
 
-/** The one line under each section's heading that says what it is for. */
-export function tells(text: string): HTMLElement {
-  return h('p', { class: 'tells' }, h('span', { class: 'codicon codicon-lightbulb', 'aria-hidden': 'true' }), ' ', h('strong', {}, 'What this tells you: '), text);
-}
 
 function section(key: string, prefix: string, title: string, ...children: (HTMLElement | null)[]): HTMLElement {
   return h('section', { class: 'panel curvature', 'data-section-key': key, 'aria-labelledby': `${prefix}${key}-title` },

@@ -3,8 +3,7 @@ import type { Report, ReportFlattest, ReportPrediction } from '../src/shared/rep
 import { formatInterval, formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { CALIBRATION_KIND_LABELS, calibrationChart, plottableCalibration } from './charts';
-import { card, type Post } from './reportView';
-import { tells } from './curvatureView';
+import { card, tells, type Post } from './parts';
 
 const VERDICT_ICON: Record<ReportPrediction['verdict']['level'], string> = {
   flat: 'pass-filled',

@@ -4,18 +4,11 @@ import type { ReportContext } from '../src/shared/protocol';
 import { formatMaybe, formatMs, formatNumber, neuronState, neuronStatusText, rarelyActiveThreshold } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { isRarelyActive, neuronChart, neuronValue, orbitChart, sortNeurons, type NeuronSort } from './charts';
-import { presentSections, registerSection, sectionRenderer, type Post } from './sections';
-import { flattestSection, predictionSection } from './predictionView';
-import { canonicalSection, landscapeSection, sharpnessSection, spectrumSection, tells } from './curvatureView';
+import { presentSections, sectionRenderer } from './sections';
+import { button, card, icon, tells, type Post, type Tone } from './parts';
 
 export type { Post };
-
-registerSection('prediction', 10, ({ report, prefix }) => (report.prediction ? predictionSection(report, report.prediction, prefix) : null));
-registerSection('flattest', 20, ({ report, prefix, context, post }) => (report.flattest ? flattestSection(report.flattest, prefix, context ? post : null, context?.modelUri ?? null) : null));
-registerSection('spectrum', 40, ({ report, prefix }) => spectrumSection(report, prefix));
-registerSection('sharpness', 50, ({ report, prefix }) => sharpnessSection(report, prefix));
-registerSection('landscape', 60, ({ report, prefix }) => landscapeSection(report, prefix));
-registerSection('canonical', 70, ({ report, prefix }) => canonicalSection(report, prefix));
+export { card };
 
 export function humanize(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
@@ -28,15 +21,6 @@ const LEVEL_ICON: Record<Report['verdict']['level'], string> = {
   'not-applicable': 'circle-slash',
 };
 
-function icon(name: string): HTMLElement {
-  return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
-}
-
-function button(label: string, iconName: string, onClick: () => void, secondary = true): HTMLElement {
-  const element = h('vscode-button', { icon: iconName, secondary: secondary || undefined }, label);
-  element.addEventListener('click', onClick);
-  return element;
-}
 
 export function verdictHeader(report: Report, context: ReportContext | null, post: Post, headingLevel: 'h1' | 'h2' = 'h1'): HTMLElement {
   const level = report.verdict.level;
@@ -66,25 +50,6 @@ function provenance(report: Report, context: ReportContext, post: Post): HTMLEle
       button('Markdown', 'markdown', () => post({ type: 'export', format: 'markdown' })),
       button('CSV', 'table', () => post({ type: 'export', format: 'csv' })),
       button('PNG', 'file-media', () => post({ type: 'export', format: 'png' }))));
-}
-
-export type Tone = '' | 'good' | 'warn' | 'bad' | 'undefined';
-
-/** Tone is shown by a coloured edge AND an icon of its own shape with its words: never by colour alone. */
-const TONE_MARK: Record<Exclude<Tone, '' | 'undefined'>, { icon: string; words: string }> = {
-  good: { icon: 'pass-filled', words: 'good' },
-  warn: { icon: 'warning', words: 'caution' },
-  bad: { icon: 'flame', words: 'bad' },
-};
-
-export function card(label: string, value: string, hint: string, testId: string, tone: Tone = ''): HTMLElement {
-  const mark = tone === '' || tone === 'undefined' ? null : TONE_MARK[tone];
-  return h('div', { class: `card ${tone}`.trim(), role: 'group', 'aria-label': mark ? `${label} (${mark.words})` : label },
-    h('div', { class: 'card-label' }, label),
-    h('div', { class: 'card-value-line' },
-      mark ? h('span', { class: `codicon codicon-${mark.icon} tone-icon`, 'aria-hidden': 'true', title: mark.words }) : null,
-      h('span', { class: 'card-value', 'data-testid': testId }, value)),
-    h('div', { class: 'card-hint' }, hint));
 }
 
 /** A card for a number the theory may leave undefined: "not defined" large, the reason small. */
@@ -237,14 +202,15 @@ function unknownSection(key: string): HTMLElement {
 }
 
 export function renderReport(report: Report, context: ReportContext | null, post: Post, prefix = '', headingLevel: 'h1' | 'h2' = 'h1'): HTMLElement {
-  const sections = presentSections(report).map((key) => {
-    const render = sectionRenderer(key);
-    const element = render ? render({ report, context, post, prefix }) : unknownSection(key);
+  const keys = presentSections(report);
+  const sections = keys.map((key) => {
+    const section = sectionRenderer(key);
+    const element = section ? section.render({ report, context, post, prefix }) : unknownSection(key);
     element?.setAttribute('data-section-key', key);
-    return element;
+    return { element, above: section?.aboveCore ?? false };
   });
-  const before = sections.filter((_, k) => ['prediction', 'flattest'].includes(presentSections(report)[k]!));
-  const after = sections.filter((_, k) => !['prediction', 'flattest'].includes(presentSections(report)[k]!));
+  const before = sections.filter((s) => s.above).map((s) => s.element);
+  const after = sections.filter((s) => !s.above).map((s) => s.element);
   return h('article', { class: 'report', 'data-report': report.model.path },
     verdictHeader(report, context, post, headingLevel),
     metricCards(report),
