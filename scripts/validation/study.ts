@@ -16,6 +16,7 @@ import {
 import { randomFeatureInterpolator, withPoisonedPoints } from '../../src/engine/predict/randomFeatures';
 import { DEFAULT_PREDICTION_BUDGET, type PredictionBudget, predictModel, preparePrediction } from '../../src/engine/predict/predictor';
 import { kendallTauFinite } from '../../src/engine/predict/kendall';
+import { calibrationReport } from '../../src/engine/predict/calibration';
 import type { Dataset } from '../../src/engine/data/types';
 import type { LossSpec } from '../../src/engine/math/losses';
 import { topHessianEigenvalue } from '../../src/engine/predict/topEigenvalue';
@@ -308,7 +309,7 @@ export async function runTask(spec: TaskSpec, mode: StudyMode, log: (line: strin
     flattestNormalized: setup.flattest.normalized,
     flattestRatio: setup.flattest.normalized !== null && setup.flattest.lowerBound ? setup.flattest.normalized / setup.flattest.lowerBound : null,
     calibrationPoints: setup.calibration.points.map((q) => ({ kind: q.kind, ratio: q.ratio, heldOutLoss: q.heldOutLoss })),
-    calibrationCurve: setup.calibration.fit.blocks.map((b) => ({ ratio: Math.exp(b.x), loss: Math.max(0, Math.exp(b.value) - setup.calibration.fit.floor) })),
+    calibrationCurve: calibrationReport(setup.calibration, 1, 1).curve,
     members,
     seconds: (performance.now() - started) / 1000,
   };

@@ -1,70 +1,114 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateBlocks, fitCalibration, isotonicFit, predictFromFit, splitRows } from '../../src/engine/predict/calibration';
+import { fitCalibration, predictFromFit, splitRows } from '../../src/engine/predict/calibration';
+import { conformalHalfWidth, conformalRank, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor } from '../../src/engine/predict/conformal';
+import { type LossSample, fitLossModel, predictLog } from '../../src/engine/predict/lossModel';
 import { kendallTau, kendallTauFinite } from '../../src/engine/predict/kendall';
 import { SeededRandom } from '../../src/engine/math/random';
 
-test('isotonic fit: monotone, keeps the mean, leaves monotone data alone', () => {
-  const random = new SeededRandom(3);
-  const x = Array.from({ length: 40 }, () => random.uniform() * 10);
-  const y = x.map((v) => Math.log1p(v) + random.normal() * 0.5);
-  const { fitted, blocks } = isotonicFit(x, y);
-  const order = x.map((_, i) => i).sort((a, b) => x[a]! - x[b]!);
-  for (let k = 1; k < order.length; k++) assert.ok(fitted[order[k]!]! >= fitted[order[k - 1]!]! - 1e-12, 'fit decreases');
-  // Least squares with a free level per block: the fitted values keep the sum of y.
-  const sum = (values: number[]) => values.reduce((s, v) => s + v, 0);
-  assert.ok(Math.abs(sum(fitted) - sum(y)) < 1e-9);
-  for (let b = 1; b < blocks.length; b++) assert.ok(blocks[b]!.value > blocks[b - 1]!.value);
-  // Already increasing data is its own fit.
-  const increasing = isotonicFit([1, 2, 3, 4], [0.5, 1, 1.5, 7]);
-  assert.deepEqual(increasing.fitted, [0.5, 1, 1.5, 7]);
-  // A single violation pools the pair to its mean.
-  assert.deepEqual(isotonicFit([1, 2, 3], [1, 3, 2]).fitted, [1, 2.5, 2.5]);
-  // Fully decreasing data pools to one constant block.
-  const decreasing = isotonicFit([1, 2, 3, 4], [4, 3, 2, 1]);
-  assert.deepEqual(decreasing.fitted, [2.5, 2.5, 2.5, 2.5]);
-  assert.equal(decreasing.blocks.length, 1);
+function meanFitter(points: readonly { y: number }[]): (point: { y: number }) => number {
+  const mean = points.reduce((s, p) => s + p.y, 0) / points.length;
+  return () => mean;
+}
+
+test('conformal rank: the (1 - alpha)(1 + 1/K) quantile, none when K is too small', () => {
+  assert.equal(conformalRank(16, 0.8), 14);
+  assert.equal(conformalRank(15, 0.8), 13);
+  assert.equal(conformalRank(22, 0.8), 19);
+  assert.equal(conformalRank(4, 0.8), 4);
+  assert.equal(conformalRank(3, 0.8), null);
+  assert.equal(conformalRank(9, 0.9), 9);
+  assert.equal(conformalRank(8, 0.9), null);
+  assert.equal(minimumPointsFor(0.8), 4);
+  assert.equal(minimumPointsFor(0.9), 9);
+  assert.equal(conformalHalfWidth([0.5, -3, 1, -2, 0.1], 0.8), 3);
+  assert.equal(conformalHalfWidth([0.5, -3, 1, -2, 0.1, 0.2, -0.4, 0.3, 0.05], 0.8), 2);
+  assert.equal(conformalHalfWidth([1, 2, 3], 0.8), null);
 });
 
-test('isotonic fit is no worse in squared error than any other monotone candidate tried', () => {
-  const random = new SeededRandom(8);
-  const x = Array.from({ length: 15 }, (_, i) => i);
-  const y = x.map(() => random.normal());
-  const { fitted } = isotonicFit(x, y);
-  const error = (f: number[]) => f.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0);
-  for (let trial = 0; trial < 200; trial++) {
-    const candidate = x.map(() => random.normal()).sort((a, b) => a - b);
-    assert.ok(error(fitted) <= error(candidate) + 1e-12);
-  }
+test('leave-one-out residuals are out of fit and keep their sign (known answer)', () => {
+  const points = [1, 2, 4, 9].map((y) => ({ y }));
+  // With the mean as the fit, y_k - mean(others) = (K / (K - 1)) (y_k - mean(all)); mean(all) = 4.
+  const residuals = leaveOneOutResiduals(points, meanFitter, (p) => p.y);
+  const expected = [1, 2, 4, 9].map((y) => (4 / 3) * (y - 4));
+  residuals.forEach((r, k) => assert.ok(Math.abs(r - expected[k]!) < 1e-12, `residual ${k}: ${r} vs ${expected[k]}`));
 });
 
-test('the fitted map interpolates between blocks and is flat outside', () => {
-  const blocks = [{ x: 0, value: 1, weight: 1, count: 1 }, { x: 2, value: 3, weight: 1, count: 1 }];
-  assert.equal(evaluateBlocks(blocks, -5), 1);
-  assert.equal(evaluateBlocks(blocks, 1), 2);
-  assert.equal(evaluateBlocks(blocks, 9), 3);
+test('held-out coverage checks each point against an interval built without it (known answer)', () => {
+  // Six points: five at 0 and one at 10. Left out, a zero point sees residuals of the other four
+  // zeros (-2) and the ten (+10) under the mean of five: rank ceil(0.8 x 6) = 5 of 5 -> half width 10;
+  // its own residual is 0 - 2 = -2: inside. The ten, left out, sees five zeros: half width 0, its
+  // residual is 10: outside. So 5 of 6.
+  const points = [0, 0, 0, 0, 0, 10].map((y) => ({ y }));
+  assert.deepEqual(heldOutCoverage(points, meanFitter, (p) => p.y, 0.8), { inside: 5, checked: 6 });
+  // Too few points for the level: nothing is checked rather than a figure that holds by construction.
+  assert.deepEqual(heldOutCoverage(points.slice(0, 4), meanFitter, (p) => p.y, 0.8), { inside: 0, checked: 0 });
 });
 
-test('calibration prediction grows with the ratio and its interval holds the prediction', () => {
-  const random = new SeededRandom(4);
-  const points = Array.from({ length: 30 }, () => {
+/** Reference points of a known law: log L = log(0.01 + D) + 0.5 log R + N(0, sd^2). */
+function lawPoints(random: SeededRandom, count: number, sd: number): LossSample[] {
+  return Array.from({ length: count }, () => {
+    const disagreement = Math.exp(random.uniform() * 8 - 6);
     const ratio = Math.exp(random.uniform() * 4);
-    return { ratio, heldOutLoss: 0.01 * ratio * ratio * Math.exp(0.3 * random.normal()) };
+    return { ratio, disagreement, heldOutLoss: (0.01 + disagreement) * Math.sqrt(ratio) * Math.exp(sd * random.normal()) };
   });
-  const fit = fitCalibration(points, 1e-6);
-  let previous = -Infinity;
-  for (const ratio of [1, 2, 5, 10, 20, 50]) {
-    const prediction = predictFromFit(fit, ratio);
-    assert.ok(prediction.testLoss >= previous);
-    previous = prediction.testLoss;
-    assert.ok(prediction.interval[0] <= prediction.testLoss && prediction.testLoss <= prediction.interval[1]);
+}
+
+test('the loss model recovers a known law and stays monotone', () => {
+  const random = new SeededRandom(5);
+  const points = lawPoints(random, 20, 0);
+  const model = fitLossModel(points, 1e-9);
+  assert.ok(Math.abs(model.b - 1) < 0.02, `b ${model.b}`);
+  assert.ok(Math.abs(model.c - 0.5) < 0.02, `c ${model.c}`);
+  for (const p of lawPoints(random, 10, 0)) {
+    const predicted = Math.exp(predictLog(model, p.ratio, p.disagreement));
+    assert.ok(Math.abs(predicted / p.heldOutLoss - 1) < 0.05, `${predicted} vs ${p.heldOutLoss}`);
   }
-  // The band is calibrated: most reference points fall inside their leave-one-out band.
-  assert.ok(fit.looCoverage >= 0.7, `coverage ${fit.looCoverage}`);
-  // Beyond the reference range the prediction is marked and its band widened.
-  const far = predictFromFit(fit, 1000);
+  // Without D it falls back to a power of R.
+  const ratioOnly = fitLossModel(points.map((p) => ({ ratio: p.ratio, disagreement: null, heldOutLoss: 0.02 * p.ratio ** 2 })), 1e-9);
+  assert.equal(ratioOnly.rho, null);
+  assert.ok(Math.abs(ratioOnly.c - 2) < 1e-6 && Math.abs(Math.exp(ratioOnly.a) - 0.02) < 1e-6);
+  // A loss that falls with D cannot be fitted with a negative slope: the slopes stay >= 0.
+  const falling = fitLossModel(points.map((p) => ({ ...p, heldOutLoss: 1 / (1 + p.disagreement!) })), 1e-9);
+  assert.ok(falling.b >= 0 && falling.c >= 0);
+});
+
+test('the 80% interval covers 70-90% of fresh points, and the held-out check agrees', () => {
+  const random = new SeededRandom(11);
+  let inside = 0;
+  let checkedInside = 0;
+  let checked = 0;
+  const trials = 150;
+  for (let t = 0; t < trials; t++) {
+    const fit = fitCalibration(lawPoints(random, 16, 0.5), 1e-9, 0.8, t < 15);
+    const [fresh] = lawPoints(random, 1, 0.5);
+    const prediction = predictFromFit(fit, fresh!.ratio, fresh!.disagreement);
+    const [low, high] = prediction.interval!;
+    if (fresh!.heldOutLoss >= low && fresh!.heldOutLoss <= high) inside++;
+    checkedInside += fit.coverage.inside;
+    checked += fit.coverage.checked;
+  }
+  assert.equal(checked, 15 * 16);
+  const coverage = inside / trials;
+  assert.ok(coverage >= 0.7 && coverage <= 0.9, `fresh-point coverage ${coverage}`);
+  const heldOut = checkedInside / checked;
+  assert.ok(heldOut >= 0.7 && heldOut <= 0.9, `held-out coverage ${heldOut}`);
+});
+
+test('too few reference points: no interval; outside the reference range: flagged and widened', () => {
+  const random = new SeededRandom(12);
+  const few = fitCalibration(lawPoints(random, 3, 0.3), 1e-9);
+  assert.equal(few.halfWidth, null);
+  assert.equal(predictFromFit(few, 2, 0.1).interval, null);
+  const fit = fitCalibration(lawPoints(random, 20, 0.3), 1e-9);
+  const inside = predictFromFit(fit, Math.sqrt(fit.ratioRange[0] * fit.ratioRange[1]), 0.01);
+  assert.equal(inside.extrapolated, false);
+  const edge = predictFromFit(fit, fit.ratioRange[1], 0.01);
+  const far = predictFromFit(fit, 100 * fit.ratioRange[1], 0.01);
   assert.ok(far.extrapolated);
-  assert.ok(far.interval[1] > predictFromFit(fit, fit.ratioRange[1]).interval[1]);
+  const width = (p: { interval: [number, number] | null }) => Math.log(p.interval![1] / p.interval![0]);
+  assert.ok(width(far) > width(edge) + 1, `${width(far)} vs ${width(edge)}`);
+  assert.ok(predictFromFit(fit, 2, 1e6).extrapolated, 'a disagreement beyond the reference range is an extrapolation');
 });
 
 test('splits are disjoint, cover the data and are reproducible', () => {

@@ -20,8 +20,8 @@ const task = makeTask({ id: 'unit', family: 'unit', d: 6, n: 50, indices: 1, noi
 const trainData = toDataset(task.train, 'memory://train');
 const testData = toDataset(task.population, 'memory://test');
 
-async function trained(scale: number, seed: number, arrays: TrainingArrays = task.train): Promise<TwoLayerModel> {
-  const start = initialNetwork({ inputDim: 6, hiddenDim: 24, outputDim: 1, scale, hiddenBias: false, outputBias: false, activation: { name: 'relu' }, seed });
+async function trained(scale: number, seed: number, arrays: TrainingArrays = task.train, width = 24): Promise<TwoLayerModel> {
+  const start = initialNetwork({ inputDim: 6, hiddenDim: width, outputDim: 1, scale, hiddenBias: false, outputBias: false, activation: { name: 'relu' }, seed });
   return (await trainNetwork(start, arrays, 2, { maxSteps: 3000, learningRate: scale < 0.2 ? 0.005 : 0.01, targetMse: 1e-6 })).model;
 }
 
@@ -73,15 +73,16 @@ test('the prediction says why when the theory does not apply', async () => {
   assert.equal(report.prediction!.testLoss, null);
 });
 
-test('compare ranks models of one data set with one calibration', async () => {
+test('compare ranks models and returns for each exactly what analyze --predict returns', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'flatness-compare-'));
   try {
-    const models = { small: await trained(0.05, 2), large: await trained(4, 3) };
+    // Two widths: compare must not calibrate the narrow model at the wide one's width.
+    const models = { small: await trained(0.05, 2), large: await trained(4, 3, task.train, 40) };
     const paths: string[] = [];
     for (const [name, model] of Object.entries(models)) {
       const path = join(dir, `${name}.json`);
       const rows = (values: Float64Array, columns: number) => Array.from({ length: values.length / columns }, (_, r) => Array.from(values.subarray(r * columns, (r + 1) * columns)));
-      writeFileSync(path, JSON.stringify({ W1: rows(model.hiddenWeights, 6), W2: rows(model.outputWeights, 24), activation: 'relu' }));
+      writeFileSync(path, JSON.stringify({ W1: rows(model.hiddenWeights, 6), W2: rows(model.outputWeights, model.hiddenDim), activation: 'relu' }));
       paths.push(path);
     }
     const writeData = (path: string, data: typeof trainData) => writeFileSync(path, JSON.stringify({
@@ -100,6 +101,14 @@ test('compare ranks models of one data set with one calibration', async () => {
     assert.ok(comparison.models.every((row) => row.topEigenvalue !== null && row.topEigenvalue > 0));
     // At an interpolator the Hessian is positive semi-definite: its top eigenvalue is at most its trace.
     assert.ok(comparison.models.every((row) => row.topEigenvalue! <= row.trace * (1 + 1e-6)));
+    // The same model gets the same prediction alone as in company.
+    for (const row of comparison.models) {
+      const model = row.path.endsWith('small.json') ? models.small : models.large;
+      const alone = await analyzeLoaded(model, trainData, { backend: 'cpu', sections: { predict: true } });
+      assert.equal(row.predictedTestLoss, alone.prediction!.testLoss, row.path);
+      assert.deepEqual(row.interval, alone.prediction!.interval, row.path);
+      assert.equal(row.verdict.level, alone.prediction!.verdict.level, row.path);
+    }
     const text = comparisonText(comparison);
     assert.match(text, /small\.json/);
     assert.match(text, /Kendall tau/);

@@ -7,147 +7,85 @@ import { type TrainingArrays, evaluateObjective, initialNetwork, squaredErrorSca
 import { randomFeatureInterpolator, withPoisonedPoints } from './randomFeatures';
 import { measureFlatness } from './measure';
 import { DEFAULT_FLATTEST_OPTIONS, searchFlattest } from './flattest';
+import { type DisagreementProbe, disagreement, makeProbe } from './disagreement';
+import { type LossModel, type LossSample, fitLossModel, logTarget, predictLog } from './lossModel';
+import {
+  type Fitter, type HeldOutCoverage, conformalHalfWidth, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor,
+} from './conformal';
 
 /**
- * Calibration of held-out loss against the flatness ratio on the user's own data: split the
- * training set, train a reference family of interpolators that spans flatness on the larger
- * part, measure each one's ratio (on the part it was trained on) and loss on the held-out part,
- * and fit a monotone map ratio -> held-out loss with an uncertainty band.
+ * Calibration of held-out loss on the user's own data: split the training set, train a reference
+ * family of interpolators that spans flatness on the larger part, measure each one's ratio R and
+ * its disagreement D with the split's flattest interpolator found (both on the part it was
+ * trained on) and its loss on the held-out part, fit the predictor of lossModel.ts, and give it a
+ * jackknife conformal interval (conformal.ts) whose coverage is checked on held-out points.
  */
 
-// ---------------------------------------------------------------- isotonic regression
-
-export interface IsotonicBlock {
-  /** Weighted mean of the x values pooled into the block. */
-  x: number;
-  /** Fitted value of the block (non-decreasing from block to block). */
-  value: number;
-  weight: number;
-  count: number;
-}
-
-/**
- * Weighted least-squares non-decreasing fit of y on x (pool adjacent violators). Returns the
- * fitted value for every input point, in input order, and the pooled blocks in x order.
- */
-export function isotonicFit(x: readonly number[], y: readonly number[], weights?: readonly number[]): { fitted: number[]; blocks: IsotonicBlock[] } {
-  const order = x.map((_, i) => i).sort((p, q) => x[p]! - x[q]! || y[p]! - y[q]!);
-  const blocks: (IsotonicBlock & { members: number[] })[] = [];
-  for (const i of order) {
-    const w = weights?.[i] ?? 1;
-    blocks.push({ x: x[i]!, value: y[i]!, weight: w, count: 1, members: [i] });
-    // Equal x must share a value; otherwise merge while the last two blocks violate monotonicity.
-    while (blocks.length > 1) {
-      const last = blocks[blocks.length - 1]!;
-      const previous = blocks[blocks.length - 2]!;
-      const sameX = x[previous.members[previous.members.length - 1]!] === x[last.members[0]!];
-      if (!(previous.value > last.value) && !sameX) break;
-      const weight = previous.weight + last.weight;
-      blocks.splice(blocks.length - 2, 2, {
-        x: (previous.x * previous.weight + last.x * last.weight) / weight,
-        value: (previous.value * previous.weight + last.value * last.weight) / weight,
-        weight,
-        count: previous.count + last.count,
-        members: [...previous.members, ...last.members],
-      });
-    }
-  }
-  const fitted = new Array<number>(x.length).fill(0);
-  for (const block of blocks) for (const i of block.members) fitted[i] = block.value;
-  return { fitted, blocks: blocks.map(({ members: _members, ...block }) => block) };
-}
-
-/**
- * The isotonic fit read as a function: linear between block centres, constant beyond the
- * first and last (the centred isotonic interpolant; monotone, strictly so between blocks).
- */
-export function evaluateBlocks(blocks: readonly IsotonicBlock[], at: number): number {
-  if (blocks.length === 0) return NaN;
-  const first = blocks[0]!;
-  const last = blocks[blocks.length - 1]!;
-  if (at <= first.x) return first.value;
-  if (at >= last.x) return last.value;
-  for (let b = 1; b < blocks.length; b++) {
-    const right = blocks[b]!;
-    if (at <= right.x) {
-      const left = blocks[b - 1]!;
-      const span = right.x - left.x;
-      return span > 0 ? left.value + ((at - left.x) / span) * (right.value - left.value) : right.value;
-    }
-  }
-  return last.value;
-}
-
-/** Order statistic at a conformal level: the ceil((K + 1) q)-th smallest, clipped to the sample. */
-function conformalQuantile(sorted: readonly number[], level: number): number {
-  const K = sorted.length;
-  const rank = level >= 0.5 ? Math.ceil((K + 1) * level) : Math.floor((K + 1) * level);
-  return sorted[Math.min(K, Math.max(1, rank)) - 1]!;
-}
-
-// ---------------------------------------------------------------- the fitted map
-
-export interface CalibrationFit {
-  blocks: IsotonicBlock[];
-  /** Added before taking logs so a zero held-out loss stays finite. */
-  floor: number;
-  /** Leave-one-out residual quantiles in log space: the band is [fit + low, fit + high]. */
-  residualLow: number;
-  residualHigh: number;
-  /** Fraction of reference points whose held-out loss lies inside their leave-one-out band. */
-  looCoverage: number;
-  ratioRange: [number, number];
-}
+// ---------------------------------------------------------------- the fitted predictor
 
 export const INTERVAL_LEVEL = 0.8;
 
-export function fitCalibration(points: readonly { ratio: number; heldOutLoss: number }[], floor: number): CalibrationFit {
-  const xs = points.map((p) => Math.log(p.ratio));
-  const ys = points.map((p) => Math.log(p.heldOutLoss + floor));
-  const { blocks } = isotonicFit(xs, ys);
-  const residuals: number[] = [];
-  for (let k = 0; k < points.length; k++) {
-    const others = xs.map((_, i) => i).filter((i) => i !== k);
-    if (others.length === 0) break;
-    const loo = isotonicFit(others.map((i) => xs[i]!), others.map((i) => ys[i]!));
-    residuals.push(ys[k]! - evaluateBlocks(loo.blocks, xs[k]!));
-  }
-  const sorted = [...residuals].sort((a, b) => a - b);
-  const tail = (1 - INTERVAL_LEVEL) / 2;
-  const residualLow = sorted.length ? Math.min(0, conformalQuantile(sorted, tail)) : 0;
-  const residualHigh = sorted.length ? Math.max(0, conformalQuantile(sorted, 1 - tail)) : 0;
-  const inside = residuals.filter((r) => r >= residualLow && r <= residualHigh).length;
+export interface CalibrationFit {
+  model: LossModel;
+  /** Conformal half width of the interval in log space, or null with too few points for the level. */
+  halfWidth: number | null;
+  level: number;
+  /** Held-out coverage of the whole procedure (each point left out of the fit and the quantile). */
+  coverage: HeldOutCoverage;
+  ratioRange: [number, number];
+  /** Range of D over the reference points (null when D is not used). */
+  disagreementRange: [number, number] | null;
+  samples: LossSample[];
+}
+
+/** Fits the loss model on a subset, with one floor (the target transform) for every sub-fit. */
+const lossFitter = (floor: number): Fitter<LossSample> => (points) => {
+  const model = fitLossModel(points, floor);
+  return (point) => predictLog(model, point.ratio, point.disagreement);
+};
+
+/** `checkCoverage: false` skips the held-out coverage check (K^2 fits), for simulations that measure it otherwise. */
+export function fitCalibration(samples: readonly LossSample[], floor: number, level = INTERVAL_LEVEL, checkCoverage = true): CalibrationFit {
+  const list = [...samples];
+  const model = fitLossModel(list, floor);
+  const target = (s: LossSample) => logTarget(s, floor);
+  const halfWidth = conformalHalfWidth(leaveOneOutResiduals(list, lossFitter(floor), target), level);
+  const coverage = checkCoverage ? heldOutCoverage(list, lossFitter(floor), target, level) : { inside: 0, checked: 0 };
+  const ratios = list.map((s) => s.ratio);
+  const ds = list.map((s) => s.disagreement).filter((v): v is number => v !== null);
   return {
-    blocks,
-    floor,
-    residualLow,
-    residualHigh,
-    looCoverage: residuals.length ? inside / residuals.length : NaN,
-    ratioRange: [Math.min(...points.map((p) => p.ratio)), Math.max(...points.map((p) => p.ratio))],
+    model, halfWidth, level, coverage,
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    disagreementRange: model.rho !== null && ds.length ? [Math.min(...ds), Math.max(...ds)] : null,
+    samples: list,
   };
 }
 
 export interface Prediction {
   testLoss: number;
-  interval: [number, number];
-  /** The ratio lies outside the reference family's range (the band is widened above it). */
+  /** Null when the reference family is too small for an interval at the level. */
+  interval: [number, number] | null;
+  /** R or D lies outside the reference family's range (the interval is widened by the extrapolated part). */
   extrapolated: boolean;
 }
 
-export function predictFromFit(fit: CalibrationFit, ratio: number): Prediction {
-  const at = Math.log(ratio);
-  const centre = evaluateBlocks(fit.blocks, at);
-  const [lowRatio, highRatio] = fit.ratioRange;
-  // Above the reference range the monotone fit is flat; the loss of an interpolator that
-  // memorizes grows roughly like the square of its excess norm, so widen the top of the band.
-  const beyond = ratio > highRatio ? 2 * Math.log(ratio / highRatio) : 0;
-  const toLoss = (logValue: number) => Math.max(0, Math.exp(logValue) - fit.floor);
-  // Below the flattest reference the monotone map only bounds the loss from above.
-  const low = ratio < lowRatio ? 0 : toLoss(centre + fit.residualLow);
+const clamp = (value: number, [low, high]: [number, number]) => Math.min(high, Math.max(low, value));
+
+export function predictFromFit(fit: CalibrationFit, ratio: number, disagreement: number | null): Prediction {
+  const { model } = fit;
+  const centre = predictLog(model, ratio, disagreement);
+  const inRatio = clamp(ratio, fit.ratioRange);
+  const inD = disagreement !== null && fit.disagreementRange ? clamp(disagreement, fit.disagreementRange) : disagreement;
+  const extrapolated = ratio > fit.ratioRange[1] * 1.05 || ratio < fit.ratioRange[0] / 1.05
+    || (disagreement !== null && fit.disagreementRange !== null
+      && (disagreement > fit.disagreementRange[1] * 1.05 || disagreement < fit.disagreementRange[0] / 1.05));
+  // Beyond the reference range the fitted form is unchecked: widen by what the extrapolated part adds.
+  const beyond = Math.abs(centre - predictLog(model, inRatio, inD));
+  const toLoss = (logValue: number) => Math.max(0, Math.exp(logValue) - model.floor);
   return {
     testLoss: toLoss(centre),
-    interval: [low, toLoss(centre + fit.residualHigh + beyond)],
-    extrapolated: ratio > highRatio * 1.05 || ratio < lowRatio / 1.05,
+    interval: fit.halfWidth === null ? null : [toLoss(centre - fit.halfWidth - beyond), toLoss(centre + fit.halfWidth + beyond)],
+    extrapolated,
   };
 }
 
@@ -155,13 +93,17 @@ export function predictFromFit(fit: CalibrationFit, ratio: number): Prediction {
 
 export interface ReferenceMember {
   kind: CalibrationKind;
-  /** GD: initialisation scale multiplying 1/sqrt(fan-in); random features: width / n. */
+  /** GD: initialisation scale multiplying 1/sqrt(fan-in); random features: width / n; poisoned: points / n; bump: amplitude. */
   setting: number;
 }
 
 /**
  * The reference family spans flatness from the flattest interpolator the search finds, through
- * small to large initialisation, to random features and interpolators of poisoned points.
+ * small to large initialisation, to random features and interpolators that memorize poisoned
+ * points. The first member must be the flattest search: the others' D is measured against it.
+ * The "bump" members are the flattest found plus a random-features network that is zero on the
+ * training points and fits junk at n/4 extra points: interpolators that generalize a little to
+ * much worse, at the cost of one linear solve each.
  */
 export const REFERENCE_FAMILY: readonly ReferenceMember[] = [
   { kind: 'flattest-search', setting: 1 },
@@ -170,8 +112,11 @@ export const REFERENCE_FAMILY: readonly ReferenceMember[] = [
   { kind: 'gd-init', setting: 2 },
   { kind: 'gd-init', setting: 5 },
   { kind: 'random-features', setting: 4 },
+  { kind: 'random-features', setting: 1.25 },
   { kind: 'poisoned-random-features', setting: 0.5 },
-  { kind: 'poisoned-gd', setting: 1 },
+  { kind: 'flattest-bump', setting: 0.1 },
+  { kind: 'flattest-bump', setting: 0.4 },
+  { kind: 'flattest-bump', setting: 1.5 },
 ];
 
 export interface ReferenceOptions {
@@ -185,12 +130,39 @@ export interface ReferenceOptions {
   seed: number;
 }
 
-/** Trains one reference interpolator of the given kind on `arrays`. */
+/** f + g as one network: the hidden layers side by side, the output weights concatenated. */
+export function sumOfNetworks(f: TwoLayerModel, g: TwoLayerModel): TwoLayerModel {
+  const { inputDim: d, outputDim: c } = f;
+  const m = f.hiddenDim + g.hiddenDim;
+  const outputWeights = new Float64Array(c * m);
+  for (let o = 0; o < c; o++) {
+    outputWeights.set(f.outputWeights.subarray(o * f.hiddenDim, (o + 1) * f.hiddenDim), o * m);
+    outputWeights.set(g.outputWeights.subarray(o * g.hiddenDim, (o + 1) * g.hiddenDim), o * m + f.hiddenDim);
+  }
+  const biasOf = (model: TwoLayerModel) => model.hiddenBias ?? new Float64Array(model.hiddenDim);
+  const hiddenBias = f.hiddenBias || g.hiddenBias ? Float64Array.from([...biasOf(f), ...biasOf(g)]) : null;
+  const outputBias = f.outputBias || g.outputBias ? Float64Array.from({ length: c }, (_, o) => (f.outputBias?.[o] ?? 0) + (g.outputBias?.[o] ?? 0)) : null;
+  const hiddenWeights = new Float64Array(m * d);
+  hiddenWeights.set(f.hiddenWeights);
+  hiddenWeights.set(g.hiddenWeights, f.hiddenDim * d);
+  return { ...f, hiddenDim: m, hiddenWeights, hiddenBias, outputWeights, outputBias };
+}
+
+/** The training data with zero targets plus `count` junk points: a bump that vanishes on the data. */
+function bumpData(arrays: TrainingArrays, count: number, amplitude: number, seed: number): TrainingArrays {
+  const poisoned = withPoisonedPoints(arrays, count, amplitude, seed);
+  const y = poisoned.y.slice();
+  y.fill(0, 0, arrays.n * arrays.c);
+  return { ...poisoned, y };
+}
+
+/** Trains one reference interpolator of the given kind on `arrays`; `flattest` is the split's flattest found. */
 export async function trainReference(
   member: ReferenceMember,
   arrays: TrainingArrays,
   loss: LossSpec,
   options: ReferenceOptions,
+  flattest: TwoLayerModel | null,
   context?: ComputeContext,
 ): Promise<TwoLayerModel> {
   const scale = squaredErrorScale(loss);
@@ -204,7 +176,7 @@ export async function trainReference(
     });
     const result = await trainNetwork(start, data, scale, {
       maxSteps: options.maxSteps, learningRate: initScale < 0.2 ? 0.005 : 0.01, targetMse: options.targetMse, stage: 'calibration',
-    }, { signal: context?.signal });
+    }, context);
     return result.model;
   };
   switch (member.kind) {
@@ -215,7 +187,7 @@ export async function trainReference(
         ...DEFAULT_FLATTEST_OPTIONS, widths: [width(n)], restarts: 1, activation: options.activation,
         hiddenBias: options.hiddenBias, outputBias: options.outputBias, targetMse: options.targetMse,
         maxSteps: options.maxSteps, seed: options.seed,
-      }, { signal: context?.signal });
+      }, context);
       // No interpolating run: fall back to small initialisation, the closest plain-GD proxy.
       return found.model ?? gd(arrays, 0.05, options.seed);
     }
@@ -228,6 +200,11 @@ export async function trainReference(
     case 'poisoned-gd': {
       const poisoned = withPoisonedPoints(arrays, Math.ceil(member.setting * n), 1, options.seed + 1);
       return gd(poisoned, 1, options.seed);
+    }
+    case 'flattest-bump': {
+      if (!flattest) throw new Error('the bump reference needs the flattest interpolator');
+      const bump = bumpData(arrays, Math.ceil(n / 4), member.setting, options.seed + 2);
+      return sumOfNetworks(flattest, randomFeatureInterpolator(bump, 2 * bump.n, options.activation, options.seed + 3, options.hiddenBias));
     }
     default:
       throw new Error(`no trainer for reference kind ${member.kind}`);
@@ -266,6 +243,16 @@ export function subsetArrays(arrays: TrainingArrays, rows: readonly number[]): T
   return { n: rows.length, d, c, x, y };
 }
 
+/** Loss floor: a small fraction of the loss of predicting zero, so exact fits stay on the log scale. */
+export function lossFloor(arrays: TrainingArrays, scale: number): number {
+  let targetSquares = 0;
+  for (const value of arrays.y) targetSquares += value * value;
+  return Math.max(1e-12, 1e-4 * (scale / 2) * targetSquares / arrays.n);
+}
+
+/** Seed of the probe inputs of a split (the model's probe uses split -1). */
+export const probeSeed = (seed: number, split: number) => seed + 7777 + 1000 * split;
+
 export async function buildCalibration(
   arrays: TrainingArrays,
   loss: LossSpec,
@@ -278,13 +265,23 @@ export async function buildCalibration(
   let skipped = 0;
   const total = options.splits * family.length;
   let done = 0;
+  const inner: ComputeContext = {
+    ...(context?.signal ? { signal: context.signal } : {}),
+    onProgress: (_, fraction) => context?.onProgress?.('calibration', Math.min(1, (done + fraction) / total)),
+  };
   for (let split = 0; split < options.splits; split++) {
     const { train, heldOut } = splitRows(arrays.n, options.trainFraction, options.seed + 1000 * split);
     const trainPart = subsetArrays(arrays, train);
     const heldOutPart = subsetArrays(arrays, heldOut);
+    let flattest: TwoLayerModel | null = null;
+    let probe: DisagreementProbe | null = null;
     for (const [index, member] of family.entries()) {
       throwIfCancelled(context);
-      const model = await trainReference(member, trainPart, loss, { ...options, seed: options.seed + 1000 * split + 17 * index }, context);
+      const model = await trainReference(member, trainPart, loss, { ...options, seed: options.seed + 1000 * split + 17 * index }, flattest, inner);
+      if (member.kind === 'flattest-search') {
+        flattest = model;
+        probe = makeProbe(trainPart, model, probeSeed(options.seed, split));
+      }
       const measures = await measureFlatness(model, trainPart, loss, { signal: context?.signal });
       done++;
       context?.onProgress?.('calibration', done / total);
@@ -293,25 +290,32 @@ export async function buildCalibration(
         continue;
       }
       const heldOutLoss = evaluateObjective(model, heldOutPart, scale, 1, 0, null).loss;
-      points.push({ kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN });
+      points.push({
+        kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN,
+        disagreement: probe ? disagreement(model, probe) : null,
+      });
     }
   }
-  let targetSquares = 0;
-  for (const value of arrays.y) targetSquares += value * value;
-  // Loss floor: a small fraction of the loss of predicting zero, so exact fits stay on the log scale.
-  const floor = Math.max(1e-12, 1e-4 * (scale / 2) * targetSquares / arrays.n);
-  return { points, fit: fitCalibration(points, floor), skipped };
+  const samples: LossSample[] = points.map((p) => ({ ratio: p.ratio, disagreement: p.disagreement, heldOutLoss: p.heldOutLoss }));
+  return { points, fit: fitCalibration(samples, lossFloor(arrays, scale)), skipped };
 }
 
 export function calibrationReport(result: CalibrationResult, splits: number, trainFraction: number): ReportCalibration {
+  const { fit } = result;
+  const curve = fit.samples
+    .map((s) => ({ ratio: s.ratio, loss: Math.max(0, Math.exp(predictLog(fit.model, s.ratio, s.disagreement)) - fit.model.floor) }))
+    .sort((p, q) => p.ratio - q.ratio);
   return {
     points: result.points,
     splits,
     trainFraction,
-    intervalLevel: INTERVAL_LEVEL,
-    leaveOneOutCoverage: result.fit.looCoverage,
-    ratioRange: result.fit.ratioRange,
-    curve: result.fit.blocks.map((block) => ({ ratio: Math.exp(block.x), loss: Math.max(0, Math.exp(block.value) - result.fit.floor) })),
+    intervalLevel: fit.level,
+    leaveOneOutCoverage: fit.coverage.checked ? fit.coverage.inside / fit.coverage.checked : NaN,
+    heldOutCoverage: { ...fit.coverage },
+    minimumPoints: minimumPointsFor(fit.level) + 1,
+    lossModel: { ...fit.model },
+    ratioRange: fit.ratioRange,
+    curve,
     skipped: result.skipped,
   };
 }

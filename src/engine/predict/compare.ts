@@ -6,7 +6,7 @@ import type { Dataset } from '../data/types';
 import { parseActivation } from '../math/activations';
 import { makeLossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
-import { analyzeLoaded, DEFAULT_INTERPOLATION_TOLERANCE } from '../analysis/analyzeLoaded';
+import { analyzeLoaded } from '../analysis/analyzeLoaded';
 import { loadModel } from '../load/modelLoader';
 import { loadDataset } from '../load/dataLoader';
 import { badInput } from '../errors';
@@ -15,8 +15,8 @@ import { kendallTauFinite } from './kendall';
 import { calibrationReport } from './calibration';
 import { topHessianEigenvalue } from './topEigenvalue';
 import {
-  DEFAULT_PREDICTION_BUDGET, type PredictionBudget, architectureOf, predictModel, predictionUnavailableReason,
-  preparePrediction,
+  DEFAULT_PREDICTION_BUDGET, type PredictionBudget, type PredictionSetup, architectureOf, predictModel,
+  predictionUnavailableReason, preparePrediction,
 } from './predictor';
 
 export type { CompareRequest };
@@ -24,7 +24,7 @@ export type { CompareRequest };
 /** Measures ranked against the measured test loss (Kendall tau-b). */
 export const COMPARED_MEASURES = ['trace', 'normalized', 'ratio', 'pathNorm', 'topEigenvalue', 'predictedTestLoss'] as const;
 
-/** Loads the models and data, then compares them (one shared calibration and flattest search). */
+/** Loads the models and data, then compares them (one calibration and flattest search per architecture). */
 export async function compareModels(request: CompareRequest, context?: ComputeContext, budget: PredictionBudget = DEFAULT_PREDICTION_BUDGET): Promise<ComparisonReport> {
   if (request.modelPaths.length === 0) throw badInput(undefined, 'compare needs at least one model');
   let activation;
@@ -56,13 +56,20 @@ export async function compareLoaded(
   if (!first) throw badInput(undefined, 'compare needs at least one model');
   const loss = makeLossSpec(lossKind, first.outputDim);
   const notes: string[] = [];
-  // One calibration for all: the widest architecture among the models, the first model's activation and biases.
-  const architecture = { ...architectureOf(first), width: Math.max(...models.map((m) => m.hiddenDim)) };
-  const mismatched = models.filter((m) => m.activation.name !== first.activation.name || m.outputDim !== first.outputDim);
-  if (mismatched.length) notes.push(`${mismatched.length} model(s) differ from the first in activation or outputs; the shared calibration uses the first model's.`);
-  const unavailable = predictionUnavailableReason(loss, first.activation, first.outputDim);
-  if (unavailable) notes.push(`No prediction: ${unavailable}.`);
-  const setup = unavailable ? null : await preparePrediction(data, loss, architecture, DEFAULT_INTERPOLATION_TOLERANCE, budget, context);
+  // Each model is predicted exactly as `analyze --predict` would: with the setup of its own
+  // architecture (width, activation, biases). Models of equal architecture share one setup.
+  const setups = new Map<string, Promise<PredictionSetup>>();
+  const setupFor = (model: TwoLayerModel, tolerance: number): Promise<PredictionSetup> => {
+    const architecture = architectureOf(model);
+    const modelLoss = makeLossSpec(lossKind, model.outputDim);
+    const key = JSON.stringify([architecture, tolerance, model.outputDim]);
+    let setup = setups.get(key);
+    if (!setup) {
+      setup = preparePrediction(data, modelLoss, architecture, tolerance, budget, context);
+      setups.set(key, setup);
+    }
+    return setup;
+  };
   notes.push('Top eigenvalue: largest Hessian eigenvalue of the training loss (Lanczos, exact Hessian-vector products).');
 
   const rows: ComparisonRow[] = [];
@@ -70,7 +77,11 @@ export async function compareLoaded(
     throwIfCancelled(context);
     const report = await analyzeLoaded(model, data, { loss: lossKind, backend, testData }, context);
     const testLoss = report.test?.loss ?? null;
-    const predicted = setup ? (await predictModel(setup, model, report.flatness, report.interpolation, testLoss, context)).prediction : null;
+    const unavailable = predictionUnavailableReason(makeLossSpec(lossKind, model.outputDim), model.activation, model.outputDim);
+    const predicted = unavailable === null
+      ? (await predictModel(await setupFor(model, report.interpolation.tolerance), model, report.flatness, report.interpolation, testLoss, context)).prediction
+      : null;
+    if (unavailable !== null) notes.push(`No prediction for ${model.source.path}: ${unavailable}.`);
     rows.push({
       path: model.source.path,
       hiddenDim: model.hiddenDim,
@@ -99,7 +110,10 @@ export async function compareLoaded(
     kendallTau = Object.fromEntries(COMPARED_MEASURES.map((measure) => [measure, kendallTauFinite(rows.map((r) => r[measure]), measured, 1e-6)]));
     if (rows.length < 3) notes.push('Kendall tau with fewer than 3 models says little.');
   }
-  const calibration = setup ? calibrationReport(setup.calibration, setup.budget.splits, setup.budget.trainFraction) : null;
+  // The report-level calibration and bound are those of the first model's setup (one per architecture).
+  const firstSetup = setups.size ? await setups.values().next().value! : null;
+  if (setups.size > 1) notes.push(`${setups.size} calibrations, one per distinct architecture (width, activation, biases); the calibration shown is the first model's.`);
+  const calibration = firstSetup ? calibrationReport(firstSetup.calibration, firstSetup.budget.splits, firstSetup.budget.trainFraction) : null;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'flatness-lens', version: TOOL_VERSION },
@@ -107,10 +121,10 @@ export async function compareLoaded(
     data: { path: data.source.path, n: data.n, d: data.d },
     test: testData ? { path: testData.source.path, n: testData.n } : null,
     loss: { kind: loss.kind, convention: loss.convention },
-    lowerBound: setup?.flattest.lowerBound ?? null,
+    lowerBound: firstSetup?.flattest.lowerBound ?? null,
     models: rows,
     calibration,
-    flattestNormalized: setup?.flattest.normalized ?? null,
+    flattestNormalized: firstSetup?.flattest.normalized ?? null,
     kendallTau,
     notes,
   };

@@ -8,10 +8,12 @@ import type {
 } from '../../shared/report';
 import { buildPredictionVerdict } from '../analysis/verdict';
 import { SeededRandom } from '../math/random';
-import { type TrainingArrays, toTrainingArrays } from './trainer';
-import { type CalibrationResult, buildCalibration, calibrationReport, predictFromFit } from './calibration';
+import { type TrainingArrays, squaredErrorScale, toTrainingArrays } from './trainer';
+import { type CalibrationResult, buildCalibration, calibrationReport, fitCalibration, lossFloor, predictFromFit, probeSeed } from './calibration';
+import { type DisagreementProbe, disagreement, makeProbe } from './disagreement';
 import { DEFAULT_FLATTEST_OPTIONS, type FlattestResult, foundNetworkArrays, searchFlattest } from './flattest';
 import { measureFlatness } from './measure';
+import { minimumPointsFor } from './conformal';
 
 /** Work limits of the prediction: the trainer is float64 JS on the data in memory. */
 export interface PredictionBudget {
@@ -74,6 +76,22 @@ export interface PredictionSetup {
   targetMse: number;
   calibration: CalibrationResult;
   flattest: FlattestResult;
+  /** Probe inputs and the flattest found's values there (null when the search found no interpolator). */
+  probe: DisagreementProbe | null;
+  /** Loss of predicting the targets' mean on the rows used: the scale of the verdict. */
+  meanPredictorLoss: number;
+}
+
+/** (scale / 2) (1/n) sum_i ||y_i - mean y||^2: what predicting the mean costs in the loss's convention. */
+export function meanPredictorLoss(arrays: TrainingArrays, scale: number): number {
+  const { n, c, y } = arrays;
+  let total = 0;
+  for (let o = 0; o < c; o++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += y[i * c + o]! / n;
+    for (let i = 0; i < n; i++) total += (y[i * c + o]! - mean) ** 2;
+  }
+  return (scale / 2) * total / n;
 }
 
 export async function preparePrediction(
@@ -96,17 +114,26 @@ export async function preparePrediction(
   const targetMse = Math.min(interpolationTolerance, 1e-5);
   const widthCap = Math.min(budget.maxWidth, Math.max(16, Math.floor(budget.maxWorkPerStep / (arrays.n * d))));
   const width = Math.min(widthCap, Math.max(architecture.width, Math.ceil((2 * arrays.n) / d)));
-  const calibration = await buildCalibration(arrays, loss, {
-    width, activation: architecture.activation, hiddenBias: architecture.hiddenBias, outputBias: architecture.outputBias,
-    targetMse, maxSteps: budget.maxSteps, seed: budget.seed, splits: budget.splits, trainFraction: budget.trainFraction,
-  }, context);
-  const widths = [...new Set([width, Math.min(widthCap, 2 * width)])];
   const flattest = await searchFlattest(arrays, loss, {
-    ...DEFAULT_FLATTEST_OPTIONS, widths, restarts: budget.flattestRestarts, activation: architecture.activation,
+    ...DEFAULT_FLATTEST_OPTIONS, widths: [width], restarts: budget.flattestRestarts, activation: architecture.activation,
     hiddenBias: architecture.hiddenBias, outputBias: architecture.outputBias, targetMse,
     maxSteps: budget.maxSteps, seed: budget.seed,
   }, context);
-  return { arrays, rowsUsed: arrays.n, totalRows: data.n, loss, architecture, budget, width, targetMse, calibration, flattest };
+  const calibrated = await buildCalibration(arrays, loss, {
+    width, activation: architecture.activation, hiddenBias: architecture.hiddenBias, outputBias: architecture.outputBias,
+    targetMse, maxSteps: budget.maxSteps, seed: budget.seed, splits: budget.splits, trainFraction: budget.trainFraction,
+  }, context);
+  const scale = squaredErrorScale(loss);
+  const probe = flattest.model ? makeProbe(arrays, flattest.model, probeSeed(budget.seed, -1)) : null;
+  // Without a flattest interpolator on the full data the model has no D: predict from R alone.
+  const calibration = probe ? calibrated : {
+    ...calibrated,
+    fit: fitCalibration(calibrated.points.map((p) => ({ ratio: p.ratio, disagreement: null, heldOutLoss: p.heldOutLoss })), lossFloor(arrays, scale)),
+  };
+  return {
+    arrays, rowsUsed: arrays.n, totalRows: data.n, loss, architecture, budget, width, targetMse, calibration, flattest, probe,
+    meanPredictorLoss: meanPredictorLoss(arrays, scale),
+  };
 }
 
 export const PREDICTION_CAVEATS = [
@@ -123,7 +150,7 @@ export interface ModelPrediction {
 
 function notAvailable(reason: string, measuredTestLoss: number | null): ReportPrediction {
   return {
-    available: false, reason, testLoss: null, interval: null, extrapolated: false, ratio: null,
+    available: false, reason, testLoss: null, interval: null, extrapolated: false, ratio: null, disagreement: null, relativeLoss: null,
     verdict: { level: 'not-applicable', headline: 'No prediction', explanation: reason },
     calibration: null, measuredTestLoss, trainingRowsUsed: 0, caveats: PREDICTION_CAVEATS,
   };
@@ -173,15 +200,23 @@ export async function predictModel(
   if (setup.calibration.points.length < 3) {
     return { prediction: notAvailable('too few reference interpolators reached interpolation to calibrate the prediction', measuredTestLoss), flattest };
   }
-  const predicted = predictFromFit(setup.calibration.fit, ratio);
+  const modelDisagreement = setup.probe ? disagreement(model, setup.probe) : null;
+  const { fit } = setup.calibration;
+  const predicted = predictFromFit(fit, ratio, modelDisagreement);
+  const relativeLoss = setup.meanPredictorLoss > 0 ? predicted.testLoss / setup.meanPredictorLoss : Infinity;
   const verdict: ReportVerdict = buildPredictionVerdict({
     ratio, ratioToFound: flattest.ratioToFound, interpolation, testLoss: predicted.testLoss, interval: predicted.interval,
-    extrapolated: predicted.extrapolated,
+    intervalLevel: fit.level, extrapolated: predicted.extrapolated, relativeLoss,
   });
   const caveats = [...PREDICTION_CAVEATS];
   if (setup.rowsUsed < setup.totalRows) caveats.push(`The search and calibration used a seeded subsample of ${setup.rowsUsed} of the ${setup.totalRows} training rows.`);
   if (setup.width < setup.architecture.width) caveats.push(`To bound the cost, reference and searched networks had width ${setup.width} (the model has ${setup.architecture.width}).`);
-  if (predicted.extrapolated) caveats.push(`The model's ratio ${ratio.toPrecision(3)} lies outside the reference range [${setup.calibration.fit.ratioRange.map((r) => r.toPrecision(3)).join(', ')}]: the prediction is extrapolated and its interval widened.`);
+  if (!setup.probe) caveats.push('No flattest interpolator was found, so the prediction uses the ratio R alone.');
+  if (predicted.interval === null) caveats.push(`Only ${fit.samples.length} reference interpolators reached interpolation: an ${Math.round(100 * fit.level)}% interval needs at least ${minimumPointsFor(fit.level) + 1}, so none is given.`);
+  if (predicted.extrapolated) {
+    const dRange = fit.disagreementRange ? `, disagreement ${modelDisagreement?.toPrecision(3)} against [${fit.disagreementRange.map((v) => v.toPrecision(3)).join(', ')}]` : '';
+    caveats.push(`Extrapolation: the model (ratio ${ratio.toPrecision(3)} against the reference range [${fit.ratioRange.map((r) => r.toPrecision(3)).join(', ')}]${dRange}) lies outside the reference interpolators; the interval is widened by the extrapolated part and its level is not checked there.`);
+  }
   return {
     prediction: {
       available: true,
@@ -189,6 +224,8 @@ export async function predictModel(
       interval: predicted.interval,
       extrapolated: predicted.extrapolated,
       ratio,
+      disagreement: modelDisagreement,
+      relativeLoss,
       verdict,
       calibration: calibrationReport(setup.calibration, setup.budget.splits, setup.budget.trainFraction),
       measuredTestLoss,

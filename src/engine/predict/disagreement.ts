@@ -1,0 +1,80 @@
+import type { TwoLayerModel } from '../model/types';
+import { makeActivation } from '../math/activations';
+import { SeededRandom } from '../math/random';
+import type { TrainingArrays } from './trainer';
+
+/**
+ * How far a model's function is from the flattest interpolator found, off the training points:
+ * D = mean over probe inputs of ||f(x) - f_flat(x)||^2. Both interpolate the training points, so
+ * their difference there is ~0; what separates a generalizing interpolator from a memorizing one
+ * is what it does between them. D depends on the function only (the rescaling symmetry cannot
+ * move it).
+ */
+
+/**
+ * Probe inputs drawn like the training inputs without a model of their distribution: each is
+ * mu + (x_i - mu) cos(theta) + (x_j - mu) sin(theta) for two distinct training rows and a uniform
+ * angle. The mean and covariance match the training inputs' (in expectation), and for Gaussian
+ * inputs the probes have exactly the inputs' distribution.
+ */
+export function probeInputs(arrays: TrainingArrays, count: number, seed: number): Float64Array {
+  const { n, d, x } = arrays;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let l = 0; l < d; l++) mean[l] = mean[l]! + x[i * d + l]! / n;
+  const random = new SeededRandom(seed);
+  const probes = new Float64Array(count * d);
+  for (let p = 0; p < count; p++) {
+    const i = Math.min(n - 1, Math.floor(random.uniform() * n));
+    let j = n > 1 ? Math.min(n - 2, Math.floor(random.uniform() * (n - 1))) : 0;
+    if (n > 1 && j >= i) j++;
+    const angle = 2 * Math.PI * random.uniform();
+    const cos = Math.cos(angle);
+    const sin = Math.sin(angle);
+    for (let l = 0; l < d; l++) {
+      probes[p * d + l] = mean[l]! + (x[i * d + l]! - mean[l]!) * cos + (x[j * d + l]! - mean[l]!) * sin;
+    }
+  }
+  return probes;
+}
+
+/** f(x) for `count` row-major inputs, float64 (count x c). */
+export function forward64(model: TwoLayerModel, inputs: Float64Array, count: number): Float64Array {
+  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const sigma = makeActivation(model.activation).value;
+  const out = new Float64Array(count * c);
+  const W = model.hiddenWeights;
+  const A = model.outputWeights;
+  for (let p = 0; p < count; p++) {
+    for (let o = 0; o < c; o++) out[p * c + o] = model.outputBias ? model.outputBias[o]! : 0;
+    for (let j = 0; j < m; j++) {
+      let z = model.hiddenBias ? model.hiddenBias[j]! : 0;
+      for (let l = 0; l < d; l++) z += W[j * d + l]! * inputs[p * d + l]!;
+      const h = sigma(z);
+      if (h === 0) continue;
+      for (let o = 0; o < c; o++) out[p * c + o] = out[p * c + o]! + A[o * m + j]! * h;
+    }
+  }
+  return out;
+}
+
+/** The probes and the reference function's values on them, computed once per training set. */
+export interface DisagreementProbe {
+  inputs: Float64Array;
+  count: number;
+  referenceValues: Float64Array;
+}
+
+export const PROBE_COUNT = 1000;
+
+export function makeProbe(arrays: TrainingArrays, reference: TwoLayerModel, seed: number, count = PROBE_COUNT): DisagreementProbe {
+  const inputs = probeInputs(arrays, count, seed);
+  return { inputs, count, referenceValues: forward64(reference, inputs, count) };
+}
+
+/** D = (1/P) sum_p ||f(x_p) - f_ref(x_p)||^2. */
+export function disagreement(model: TwoLayerModel, probe: DisagreementProbe): number {
+  const values = forward64(model, probe.inputs, probe.count);
+  let sum = 0;
+  for (let q = 0; q < values.length; q++) sum += (values[q]! - probe.referenceValues[q]!) ** 2;
+  return sum / probe.count;
+}
