@@ -6,7 +6,7 @@ import { describeModel } from '../model/describe';
 import { type LossSpec, makeLossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import { defaultChunkRows } from '../compute/preactivations';
-import { initBackend } from '../compute/backend';
+import { fallBackFromGpu, initBackend, isGpuFailure } from '../compute/backend';
 import { evaluateLoss } from '../compute/forward';
 import { badInput } from '../errors';
 import { checkDataMatchesModel } from '../load/dataLoader';
@@ -57,13 +57,36 @@ function interpolationOf(sums: CurvatureSums, tolerance: number): ReportInterpol
   };
 }
 
-/** Runs every analysis on a model and data already in memory and assembles the report. */
+/**
+ * Runs every analysis on a model and data already in memory and assembles the report. When the
+ * GPU fails during the run (lost device, out of memory) the analysis runs again on wasm, and the
+ * report says so.
+ */
 export async function analyzeLoaded(
   model: TwoLayerModel,
   data: Dataset,
   options: AnalysisOptions = {},
   context?: ComputeContext,
   loadTimings: LoadTimings = { loadModelMs: 0, loadDataMs: 0 },
+): Promise<Report> {
+  try {
+    return await analyzeLoadedOnce(model, data, options, context, loadTimings);
+  } catch (error) {
+    if (!isGpuFailure(error)) throw error;
+    const fallback = await fallBackFromGpu(error.message);
+    const report = await analyzeLoadedOnce(model, data, { ...options, backend: fallback.name }, context, loadTimings);
+    report.backend.requested = options.backend ?? 'auto';
+    report.warnings.push(`The GPU failed during the analysis (${error.message}); the analysis ran again on the ${fallback.name} backend.`);
+    return report;
+  }
+}
+
+async function analyzeLoadedOnce(
+  model: TwoLayerModel,
+  data: Dataset,
+  options: AnalysisOptions,
+  context: ComputeContext | undefined,
+  loadTimings: LoadTimings,
 ): Promise<Report> {
   const started = performance.now();
   checkDataMatchesModel(model, data);

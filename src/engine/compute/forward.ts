@@ -5,6 +5,7 @@ import { type LossSpec, argmax, evaluateSampleLoss, targetClass, targetLayout } 
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
 import { defaultChunkRows } from './preactivations';
 import { ResidentNetwork } from './residentNetwork';
+import { backendProductAsync } from './read';
 
 export interface LossEvaluation {
   loss: number;
@@ -37,10 +38,9 @@ export async function evaluateLoss(
     for (let start = 0; start < data.n; start += chunkRows) {
       throwIfCancelled(context);
       const rows = Math.min(chunkRows, data.n - start);
-      let outputs: Float32Array = new Float32Array(0);
-      tf.tidy(() => {
+      const outputs = await backendProductAsync(() => {
         const chunk = tf.tensor2d(data.inputs.subarray(start * d, (start + rows) * d), [rows, d]);
-        outputs = network.forward(chunk).outputs.dataSync() as Float32Array;
+        return network.forward(chunk).outputs;
       });
       for (let r = 0; r < rows; r++) {
         const i = start + r;

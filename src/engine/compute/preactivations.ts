@@ -3,10 +3,21 @@ import type { Dataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
 import { transposeToFloat32 } from './transpose';
+import { readAndDispose } from './read';
+import { currentWebGpu } from './webgpu';
 
-/** Rows per chunk: about 4M float32 values of the widest per-chunk matrix (16 MB). */
+/**
+ * Rows per chunk. wasm and cpu: about 4M float32 values of the widest per-chunk matrix (16 MB),
+ * which keeps it in cache-friendly pieces. WebGPU: up to 16M values (64 MB) within the device's
+ * storage-buffer limit, since every chunk costs a dispatch and a readback round trip.
+ */
 export function defaultChunkRows(model: TwoLayerModel): number {
   const width = Math.max(model.hiddenDim, model.inputDim, 1);
+  const gpu = currentWebGpu();
+  if (gpu !== null) {
+    const values = Math.min(1 << 24, Math.floor(gpu.limits.maxStorageBufferBindingSize / 4));
+    return Math.max(64, Math.min(65536, Math.floor(values / width)));
+  }
   return Math.max(64, Math.min(8192, Math.floor((1 << 22) / width)));
 }
 
@@ -34,7 +45,7 @@ export interface PreactivationOptions {
 export async function forEachPreactivationChunk(
   model: TwoLayerModel,
   data: Dataset,
-  visit: (chunk: PreactivationChunk) => void,
+  visit: (chunk: PreactivationChunk) => void | Promise<void>,
   options: PreactivationOptions = {},
   context?: ComputeContext,
   stage = 'forward',
@@ -50,20 +61,17 @@ export async function forEachPreactivationChunk(
       throwIfCancelled(context);
       const rows = Math.min(chunkRows, data.n - start);
       const chunkData = data.inputs.subarray(start * d, (start + rows) * d);
-      let preactivations: Float32Array = new Float32Array(0);
-      let squaredWeightedNorms: Float32Array | null = null;
-      tf.tidy(() => {
+      const results = tf.tidy(() => {
         const inputs = tf.tensor2d(chunkData, [rows, d]);
         let z = tf.matMul(inputs, weightTensor);
         if (biasTensor) z = tf.add(z, biasTensor);
-        preactivations = z.dataSync() as Float32Array;
-        if (squaredWeightTensor) {
-          let q = tf.matMul(tf.square(inputs), squaredWeightTensor);
-          if (squaredBiasTensor) q = tf.add(q, squaredBiasTensor);
-          squaredWeightedNorms = q.dataSync() as Float32Array;
-        }
+        if (!squaredWeightTensor) return [z];
+        let q = tf.matMul(tf.square(inputs), squaredWeightTensor);
+        if (squaredBiasTensor) q = tf.add(q, squaredBiasTensor);
+        return [z, q];
       });
-      visit({ start, rows, preactivations, squaredWeightedNorms });
+      const [preactivations, squaredWeightedNorms] = await readAndDispose(results);
+      await visit({ start, rows, preactivations: preactivations!, squaredWeightedNorms: squaredWeightedNorms ?? null });
       context?.onProgress?.(stage, Math.min(1, (start + rows) / data.n));
       await yieldToEventLoop();
     }

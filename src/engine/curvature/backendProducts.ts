@@ -1,13 +1,10 @@
-import { tf } from '../compute/tf';
+import type { tf } from '../compute/tf';
+import { backendProductAsync } from '../compute/read';
 
 /**
- * Runs a backend product and reads it back. The typed array must not be returned from tf.tidy:
- * tidy walks its result looking for tensors, key by key, which takes seconds on millions of entries.
+ * Runs a backend product and reads it back, asynchronously: GPU backends (WebGPU) can only map
+ * their buffers asynchronously.
  */
-export function backendProduct(compute: () => tf.Tensor): Float32Array {
-  let values: Float32Array = new Float32Array(0);
-  tf.tidy(() => {
-    values = compute().dataSync() as Float32Array;
-  });
-  return values;
+export function backendProduct(compute: () => tf.Tensor): Promise<Float32Array> {
+  return backendProductAsync(compute);
 }

@@ -57,7 +57,7 @@ export class FastScalarProducts {
     return 12 * m;
   }
 
-  addChunk(source: FastChunkSource, inputs: Float32Array): void {
+  async addChunk(source: FastChunkSource, inputs: Float32Array): Promise<void> {
     const m = this.layout.hiddenDim;
     const d = this.layout.inputDim;
     const du = this.du;
@@ -77,7 +77,7 @@ export class FastScalarProducts {
     for (let r = 0; r < rows; r++) {
       for (let l = 0; l < du; l++) gradientInputs[r * du + l] = lossGradient[r]! * u[r * du + l]!;
     }
-    const chunkQ = backendProduct(() => tf.matMul(primeTransposed, tf.tensor2d(gradientInputs, [rows, du])));
+    const chunkQ = await backendProduct(() => tf.matMul(primeTransposed, tf.tensor2d(gradientInputs, [rows, du])));
     const q = this.gradientWeighted;
     for (let e = 0; e < m * du; e++) q[e] = q[e]! + chunkQ[e]!;
     this.chunks.push({
@@ -98,7 +98,7 @@ export class FastScalarProducts {
     this.chunks.length = 0;
   }
 
-  products(vs: Float64Array[]): Float64Array[] {
+  async products(vs: Float64Array[]): Promise<Float64Array[]> {
     const layout = this.layout;
     const m = layout.hiddenDim;
     const d = layout.inputDim;
@@ -126,8 +126,8 @@ export class FastScalarProducts {
     try {
       for (const chunk of this.chunks) {
         const { rows } = chunk;
-        const tangent = backendProduct(() => tf.matMul(chunk.scaledPrime, rightTensor)); // rows x batch du
-        const direct = backendProduct(() => tf.matMul(outputDirectionTensor, chunk.sigmaTransposed)); // batch x rows
+        const tangent = await backendProduct(() => tf.matMul(chunk.scaledPrime, rightTensor)); // rows x batch du
+        const direct = await backendProduct(() => tf.matMul(outputDirectionTensor, chunk.sigmaTransposed)); // batch x rows
         const weighted = new Float32Array(rows * batch * du);
         const residuals = new Float32Array(rows * batch);
         for (let r = 0; r < rows; r++) {
@@ -142,8 +142,8 @@ export class FastScalarProducts {
             for (let l = 0; l < du; l++) weighted[r * batch * du + b * du + l] = rg * chunk.inputs[r * du + l]!;
           }
         }
-        const second = backendProduct(() => tf.matMul(chunk.primeTransposed, tf.tensor2d(weighted, [rows, batch * du])));
-        const third = backendProduct(() => tf.matMul(chunk.sigmaTransposed, tf.tensor2d(residuals, [rows, batch])));
+        const second = await backendProduct(() => tf.matMul(chunk.primeTransposed, tf.tensor2d(weighted, [rows, batch * du])));
+        const third = await backendProduct(() => tf.matMul(chunk.sigmaTransposed, tf.tensor2d(residuals, [rows, batch])));
         for (let b = 0; b < batch; b++) {
           const block = weightBlock[b]!;
           const outputs = outputBlock[b]!;

@@ -80,13 +80,13 @@ export async function lossAtPoints(
   // Keeps the per-chunk direction products near 64 MB however many directions there are.
   const rowsPerChunk = Math.max(16, Math.min(chunkRows ?? defaultChunkRows(model), Math.floor((1 << 24) / Math.max(1, width))));
   try {
-    await forEachPreactivationChunk(model, data, (chunk) => {
+    await forEachPreactivationChunk(model, data, async (chunk) => {
       const { rows, start } = chunk;
       const base = chunk.preactivations;
       let projected: Float32Array = new Float32Array(0);
       if (directionTensor) {
         const inputs = data.inputs.subarray(start * d, (start + rows) * d);
-        projected = backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor!));
+        projected = await backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor!));
       }
       for (let r = 0; r < rows; r++) {
         const row = r * m;

@@ -81,10 +81,10 @@ export async function lossOnGrid(
   const probabilities = new Float64Array(c);
   const { linear, kink } = parts;
   try {
-    await forEachPreactivationChunk(model, data, (chunk) => {
+    await forEachPreactivationChunk(model, data, async (chunk) => {
       const { rows, start } = chunk;
       const inputs = data.inputs.subarray(start * d, (start + rows) * d);
-      const projected = backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor));
+      const projected = await backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor));
       ys.forEach((y, iy) => {
         for (let e = 0; e < m * c; e++) weightsAtY[e] = model0.outputs[e]! + y * second.outputs[e]!;
         const total = sums[iy]!;

@@ -119,11 +119,11 @@ export class LossOperator {
 
     const gradient = operator.gradient;
     let lossSum = 0;
-    await forEachPreactivationChunk(model, data, (chunk) => {
+    await forEachPreactivationChunk(model, data, async (chunk) => {
       const { state, lossSum: chunkLoss } = operator.buildChunkState(chunk);
       lossSum += chunkLoss;
-      operator.accumulateGradient(state, gradient);
-      if (fast) fast.addChunk(state, data.inputs);
+      await operator.accumulateGradient(state, gradient);
+      if (fast) await fast.addChunk(state, data.inputs);
       if (cache) cache.push(state);
       else state.inputs?.dispose();
     }, { chunkRows }, context, 'gradient');
@@ -183,19 +183,19 @@ export class LossOperator {
   }
 
   /** Visits every chunk state, from the cache or recomputed from a fresh pass over the data. */
-  private async forEachChunkState(visit: (state: ChunkState) => void, context?: ComputeContext): Promise<void> {
+  private async forEachChunkState(visit: (state: ChunkState) => Promise<void>, context?: ComputeContext): Promise<void> {
     if (this.cache) {
       for (const state of this.cache) {
         throwIfCancelled(context);
-        visit(state);
+        await visit(state);
       }
       await yieldToEventLoop();
       return;
     }
-    await forEachPreactivationChunk(this.model, this.data, (chunk) => {
+    await forEachPreactivationChunk(this.model, this.data, async (chunk) => {
       const { state } = this.buildChunkState(chunk);
       try {
-        visit(state);
+        await visit(state);
       } finally {
         state.inputs?.dispose();
       }
@@ -203,7 +203,7 @@ export class LossOperator {
   }
 
   /** Adds the unnormalised (sum over samples) gradient of one chunk into `out`. */
-  private accumulateGradient(state: ChunkState, out: Float64Array): void {
+  private async accumulateGradient(state: ChunkState, out: Float64Array): Promise<void> {
     const { hiddenDim: m, outputDim: c } = this.model;
     const layout = this.layout;
     const a = this.outputByNeuron;
@@ -226,21 +226,21 @@ export class LossOperator {
         for (let o = 0; o < c; o++) out[layout.outputBiasOffset + o] = out[layout.outputBiasOffset + o]! + lossGradient[r * c + o]!;
       }
     }
-    this.backProject(state, deltas, 1, [out]);
+    await this.backProject(state, deltas, 1, [out]);
   }
 
   /**
    * outs[b][W block] += deltas_b^T X_chunk, where deltas is rows x (batch m) row-major with the
    * b-th vector's neurons at columns b m .. b m + m - 1.
    */
-  private backProject(state: ChunkState, deltas: Float64Array, batch: number, outs: Float64Array[]): void {
+  private async backProject(state: ChunkState, deltas: Float64Array, batch: number, outs: Float64Array[]): Promise<void> {
     const { hiddenDim: m, inputDim: d } = this.model;
     const { rows, start } = state;
     const width = batch * m;
     if (state.inputs) {
       // Transposed here (tiled, cache-friendly) so that the backend product needs no transposed operand.
       const transposed = transposeToFloat32(deltas, rows, width);
-      const product = backendProduct(() => tf.matMul(tf.tensor2d(transposed, [width, rows]), state.inputs!));
+      const product = await backendProduct(() => tf.matMul(tf.tensor2d(transposed, [width, rows]), state.inputs!));
       for (let b = 0; b < batch; b++) {
         const out = outs[b]!;
         const offset = b * m * d;
@@ -264,7 +264,7 @@ export class LossOperator {
   }
 
   /** rows x (batch m): V_W,b x_i for each direction (their hidden biases are added by the kernel). */
-  private projectDirections(state: ChunkState, vs: Float64Array[], directionsTransposed: tf.Tensor2D | null): Float32Array | Float64Array {
+  private async projectDirections(state: ChunkState, vs: Float64Array[], directionsTransposed: tf.Tensor2D | null): Promise<Float32Array | Float64Array> {
     const { hiddenDim: m, inputDim: d } = this.model;
     const { rows, start } = state;
     if (directionsTransposed && state.inputs) {
@@ -308,7 +308,7 @@ export class LossOperator {
     }
     if (this.fast) {
       throwIfCancelled(context);
-      const results = this.fast.products(vs);
+      const results = await this.fast.products(vs);
       this.productCount += batch;
       await yieldToEventLoop();
       return results;
@@ -341,13 +341,13 @@ export class LossOperator {
     const rowKernel = c === 1 ? scalarOutputRow : generalRow;
     let deltas = new Float64Array(0);
     try {
-      await this.forEachChunkState((state) => {
-        const rz = this.projectDirections(state, vs, directionsTransposed);
+      await this.forEachChunkState(async (state) => {
+        const rz = await this.projectDirections(state, vs, directionsTransposed);
         if (deltas.length !== state.rows * width) deltas = new Float64Array(state.rows * width);
         for (let r = 0; r < state.rows; r++) {
           for (let b = 0; b < batch; b++) rowKernel(kernels[b]!, state, r, rz, r * width + b * m, deltas);
         }
-        this.backProject(state, deltas, batch, outs);
+        await this.backProject(state, deltas, batch, outs);
       }, context);
     } finally {
       directionsTransposed?.dispose();
