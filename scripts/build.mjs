@@ -2,8 +2,10 @@
 // Builds every bundle with esbuild into dist/:
 //   extension.js (cjs, 'vscode' external), worker.js (the forked engine process), cli.js,
 //   webview.js (browser iife), plus the tfjs wasm binaries and the codicons next to them.
-// Usage: node scripts/build.mjs [--only=webview,worker,...] [--minify] [--sourcemap]
-import { build } from 'esbuild';
+// The worker and the CLI bundle the wasm backend (imported statically by the engine), so the
+// .vsix runs without node_modules: `node <extension>/dist/cli.js analyze ...`.
+// Usage: node scripts/build.mjs [--only=webview,worker,...] [--minify] [--sourcemap] [--watch]
+import { build, context } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +15,8 @@ const dist = join(root, 'dist');
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const minify = args.includes('--minify');
-const sourcemap = args.includes('--sourcemap');
+const watch = args.includes('--watch');
+const sourcemap = args.includes('--sourcemap') || watch;
 const wanted = (name) => !only || only.includes(name);
 
 const node = {
@@ -26,28 +29,27 @@ const node = {
   external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
   minify,
   sourcemap,
-  logLevel: 'warning',
+  logLevel: watch ? 'info' : 'warning',
   legalComments: 'none',
 };
 
-const jobs = [];
-mkdirSync(dist, { recursive: true });
+const configs = [];
 if (wanted('extension')) {
-  jobs.push(build({ ...node, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(dist, 'extension.js'), external: [...node.external, 'vscode'] }));
+  configs.push({ ...node, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(dist, 'extension.js'), external: [...node.external, 'vscode'] });
 }
 if (wanted('worker')) {
-  jobs.push(build({ ...node, entryPoints: [join(root, 'src/worker/main.ts')], outfile: join(dist, 'worker.js') }));
+  configs.push({ ...node, entryPoints: [join(root, 'src/worker/main.ts')], outfile: join(dist, 'worker.js') });
 }
 if (wanted('cli')) {
   const cli = join(root, 'src/cli/main.ts');
   if (existsSync(cli)) {
-    jobs.push(build({ ...node, entryPoints: [cli], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }));
+    configs.push({ ...node, entryPoints: [cli], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } });
   } else {
     console.warn('build: src/cli/main.ts does not exist yet; dist/cli.js not built');
   }
 }
 if (wanted('webview')) {
-  jobs.push(build({
+  configs.push({
     bundle: true,
     platform: 'browser',
     format: 'iife',
@@ -56,12 +58,12 @@ if (wanted('webview')) {
     outfile: join(dist, 'webview.js'),
     minify,
     sourcemap,
-    logLevel: 'warning',
+    logLevel: node.logLevel,
     legalComments: 'none',
-  }));
+  });
 }
-await Promise.all(jobs);
 
+mkdirSync(dist, { recursive: true });
 if (wanted('worker') || wanted('cli')) {
   // findWasmDirectory() in src/engine/compute/backend.ts looks next to the bundle.
   const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
@@ -72,4 +74,14 @@ if (wanted('webview')) {
   mkdirSync(join(dist, 'codicons'), { recursive: true });
   for (const file of ['codicon.css', 'codicon.ttf']) cpSync(join(codicons, file), join(dist, 'codicons', file));
 }
-console.log(`build: ${only ? only.join(', ') : 'all bundles'} -> dist/`);
+
+if (watch) {
+  // Rebuilds on every change until interrupted (the "watch" task in .vscode/tasks.json).
+  const contexts = await Promise.all(configs.map((config) => context(config)));
+  await Promise.all(contexts.map((ctx) => ctx.watch()));
+  console.log(`build: watching ${only ? only.join(', ') : 'all bundles'} -> dist/ (Ctrl+C to stop)`);
+  process.once('SIGINT', () => Promise.all(contexts.map((ctx) => ctx.dispose())).then(() => process.exit(0)));
+} else {
+  await Promise.all(configs.map((config) => build(config)));
+  console.log(`build: ${only ? only.join(', ') : 'all bundles'} -> dist/`);
+}
