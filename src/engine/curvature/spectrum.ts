@@ -4,6 +4,7 @@ import type { LossOperator } from './lossOperator';
 import { type LanczosRun, type SymmetricOperator, lanczos, ritzPairs } from './lanczos';
 import { SeededRandom } from '../math/random';
 import { spectralDensity } from './slq';
+import { smallestEigenpairs } from './bottomEigen';
 
 export interface SpectrumOptions {
   /** Eigenvalues wanted at each end. */
@@ -94,9 +95,6 @@ export async function computeSpectra(
     for (let k = 0; k < Math.min(settings.topK, count); k++) {
       if (pairs.residuals[count - 1 - k]! > settings.tolerance * scale) return false;
     }
-    for (let k = 0; k < Math.min(settings.bottomK, count); k++) {
-      if (pairs.residuals[k]! > settings.tolerance * scale) return false;
-    }
     return true;
   };
   const runs = await lanczos(symmetric, starts, {
@@ -110,6 +108,26 @@ export async function computeSpectra(
     },
   });
 
+  // The bottom of the spectrum by deflated restarts with a verification run (bottomEigen.ts): one
+  // Krylov space holds one copy of a repeated eigenvalue and cannot certify the smallest ones.
+  const viewOperator: SymmetricOperator = {
+    size,
+    async apply(vectors, viewIndices, applyContext) {
+      const inputs = vectors.map((vector, i) => scaled(vector, views[viewIndices[i]!]!.scaling));
+      const outputs = await operator.hessianVectorProducts(inputs, applyContext);
+      return outputs.map((output, i) => scaled(output, views[viewIndices[i]!]!.scaling));
+    },
+  };
+  const spectralScales = views.map((_, v) => {
+    const values = ritzPairs(runs[v * probes]!).values;
+    return Math.max(Math.abs(values[0]!), Math.abs(values[values.length - 1]!), 1e-300);
+  });
+  const bottoms = settings.bottomK > 0
+    ? await smallestEigenpairs(viewOperator, views.length, {
+      k: settings.bottomK, tolerance: settings.tolerance, scales: spectralScales, maxSteps: stepCap, random, context,
+    })
+    : null;
+
   return views.map((_, v) => {
     const viewRuns = runs.slice(v * probes, (v + 1) * probes);
     const main = viewRuns[0]!;
@@ -118,8 +136,8 @@ export async function computeSpectra(
     const scale = Math.max(Math.abs(pairs.values[0]!), Math.abs(pairs.values[count - 1]!));
     const isConverged = (residual: number): boolean => main.exhausted || residual <= settings.tolerance * scale;
     const topIndices = Array.from({ length: Math.min(settings.topK, count) }, (_, k) => count - 1 - k);
-    const bottomIndices = Array.from({ length: Math.min(settings.bottomK, count) }, (_, k) => k);
-    const notes: string[] = [];
+    const bottom = bottoms?.[v] ?? null;
+    const notes: string[] = bottom ? [...bottom.notes] : [];
     if (!main.exhausted && !converged(main)) {
       notes.push(`the eigenvalue run stopped at ${count} Lanczos steps before every requested eigenvalue met the tolerance: see the residuals`);
     }
@@ -130,14 +148,14 @@ export async function computeSpectra(
     const report: ReportSpectrum = {
       parameters: size,
       top: topIndices.map((k) => pairs.values[k]!),
-      bottom: bottomIndices.map((k) => pairs.values[k]!),
+      bottom: bottom ? bottom.values : [],
       topResiduals: topIndices.map((k) => pairs.residuals[k]!),
-      bottomResiduals: bottomIndices.map((k) => pairs.residuals[k]!),
+      bottomResiduals: bottom ? bottom.residuals : [],
       topConverged: topIndices.map((k) => isConverged(pairs.residuals[k]!)),
-      bottomConverged: bottomIndices.map((k) => isConverged(pairs.residuals[k]!)),
+      bottomConverged: bottom ? bottom.converged : [],
       tolerance: settings.tolerance,
       lanczosSteps: count,
-      hessianVectorProducts: productsPerView[v]!,
+      hessianVectorProducts: productsPerView[v]! + (bottom?.products ?? 0),
       exactTrace: views[v]!.exactTrace ?? null,
       density: spectralDensity(viewRuns, size, settings.gridPoints, Math.max(...viewRuns.map((run) => run.alphas.length))),
       notes,
