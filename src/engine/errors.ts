@@ -3,12 +3,9 @@
  * FlatnessLensError with a message that names the file and the problem; anything else that
  * escapes the engine is a bug and is reported as such by the CLI and the extension.
  */
-export type ErrorCode =
-  | 'bad-input'      // malformed, truncated, NaN, wrong shapes
-  | 'unsupported'    // well-formed but not something we analyse (three layers, unknown activation)
-  | 'too-large'      // over a configured size limit
-  | 'cancelled'
-  | 'internal';
+import type { EngineErrorCode } from '../shared/errorCodes';
+
+export type ErrorCode = EngineErrorCode;
 
 export class FlatnessLensError extends Error {
   readonly code: ErrorCode;

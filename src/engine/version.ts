@@ -1,4 +1,4 @@
-import { version } from '../../package.json';
+import packageJson from '../../package.json';
 
-/** The tool's version, read from package.json at build time (esbuild inlines the one field). */
-export const TOOL_VERSION: string = version;
+/** The tool's version, from package.json (esbuild inlines the file's fields at build time). */
+export const TOOL_VERSION: string = packageJson.version;

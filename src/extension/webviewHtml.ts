@@ -3,6 +3,7 @@
  * exact same page with the exact same Content-Security-Policy.
  */
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../shared/escape';
 
 export interface WebviewHtmlOptions {
   /** webview.cspSource: the origin the webview may load local resources from. */
@@ -28,9 +29,6 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}
 
 export function renderWebviewHtml(options: WebviewHtmlOptions): string {
   const csp = contentSecurityPolicy(options.cspSource, options.nonce);
@@ -38,15 +36,15 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${escapeAttribute(options.codiconUri)}" id="vscode-codicon-stylesheet" nonce="${options.nonce}">
-<link rel="stylesheet" href="${escapeAttribute(options.styleUri)}" nonce="${options.nonce}">
-<title>${escapeAttribute(options.title)}</title>
+<link rel="stylesheet" href="${escapeHtml(options.codiconUri)}" id="vscode-codicon-stylesheet" nonce="${options.nonce}">
+<link rel="stylesheet" href="${escapeHtml(options.styleUri)}" nonce="${options.nonce}">
+<title>${escapeHtml(options.title)}</title>
 </head>
 <body>
 <main id="app" aria-live="polite"><p class="muted">Loading the report…</p></main>
-<script nonce="${options.nonce}" src="${escapeAttribute(options.scriptUri)}"></script>
+<script nonce="${options.nonce}" src="${escapeHtml(options.scriptUri)}"></script>
 </body>
 </html>
 `;

@@ -8,7 +8,9 @@ import type { ComparisonReport, Report, ReportModel } from './report';
 
 /* ------------------------------------------------------------------ shared pieces */
 
-export type ErrorCode = 'bad-input' | 'unsupported' | 'too-large' | 'cancelled' | 'internal' | 'worker-crashed';
+import type { ErrorCode } from './errorCodes';
+
+export type { ErrorCode };
 
 /** An error as it crosses a process or webview boundary. */
 export interface WireError {
@@ -66,15 +68,48 @@ export interface RankedModel {
   modelLabel: string;
 }
 
+/**
+ * A re-run over a finished result: while it runs the result stays visible under a progress
+ * strip; a cancelled re-run leaves it with a notice, a failed one shows its error above it.
+ */
+export type RerunStatus =
+  | { status: 'running'; message: string }
+  | { status: 'cancelled'; message: string }
+  | { status: 'failed'; error: WireError };
+
 /** Everything one report panel shows; also what it persists for a window reload. */
 export type ViewState =
-  | { kind: 'report'; report: Report; context: ReportContext }
-  | { kind: 'comparison'; reports: { report: Report; context: ReportContext }[] }
+  | { kind: 'report'; report: Report; context: ReportContext; rerun?: RerunStatus }
+  | { kind: 'comparison'; reports: { report: Report; context: ReportContext }[]; rerun?: RerunStatus }
   /** Compare Models: the engine's ranking by predicted test loss (one shared calibration). */
-  | { kind: 'ranking'; comparison: ComparisonReport; models: RankedModel[]; dataLabel: string }
+  | { kind: 'ranking'; comparison: ComparisonReport; models: RankedModel[]; dataLabel: string; rerun?: RerunStatus }
   | { kind: 'error'; error: WireError; context: ReportContext | null }
   | { kind: 'progress'; message: string; context: ReportContext | null }
   | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string };
+
+/** A view state that holds a finished result (what a re-run keeps on screen). */
+export type FinishedViewState = Extract<ViewState, { kind: 'report' | 'comparison' | 'ranking' }>;
+
+export function isFinished(state: ViewState): state is FinishedViewState {
+  return state.kind === 'report' || state.kind === 'comparison' || state.kind === 'ranking';
+}
+
+/**
+ * What the webview saves with setState and the panel serializer reads back after a window
+ * reload: one shape for both sides. A running re-run is not saved (it does not survive the reload).
+ */
+export interface PersistedViewState {
+  version: 1;
+  state: ViewState;
+}
+
+export function persistedViewState(state: ViewState): PersistedViewState {
+  if (isFinished(state) && state.rerun?.status === 'running') {
+    const { rerun: _running, ...rest } = state;
+    return { version: 1, state: rest as ViewState };
+  }
+  return { version: 1, state };
+}
 
 export type HostToWebview =
   | { type: 'show'; state: ViewState }
@@ -101,8 +136,12 @@ export type WebviewToHost =
   | { type: 'cancel' }
   | { type: 'chartImages'; requestId: number; images: ChartImage[] }
   | { type: 'openFile'; uri: string }
+  /** Open the latest report of a model (a name clicked in a comparison), analysing it if there is none. */
+  | { type: 'openReport'; modelUri: string }
   /** Save report.flattest.network of the panel's report (of this model, in a comparison) as safetensors. */
-  | { type: 'saveFlattest'; modelUri: string };
+  | { type: 'saveFlattest'; modelUri: string }
+  /** The user closed the cancelled/failed re-run notice above a result. */
+  | { type: 'dismissRerun' };
 
 /* ------------------------------------------------------------------ guards */
 
@@ -165,10 +204,12 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
   switch (value.type) {
     case 'ready':
     case 'cancel':
+    case 'dismissRerun':
       return true;
     case 'analyze':
     case 'predict':
     case 'saveFlattest':
+    case 'openReport':
     case 'changeTrainingData':
       return isString(value.modelUri);
     case 'export':
@@ -181,6 +222,47 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     default:
       return false;
   }
+}
+
+function isContext(value: unknown): value is ReportContext {
+  return isRecord(value) && isString(value.modelUri) && isString(value.modelLabel) && isString(value.dataLabel) && isString(value.dataSource);
+}
+
+function isReportLike(value: unknown): value is Report {
+  return isRecord(value) && isRecord(value.verdict) && isString(value.verdict.headline) && isRecord(value.flatness) && isRecord(value.model);
+}
+
+function isRerun(value: unknown): value is RerunStatus | undefined {
+  if (value === undefined) return true;
+  if (!isRecord(value)) return false;
+  return value.status === 'failed' ? isWireError(value.error) : (value.status === 'running' || value.status === 'cancelled') && isString(value.message);
+}
+
+/** A view state as it comes back from an untyped channel (webview state, postMessage). */
+export function isViewState(value: unknown): value is ViewState {
+  if (!isRecord(value)) return false;
+  switch (value.kind) {
+    case 'report':
+      return isReportLike(value.report) && isContext(value.context) && isRerun(value.rerun);
+    case 'comparison':
+      return Array.isArray(value.reports) && value.reports.length > 0
+        && value.reports.every((entry) => isRecord(entry) && isReportLike(entry.report) && isContext(entry.context)) && isRerun(value.rerun);
+    case 'ranking':
+      return isRecord(value.comparison) && Array.isArray(value.comparison.models) && Array.isArray(value.models)
+        && value.models.every((m) => isRecord(m) && isString(m.path) && isString(m.modelUri) && isString(m.modelLabel)) && isString(value.dataLabel) && isRerun(value.rerun);
+    case 'error':
+      return isWireError(value.error) && (value.context === null || isContext(value.context));
+    case 'progress':
+      return isString(value.message) && (value.context === null || isContext(value.context));
+    case 'summary':
+      return isString(value.modelUri) && (value.summary === null || isRecord(value.summary)) && (value.error === null || isWireError(value.error));
+    default:
+      return false;
+  }
+}
+
+export function isPersistedViewState(value: unknown): value is PersistedViewState {
+  return isRecord(value) && value.version === 1 && isViewState(value.state);
 }
 
 export function isHostToWebview(value: unknown): value is HostToWebview {

@@ -4,7 +4,8 @@
  * WorkerToHost messages. main.ts wires it to process IPC; tests call it directly.
  */
 import type { ComparisonReport, Report } from '../shared/report';
-import type { AnalysisRequest, ComparisonRequest, HostToWorker, ModelSummary, WireError, WorkerToHost, ErrorCode } from '../shared/protocol';
+import type { AnalysisRequest, ComparisonRequest, HostToWorker, ModelSummary, WireError, WorkerToHost } from '../shared/protocol';
+import { isEngineErrorCode } from '../shared/errorCodes';
 import { isHostToWorker } from '../shared/protocol';
 
 export interface EngineContext {
@@ -18,15 +19,14 @@ export interface WorkerEngine {
   compare(request: ComparisonRequest, context: EngineContext): Promise<ComparisonReport>;
 }
 
-const KNOWN_CODES: readonly ErrorCode[] = ['bad-input', 'unsupported', 'too-large', 'cancelled', 'internal'];
 
 /** Turns anything thrown by the engine into a WireError; unknown exceptions are bugs ('internal'). */
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const file = (error as { file?: unknown }).file;
-    if (typeof code === 'string' && (KNOWN_CODES as readonly string[]).includes(code)) {
-      return { code: code as ErrorCode, message: error.message, ...(typeof file === 'string' ? { file } : {}) };
+    if (isEngineErrorCode(code)) {
+      return { code, message: error.message, ...(typeof file === 'string' ? { file } : {}) };
     }
     return { code: 'internal', message: `internal error: ${error.message}${error.stack ? `\n${error.stack}` : ''}` };
   }

@@ -1,6 +1,6 @@
 import { badInput, unsupported } from '../errors';
 import { elementCount, formatShape, type NamedTensor } from '../load/tensors';
-import { halfToNumber } from './float16';
+import { bfloat16ToNumber, halfToNumber } from './float16';
 import { own } from './own';
 
 /**
@@ -106,10 +106,7 @@ function reader(view: DataView, dtype: string, base: number): (i: number) => num
     case 'F16': return (i) => halfToNumber(view.getUint16(base + 2 * i, true));
     case 'BF16': {
       const scratch = new DataView(new ArrayBuffer(4));
-      return (i) => {
-        scratch.setUint32(0, view.getUint16(base + 2 * i, true) << 16, true);
-        return scratch.getFloat32(0, true);
-      };
+      return (i) => bfloat16ToNumber(view.getUint16(base + 2 * i, true), scratch);
     }
     case 'I64': return (i) => Number(view.getBigInt64(base + 8 * i, true));
     case 'I32': return (i) => view.getInt32(base + 4 * i, true);

@@ -1,6 +1,7 @@
 import type { ComparisonReport, ComparisonRow } from '../../shared/report';
 import { formatNumber } from './format';
-import { escapeXml, scatterSvg, type ScatterPoint } from './svgChart';
+import { scatterSvg, type ScatterPoint } from './svgChart';
+import { escapeHtml } from '../../shared/escape';
 
 const MEASURE_LABELS: Record<string, string> = {
   trace: 'raw trace',
@@ -75,10 +76,10 @@ td:nth-child(2), th:nth-child(2) { text-align: left; } th { background: #f6f8fa;
 /** Self-contained HTML page (inline SVG, no scripts) for a comparison. */
 export function comparisonHtml(c: ComparisonReport): string {
   const cols = columns(c);
-  const header = `<tr>${cols.map((col) => `<th>${escapeXml(col.title)}</th>`).join('')}</tr>`;
+  const header = `<tr>${cols.map((col) => `<th>${escapeHtml(col.title)}</th>`).join('')}</tr>`;
   const body = c.models.map((row) => `<tr>${cols.map((col) => {
-    const text = escapeXml(col.cell(row));
-    return col.title === 'verdict' ? `<td class="${row.verdict.level}" title="${escapeXml(row.verdict.explanation)}">${text}</td>` : `<td>${text}</td>`;
+    const text = escapeHtml(col.cell(row));
+    return col.title === 'verdict' ? `<td class="${row.verdict.level}" title="${escapeHtml(row.verdict.explanation)}">${text}</td>` : `<td>${text}</td>`;
   }).join('')}</tr>`).join('\n');
   const positives = [
     ...c.models.flatMap((r) => [r.predictedTestLoss, r.testLoss]),
@@ -105,7 +106,7 @@ export function comparisonHtml(c: ComparisonReport): string {
     line: c.calibration?.curve.map((q) => ({ x: q.ratio, y: at(q.loss) })),
   }) : '';
   const taus = c.kendallTau
-    ? `<h2>Kendall tau against the measured test loss</h2><table><tr><th>measure</th><th>tau</th></tr>${Object.entries(c.kendallTau).map(([m, t]) => `<tr><td>${escapeXml(MEASURE_LABELS[m] ?? m)}</td><td>${t === null ? 'n/a' : t.toFixed(3)}</td></tr>`).join('')}</table>`
+    ? `<h2>Kendall tau against the measured test loss</h2><table><tr><th>measure</th><th>tau</th></tr>${Object.entries(c.kendallTau).map(([m, t]) => `<tr><td>${escapeHtml(MEASURE_LABELS[m] ?? m)}</td><td>${t === null ? 'n/a' : t.toFixed(3)}</td></tr>`).join('')}</table>`
     : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -113,12 +114,12 @@ export function comparisonHtml(c: ComparisonReport): string {
 <title>Flatness Lens comparison</title><style>${STYLE}</style></head>
 <body>
 <h1>Model comparison</h1>
-<p class="muted">${c.models.length} model(s) on <code>${escapeXml(c.data.path)}</code> (n = ${c.data.n}, d = ${c.data.d})${c.test ? `, test data <code>${escapeXml(c.test.path)}</code> (n = ${c.test.n})` : ''}. Loss: ${escapeXml(c.loss.convention)}. F_LB = ${formatNumber(c.lowerBound)}, flattest found F_found = ${formatNumber(c.flattestNormalized)}. Ranked by predicted test loss, best first.</p>
+<p class="muted">${c.models.length} model(s) on <code>${escapeHtml(c.data.path)}</code> (n = ${c.data.n}, d = ${c.data.d})${c.test ? `, test data <code>${escapeHtml(c.test.path)}</code> (n = ${c.test.n})` : ''}. Loss: ${escapeHtml(c.loss.convention)}. F_LB = ${formatNumber(c.lowerBound)}, flattest found F_found = ${formatNumber(c.flattestNormalized)}. Ranked by predicted test loss, best first.</p>
 <table>${header}
 ${body}</table>
 ${taus}
 <div>${chart}</div>
-${c.notes.length ? `<ul class="muted">${c.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : ''}
+${c.notes.length ? `<ul class="muted">${c.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 </body></html>
 `;
 }

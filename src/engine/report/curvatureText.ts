@@ -1,6 +1,7 @@
 import type { Report, ReportLandscape, ReportLandscapeSurface, ReportSharpness, ReportSpectrum } from '../../shared/report';
 import { formatNumber } from './format';
-import { escapeHtml, lineChart, type Series } from './svg';
+import { lineChart, type Series } from './svg';
+import { escapeHtml } from '../../shared/escape';
 import { SERIES_COLORS } from './svgChart';
 
 const list = (values: readonly number[], digits = 4): string => values.map((v) => formatNumber(v, digits)).join(', ');

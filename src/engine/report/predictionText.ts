@@ -1,6 +1,7 @@
 import type { Report } from '../../shared/report';
 import { formatNumber } from './format';
-import { escapeXml, scatterSvg, type ScatterPoint } from './svgChart';
+import { scatterSvg, type ScatterPoint } from './svgChart';
+import { escapeHtml } from '../../shared/escape';
 
 const KIND_LABELS: Record<string, string> = {
   'flattest-search': 'flattest found',
@@ -69,10 +70,10 @@ export function predictionHtml(report: Report): string {
   if (!prediction && !test) return '';
   const parts: string[] = ['<h2>Generalization prediction</h2>'];
   if (prediction && !prediction.available) {
-    parts.push(`<p class="muted">Not available: ${escapeXml(prediction.reason ?? 'unknown reason')}</p>`);
+    parts.push(`<p class="muted">Not available: ${escapeHtml(prediction.reason ?? 'unknown reason')}</p>`);
   } else if (prediction) {
     const [low, high] = prediction.interval!;
-    parts.push(`<section class="verdict ${prediction.verdict.level}"><h2>${escapeXml(prediction.verdict.headline)}</h2><p>${escapeXml(prediction.verdict.explanation)}</p></section>`);
+    parts.push(`<section class="verdict ${prediction.verdict.level}"><h2>${escapeHtml(prediction.verdict.headline)}</h2><p>${escapeHtml(prediction.verdict.explanation)}</p></section>`);
     parts.push('<table><tbody>');
     parts.push(`<tr><td>predicted test loss</td><td>${formatNumber(prediction.testLoss)}</td></tr>`);
     parts.push(`<tr><td>80% interval</td><td>[${formatNumber(low)}, ${formatNumber(high)}]${prediction.extrapolated ? ' (extrapolated)' : ''}</td></tr>`);
@@ -85,10 +86,10 @@ export function predictionHtml(report: Report): string {
     }
     parts.push('</tbody></table>');
     parts.push(`<div class="chart">${calibrationChart(report)}</div>`);
-    parts.push(`<ul class="muted">${prediction.caveats.map((c) => `<li>${escapeXml(c)}</li>`).join('')}</ul>`);
+    parts.push(`<ul class="muted">${prediction.caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>`);
   }
   if (test && !(prediction?.available && prediction.measuredTestLoss !== null)) {
-    parts.push(`<p>Measured loss on <code>${escapeXml(test.path)}</code> (n = ${test.n}): ${formatNumber(test.loss)}</p>`);
+    parts.push(`<p>Measured loss on <code>${escapeHtml(test.path)}</code> (n = ${test.n}): ${formatNumber(test.loss)}</p>`);
   }
   return parts.join('\n');
 }

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../shared/escape';
 /** Minimal static SVG charts for the self-contained HTML report (no scripts, no network). */
 
 export interface Series {
@@ -18,9 +19,6 @@ export interface LineChartOptions {
   marker?: { x: number; label: string };
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-}
 
 function ticks(low: number, high: number, log: boolean): number[] {
   if (log) {

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../shared/escape';
 /**
  * Minimal self-contained SVG charts (no scripts, no external fonts) for HTML reports and the
  * validation study: a scatter plot with optional error bars and a reference line, and grouped bars.
@@ -32,9 +33,6 @@ export interface ScatterOptions {
 
 export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function formatTick(value: number): string {
   if (value === 0) return '0';
@@ -95,7 +93,7 @@ export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOpti
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(`<text x="${width / 2 - right / 2 + left / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`);
+  parts.push(`<text x="${width / 2 - right / 2 + left / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(options.title)}</text>`);
   for (const tick of xAxis.ticks) {
     const x = xAxis.map(tick);
     parts.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${height - bottom}" stroke="#eee"/>`);
@@ -107,8 +105,8 @@ export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOpti
     parts.push(`<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatTick(tick)}</text>`);
   }
   parts.push(`<rect x="${left}" y="${top}" width="${width - left - right}" height="${height - top - bottom}" fill="none" stroke="#444"/>`);
-  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`);
-  parts.push(`<text transform="translate(16 ${(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`);
+  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 12}" text-anchor="middle">${escapeHtml(options.xLabel)}${options.logX ? ' (log)' : ''}</text>`);
+  parts.push(`<text transform="translate(16 ${(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(options.yLabel)}${options.logY ? ' (log)' : ''}</text>`);
   if (options.diagonal) {
     const lowValue = Math.max(Math.min(...xs), Math.min(...ys));
     const highValue = Math.min(Math.max(...xs), Math.max(...ys));
@@ -129,12 +127,12 @@ export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOpti
     }
     const radius = point.highlight ? 6 : 3.5;
     const stroke = point.highlight ? ' stroke="black" stroke-width="2"' : '';
-    parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${radius}" fill="${color(point.series)}" fill-opacity="0.8"${stroke}>${point.label ? `<title>${escapeXml(point.label)}</title>` : ''}</circle>`);
+    parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="${radius}" fill="${color(point.series)}" fill-opacity="0.8"${stroke}>${point.label ? `<title>${escapeHtml(point.label)}</title>` : ''}</circle>`);
   }
   series.forEach((name, s) => {
     const y = top + 10 + s * 16;
     parts.push(`<circle cx="${width - right + 14}" cy="${y}" r="4" fill="${color(name)}"/>`);
-    parts.push(`<text x="${width - right + 24}" y="${y + 4}">${escapeXml(name)}</text>`);
+    parts.push(`<text x="${width - right + 24}" y="${y + 4}">${escapeHtml(name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -161,7 +159,7 @@ export function barSvg(groups: readonly BarGroup[], series: readonly string[], o
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  parts.push(`<text x="${(left + width - right) / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`);
+  parts.push(`<text x="${(left + width - right) / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(options.title)}</text>`);
   for (let t = 0; t <= 4; t++) {
     const value = min + ((max - min) * t) / 4;
     const y = mapY(value);
@@ -178,16 +176,16 @@ export function barSvg(groups: readonly BarGroup[], series: readonly string[], o
       if (value === null || !Number.isFinite(value)) return;
       const y = mapY(value);
       const zero = mapY(Math.max(min, 0));
-      parts.push(`<rect x="${(x0 + s * barWidth).toFixed(1)}" y="${Math.min(y, zero).toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${Math.abs(zero - y).toFixed(1)}" fill="${SERIES_COLORS[s % SERIES_COLORS.length]}"><title>${escapeXml(`${group.label} ${series[s]}: ${value.toFixed(3)}`)}</title></rect>`);
+      parts.push(`<rect x="${(x0 + s * barWidth).toFixed(1)}" y="${Math.min(y, zero).toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${Math.abs(zero - y).toFixed(1)}" fill="${SERIES_COLORS[s % SERIES_COLORS.length]}"><title>${escapeHtml(`${group.label} ${series[s]}: ${value.toFixed(3)}`)}</title></rect>`);
     });
     const labelX = x0 + (series.length * barWidth) / 2;
-    parts.push(`<text transform="translate(${labelX.toFixed(1)} ${height - bottom + 12}) rotate(30)" text-anchor="start">${escapeXml(group.label)}</text>`);
+    parts.push(`<text transform="translate(${labelX.toFixed(1)} ${height - bottom + 12}) rotate(30)" text-anchor="start">${escapeHtml(group.label)}</text>`);
   });
-  parts.push(`<text transform="translate(16 ${(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+  parts.push(`<text transform="translate(16 ${(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(options.yLabel)}</text>`);
   series.forEach((name, s) => {
     const y = top + 10 + s * 16;
     parts.push(`<rect x="${width - right + 10}" y="${y - 6}" width="10" height="10" fill="${SERIES_COLORS[s % SERIES_COLORS.length]}"/>`);
-    parts.push(`<text x="${width - right + 26}" y="${y + 3}">${escapeXml(name)}</text>`);
+    parts.push(`<text x="${width - right + 26}" y="${y + 3}">${escapeHtml(name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
