@@ -1,6 +1,7 @@
 /** The report: verdict header, metric cards, orbit chart, per-neuron chart and table, details, extra sections. */
 import type { MaybeNumber, NeuronRow, Report } from '../src/shared/report';
 import type { ReportContext } from '../src/shared/protocol';
+import { backendLabel } from '../src/shared/backendLabel';
 import { formatMaybe, formatMs, formatNumber, neuronState, neuronStatusText, rarelyActiveThreshold } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { isRarelyActive, neuronChart, neuronValue, orbitChart, sortNeurons, type NeuronSort } from './charts';
@@ -186,7 +187,7 @@ function details(report: Report): HTMLElement {
         ['Bound at model outputs', formatMaybe(f.lowerBoundAtModel)], ['At a minimum', f.atMinimum ? 'yes' : 'no'],
       ])),
       h('div', {}, h('h3', {}, 'Backend and timings'), dl([
-        ['Backend', `${report.backend.name} (requested ${report.backend.requested}, tfjs ${report.backend.tfjsVersion})`],
+        ['Backend', `${backendLabel(report.backend)} (requested ${report.backend.requested}, tfjs ${report.backend.tfjsVersion})`],
         ...(report.backend.fallbacks.length ? [['Fallbacks', report.backend.fallbacks.join('; ')] as [string, string]] : []),
         ['Chunk rows', String(report.backend.chunkRows)], ...timingRows,
         ['Report', `schema ${report.schemaVersion}, ${report.tool.name} ${report.tool.version}, ${report.createdAt}`],

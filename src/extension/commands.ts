@@ -262,7 +262,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const current = vscode.workspace.getConfiguration(SECTION).get<string>('backend', 'auto');
       const choice = await vscode.window.showQuickPick(
         [
-          { label: 'auto', description: 'the fastest that loads: tfjs-node-gpu, tfjs-node, wasm, cpu' },
+          { label: 'auto', description: 'the fastest that loads: a GPU through WebGPU, tfjs-node-gpu, tfjs-node, wasm, cpu' },
+          { label: 'webgpu', description: 'the GPU through WebGPU (platform .vsix; Vulkan on Linux); forced, even a software adapter' },
           { label: 'tensorflow-gpu', description: 'native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)' },
           { label: 'tensorflow', description: 'native TensorFlow (needs @tensorflow/tfjs-node)' },
           { label: 'wasm', description: 'WebAssembly with SIMD (bundled)' },

@@ -7,7 +7,7 @@ import { tf } from './tf';
 import type { BackendName, BackendRequest } from '../../shared/report';
 import { FlatnessLensError } from '../errors';
 import type { ReportAdapter } from '../../shared/report';
-import { GpuDeviceFailure, WebGpuUnavailable, adapterLabel, currentWebGpu, startWebGpu, stopWebGpu } from './webgpu';
+import { GpuDeviceFailure, WebGpuUnavailable, currentWebGpu, startWebGpu, stopWebGpu } from './webgpu';
 
 export interface BackendInfo {
   name: BackendName;
@@ -142,11 +142,6 @@ async function selectBackend(requested: BackendRequest, autoOrder: BackendName[]
 
 export function activeBackend(): BackendInfo | null {
   return active;
-}
-
-/** The name shown in the status bar and the report header: the GPU's name for webgpu. */
-export function backendLabel(info: Pick<BackendInfo, 'name' | 'adapter'>): string {
-  return info.adapter ? `webgpu: ${adapterLabel(info.adapter)}` : info.name;
 }
 
 export function isGpuFailure(error: unknown): error is GpuDeviceFailure {

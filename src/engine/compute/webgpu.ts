@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { tf } from './tf';
 import type { ReportAdapter } from '../../shared/report';
+import { adapterLabel } from '../../shared/backendLabel';
 
 /**
  * The WebGPU backend in Node: Dawn's N-API addon (the `webgpu` package's dawn.node) gives a
@@ -80,12 +81,6 @@ export function describeAdapter(info: GpuAdapterInfoLike, fallbackFlag = false):
     description: info.description ?? '',
     software: isSoftwareAdapter(info, fallbackFlag),
   };
-}
-
-/** A short human name: "NVIDIA GeForce RTX 3060", "SwiftShader driver 5.0.0 (software)". */
-export function adapterLabel(adapter: ReportAdapter): string {
-  const name = adapter.description || [adapter.vendor, adapter.architecture, adapter.device].filter(Boolean).join(' ') || 'unnamed adapter';
-  return adapter.software ? `${name} (software)` : name;
 }
 
 function platformDirectory(): string {
