@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the packaged extension in code-server 4.100.3 (VS Code 1.100.3) driven by a
 # headless chromium. Idempotent: finds chromium (scripts/find-chromium.sh), installs code-server
-# with the project's own scripts/install-code-server.sh only when missing, packages the .vsix and
-# runs test/e2e/vscode.e2e.ts. Set CODE_SERVER_DIR to reuse another install.
+# with the project's own scripts/install-code-server.sh only when missing, packages the .vsix
+# (unless FLATNESS_VSIX names one) and runs test/e2e/vscode.e2e.ts. Set CODE_SERVER_DIR to reuse another install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=find-chromium.sh
@@ -10,8 +10,10 @@ source scripts/find-chromium.sh
 CODE_SERVER_DIR=${CODE_SERVER_DIR:-.code-server}
 bash scripts/install-code-server.sh "$CODE_SERVER_DIR"
 [ -d node_modules ] || npm ci --no-audit --no-fund
-node scripts/package.mjs --out="$PWD/flatness-lens-e2e.vsix"
-export FLATNESS_VSIX="$PWD/flatness-lens-e2e.vsix"
+if [ -z "${FLATNESS_VSIX:-}" ]; then
+  node scripts/package.mjs --out="$PWD/flatness-lens-e2e.vsix"
+  export FLATNESS_VSIX="$PWD/flatness-lens-e2e.vsix"
+fi
 code_server_bin=$(cd "$CODE_SERVER_DIR" && pwd)/node_modules/.bin/code-server
 export CODE_SERVER="$code_server_bin"
 exec node --import tsx --test --test-concurrency=1 test/e2e/vscode.e2e.ts

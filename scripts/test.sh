@@ -8,5 +8,9 @@ cd "$(dirname "$0")/.."
 source scripts/find-chromium.sh
 npm run --silent typecheck
 npm run --silent lint
+# One .vsix for the packaging test (test/packaging) and the end-to-end test.
+node scripts/package.mjs --out="$PWD/flatness-lens-e2e.vsix"
+export FLATNESS_VSIX="$PWD/flatness-lens-e2e.vsix"
 node scripts/run-tests.mjs
 bash scripts/e2e.sh
+
