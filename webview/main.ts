@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { ModelSummary, ReportContext, ViewState, WebviewToHost, WireError } from '../src/shared/protocol';
-import { isHostToWebview } from '../src/shared/protocol';
+import { isFinished, isHostToWebview, isPersistedViewState, persistedViewState } from '../src/shared/protocol';
 import type { Report } from '../src/shared/report';
 import { formatMaybe, formatNumber } from '../src/shared/format';
 import { flushMounted, h } from './dom';
@@ -15,6 +15,7 @@ import { chartImages, destroyCharts } from './charts';
 import { resetGenericCharts } from './generic';
 import { renderReport, type Post } from './reportView';
 import { rankingView } from './rankingView';
+import { rerunBanner } from './rerunBanner';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -125,15 +126,33 @@ function render(state: ViewState): void {
       view = summaryView(state.summary, state.error, state.modelUri);
       break;
   }
-  app.replaceChildren(view);
+  const rerun = isFinished(state) ? state.rerun : undefined;
+  if (rerun) {
+    app.replaceChildren(rerunBanner(rerun, post, () => dismissRerun()), view);
+  } else {
+    app.replaceChildren(view);
+  }
   flushMounted();
   document.body.dataset.view = state.kind;
   document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? '0') + 1);
 }
 
+/** The one saved shape (protocol.ts) the panel serializer restores after a window reload. */
 function persist(state: ViewState): void {
-  // Progress is transient; after a reload the panel shows the last finished state instead.
-  if (state.kind !== 'progress') vscode.setState({ state });
+  vscode.setState(persistedViewState(state));
+}
+
+function dismissRerun(): void {
+  if (!current || !isFinished(current)) return;
+  const { rerun: _dismissed, ...rest } = current;
+  const state = rest as ViewState;
+  render(state);
+  persist(state);
+  post({ type: 'dismissRerun' });
+}
+
+function showsProgress(state: ViewState | null): boolean {
+  return state?.kind === 'progress' || (state !== null && isFinished(state) && state.rerun?.status === 'running');
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -145,7 +164,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       persist(message.state);
       return;
     case 'progress': {
-      if (current?.kind !== 'progress') return;
+      if (!showsProgress(current)) return;
       const bar = document.getElementById('progress') as (HTMLElement & { value?: number; max?: number; indeterminate?: boolean }) | null;
       if (bar) {
         bar.indeterminate = false;
@@ -167,6 +186,6 @@ new MutationObserver(() => {
   if (current) render(current);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
-const saved = vscode.getState() as { state?: ViewState } | undefined;
-if (saved?.state && typeof saved.state === 'object' && 'kind' in saved.state) render(saved.state);
+const saved = vscode.getState();
+if (isPersistedViewState(saved)) render(saved.state);
 post({ type: 'ready' });

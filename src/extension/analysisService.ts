@@ -5,16 +5,19 @@
  */
 import * as vscode from 'vscode';
 import type { ComparisonReport, Report } from '../shared/report';
-import type { AnalysisRequest, ComparisonRequest, RankedModel, ReportContext, WireError } from '../shared/protocol';
+import type { AnalysisRequest, ComparisonRequest, FinishedViewState, RankedModel, ReportContext, RerunStatus, ViewState, WireError } from '../shared/protocol';
 import type { DataAssociation, DataAssociations } from './dataAssociation';
-import { WorkerError, type WorkerClient } from './workerClient';
+import type { WorkerClient } from './workerClient';
 import type { ReportStore } from './reportStore';
-import type { ReportPanels } from './reportPanel';
+import { COMPARISON_KEY, withoutRerun, type ReportPanel, type ReportPanels } from './reportPanel';
 import type { ModelsView } from './views';
 import { readSettings } from './settings';
-import { labelOf, localPathOf } from './localFiles';
+import { labelOf, withLocalFiles, type LocalFiles } from './localFiles';
 import { baseName } from './modelFiles';
 import type { Log } from './log';
+import { toWire } from './failures';
+
+export { toWire } from './failures';
 
 export interface ComparisonOutcome {
   comparison?: ComparisonReport;
@@ -32,10 +35,21 @@ interface Running {
   cancel(): void;
 }
 
-export function toWire(error: unknown): WireError {
-  if (error instanceof WorkerError) return error.wire;
-  if (error instanceof vscode.FileSystemError || error instanceof Error) return { code: 'bad-input', message: error.message };
-  return { code: 'internal', message: String(error) };
+/** The finished result a panel keeps on screen during a re-run, without an older re-run notice. */
+function previousResult(panel: ReportPanel | undefined): FinishedViewState | undefined {
+  const finished = panel?.finished;
+  return finished ? (withoutRerun(finished) as FinishedViewState) : undefined;
+}
+
+function withRerun(state: FinishedViewState, rerun: RerunStatus): ViewState {
+  return { ...state, rerun };
+}
+
+/** The previous result with what became of its re-run: a notice when cancelled, the error when it failed. */
+export function afterFailedRerun(previous: FinishedViewState, error: WireError, what: string): ViewState {
+  return error.code === 'cancelled'
+    ? withRerun(previous, { status: 'cancelled', message: `${what} cancelled; this is the previous result.` })
+    : withRerun(previous, { status: 'failed', error });
 }
 
 export class AnalysisService implements vscode.Disposable {
@@ -66,7 +80,7 @@ export class AnalysisService implements vscode.Disposable {
   }
 
   /** Analyse a model, asking for its training data if none is associated yet. */
-  async analyze(model: vscode.Uri, options: { association?: DataAssociation; reveal?: boolean; showPanel?: boolean; predict?: boolean } = {}): Promise<AnalysisOutcome> {
+  async analyze(model: vscode.Uri, options: { association?: DataAssociation; reveal?: boolean; showPanel?: boolean; predict?: boolean; progressPanel?: ReportPanel } = {}): Promise<AnalysisOutcome> {
     const association = options.association ?? (await this.associations.resolve(model));
     if (!association) {
       void vscode.window.showInformationMessage(`Flatness Lens needs the training data of ${baseName(model.path)}: run "Choose Training Data..." to pick it.`);
@@ -82,25 +96,37 @@ export class AnalysisService implements vscode.Disposable {
     };
     const showPanel = options.showPanel ?? true;
     const verb = options.predict ? 'Predicting the generalization of' : 'Analysing';
-    const panel = showPanel ? this.panels.show({ kind: 'progress', message: `${verb} ${context.modelLabel} on ${context.dataLabel}`, context }, options.reveal ?? true) : undefined;
+    const message = `${verb} ${context.modelLabel} on ${context.dataLabel}`;
+    // A re-run keeps the previous report on screen under a progress strip.
+    const previous = showPanel ? previousResult(this.panels.find(context.modelUri)) : undefined;
+    const panel = showPanel
+      ? this.panels.show(previous ? withRerun(previous, { status: 'running', message }) : { kind: 'progress', message, context }, options.reveal ?? true)
+      : options.progressPanel;
     this.models.setStatus(model, 'analysing');
     try {
-      const built = await this.buildRequest(model, association);
-      // Predict Generalization switches the prediction on whatever the setting says.
-      const request: AnalysisRequest = options.predict ? { ...built, sections: { ...built.sections, predict: true } } : built;
-      this.log.line(`analysing ${context.modelLabel} with ${context.dataLabel} (backend ${request.backend}, loss ${request.loss}${request.sections?.predict ? ', with prediction' : ''})`);
-      const report = await this.runWithProgress(model, request, (stage, fraction) => panel?.post({ type: 'progress', stage, fraction }));
+      const report = await withLocalFiles(async (files) => {
+        const built = await this.buildRequest(model, association, files);
+        // Predict Generalization switches the prediction on whatever the setting says.
+        const request: AnalysisRequest = options.predict ? { ...built, sections: { ...built.sections, predict: true } } : built;
+        this.log.info(`analysing ${context.modelLabel} with ${context.dataLabel} (backend ${request.backend}, loss ${request.loss}${request.sections?.predict ? ', with prediction' : ''})`);
+        return this.runWithProgress(model, request, (stage, fraction) => panel?.post({ type: 'progress', stage, fraction }));
+      });
+      this.logBackend(report);
       await this.store.add(report, context);
       this.models.setStatus(model, 'analysed');
-      this.log.line(`done: ${report.verdict.headline} (${Math.round(report.timings.totalMs)} ms, backend ${report.backend.name})`);
+      this.log.info(`done: ${report.verdict.headline} (${Math.round(report.timings.totalMs)} ms, backend ${report.backend.name})`);
       if (showPanel) this.panels.show({ kind: 'report', report, context }, options.reveal ?? true);
       return { report, context };
     } catch (caught) {
       const error = toWire(caught);
       this.models.setStatus(model, error.code === 'cancelled' ? (this.store.latestFor(model.toString()) ? 'analysed' : 'not analysed') : 'failed');
-      this.log.line(`analysis of ${context.modelLabel} ${error.code === 'cancelled' ? 'cancelled' : `failed: ${error.message}`}`);
-      if (error.log) this.log.line(`worker log:\n${error.log}`);
-      if (showPanel) this.panels.show({ kind: 'error', error, context }, false);
+      if (error.code === 'cancelled') this.log.info(`analysis of ${context.modelLabel} cancelled`);
+      else this.log.error(`analysis of ${context.modelLabel} failed (${error.code}): ${error.message}`);
+      if (error.log) this.log.warn(`worker log:\n${error.log}`);
+      if (showPanel) {
+        const what = options.predict ? 'Prediction' : 'Re-analysis';
+        this.panels.show(previous ? afterFailedRerun(previous, error, what) : { kind: 'error', error, context }, false);
+      }
       if (error.code === 'cancelled') {
         void vscode.window.showInformationMessage(`Flatness Lens: analysis of ${baseName(model.path)} cancelled.`);
       } else {
@@ -112,17 +138,24 @@ export class AnalysisService implements vscode.Disposable {
     }
   }
 
-  async buildRequest(model: vscode.Uri, association: DataAssociation): Promise<AnalysisRequest> {
+  /** The backend the worker chose and, at warning level, each backend it passed over and why. */
+  private logBackend(report: Report): void {
+    const backend = report.backend;
+    this.log.info(`backend: ${backend.name} (requested ${backend.requested}, TF.js ${backend.tfjsVersion})`);
+    for (const fallback of backend.fallbacks) this.log.warn(`backend fallback: ${fallback}`);
+  }
+
+  async buildRequest(model: vscode.Uri, association: DataAssociation, files: LocalFiles): Promise<AnalysisRequest> {
     const settings = readSettings();
     const request: AnalysisRequest = {
-      modelPath: await localPathOf(model),
-      dataPath: await localPathOf(association.trainingData),
+      modelPath: await files.pathOf(model),
+      dataPath: await files.pathOf(association.trainingData),
       loss: settings.loss,
       backend: settings.backend,
       sections: settings.sections,
     };
-    if (association.testData) request.testDataPath = await localPathOf(association.testData);
-    if (association.targets) request.targetsPath = await localPathOf(association.targets);
+    if (association.testData) request.testDataPath = await files.pathOf(association.testData);
+    if (association.targets) request.targetsPath = await files.pathOf(association.targets);
     const activation = association.activation ?? settings.defaultActivation;
     if (activation) request.activation = activation;
     if (settings.interpolationTolerance !== null) request.interpolationTolerance = settings.interpolationTolerance;
@@ -136,33 +169,39 @@ export class AnalysisService implements vscode.Disposable {
   async compare(models: vscode.Uri[], association: DataAssociation): Promise<ComparisonOutcome> {
     const label = (uri: vscode.Uri): string => (association.source === 'example' ? `example/${baseName(uri.path)}` : labelOf(uri));
     const dataLabel = label(association.trainingData) + (association.testData ? ` (test: ${label(association.testData)})` : '');
-    const panel = this.panels.show({ kind: 'progress', message: `Comparing ${models.length} models on ${dataLabel} (one shared calibration; this trains about 20 networks)`, context: null });
+    const message = `Comparing ${models.length} models on ${dataLabel} (one shared calibration; this trains about 20 networks)`;
+    // Comparing again keeps the previous comparison on screen under a progress strip.
+    const previous = previousResult(this.panels.find(COMPARISON_KEY));
+    const panel = this.panels.show(previous ? withRerun(previous, { status: 'running', message }) : { kind: 'progress', message, context: null });
     try {
       const settings = readSettings();
       const ranked: RankedModel[] = [];
-      for (const model of models) ranked.push({ path: await localPathOf(model), modelUri: model.toString(), modelLabel: label(model) });
-      const request: ComparisonRequest = {
-        modelPaths: ranked.map((m) => m.path),
-        dataPath: await localPathOf(association.trainingData),
-        loss: settings.loss,
-        backend: settings.backend,
-      };
-      if (association.testData) request.testDataPath = await localPathOf(association.testData);
-      const activation = association.activation ?? settings.defaultActivation;
-      if (activation) request.activation = activation;
-      this.log.line(`comparing ${ranked.map((m) => m.modelLabel).join(', ')} on ${dataLabel}`);
-      const comparison = await this.withProgress(models[0]!, `Flatness Lens: comparing ${models.length} models (can take minutes)`, `${models.length} models`,
-        (onProgress) => this.worker.compare(request, { onProgress }), (stage, fraction) => panel.post({ type: 'progress', stage, fraction }));
-      this.log.line(`comparison done: ${comparison.models.map((row) => `${row.rank}. ${baseName(row.path)}`).join(', ')}`);
+      const comparison = await withLocalFiles(async (files) => {
+        for (const model of models) ranked.push({ path: await files.pathOf(model), modelUri: model.toString(), modelLabel: label(model) });
+        const request: ComparisonRequest = {
+          modelPaths: ranked.map((m) => m.path),
+          dataPath: await files.pathOf(association.trainingData),
+          loss: settings.loss,
+          backend: settings.backend,
+        };
+        if (association.testData) request.testDataPath = await files.pathOf(association.testData);
+        const activation = association.activation ?? settings.defaultActivation;
+        if (activation) request.activation = activation;
+        this.log.info(`comparing ${ranked.map((m) => m.modelLabel).join(', ')} on ${dataLabel} (backend ${request.backend})`);
+        return this.withProgress(models[0]!, `Flatness Lens: comparing ${models.length} models (can take minutes)`, `${models.length} models`,
+          (onProgress) => this.worker.compare(request, { onProgress }), (stage, fraction) => panel.post({ type: 'progress', stage, fraction }));
+      });
+      this.log.info(`comparison done: ${comparison.models.map((row) => `${row.rank}. ${baseName(row.path)}`).join(', ')}`);
       const shown = this.panels.show({ kind: 'ranking', comparison, models: ranked, dataLabel });
       // The progress panel is keyed apart from the comparison's: close it once the ranking is up.
       if (shown !== panel) panel.panel.dispose();
       return { comparison };
     } catch (caught) {
       const error = toWire(caught);
-      this.log.line(`comparison ${error.code === 'cancelled' ? 'cancelled' : `failed: ${error.message}`}`);
-      if (error.log) this.log.line(`worker log:\n${error.log}`);
-      panel.show({ kind: 'error', error, context: null });
+      if (error.code === 'cancelled') this.log.info('comparison cancelled');
+      else this.log.error(`comparison failed (${error.code}): ${error.message}`);
+      if (error.log) this.log.warn(`worker log:\n${error.log}`);
+      panel.show(previous ? afterFailedRerun(previous, error, 'The new comparison') : { kind: 'error', error, context: null });
       if (error.code === 'cancelled') void vscode.window.showInformationMessage('Flatness Lens: comparison cancelled.');
       else void vscode.window.showErrorMessage(`Flatness Lens: ${error.message}`);
       return { error };

@@ -13,6 +13,9 @@ import { isModelFile, baseName, MODEL_EXTENSIONS } from './modelFiles';
 import { neuronsCsv, reportMarkdown } from './exporters';
 import { renderHtml } from '../engine/report/html';
 import { foundNetworkToSafetensors } from '../engine/save/safetensors';
+import { reportFailure } from './failures';
+import { COMPARISON_KEY, withoutRerun } from './reportPanel';
+import { afterFailedRerun } from './analysisService';
 import '../engine/report/allRenderers';
 
 export interface CommandDeps {
@@ -40,6 +43,23 @@ export const COMMAND_IDS = [
   'flatnessLens.refreshModels',
   'flatnessLens.clearReports',
 ] as const;
+
+/** What each command does, for "could not <action>" when it fails. */
+const COMMAND_ACTIONS: Record<(typeof COMMAND_IDS)[number], string> = {
+  'flatnessLens.analyzeModel': 'analyze the model',
+  'flatnessLens.analyzeActiveFile': 'analyze the active file',
+  'flatnessLens.chooseTrainingData': 'choose the training data',
+  'flatnessLens.compareModels': 'compare the models',
+  'flatnessLens.predictGeneralization': 'predict the generalization',
+  'flatnessLens.openExample': 'open the example',
+  'flatnessLens.exportReport': 'export the report',
+  'flatnessLens.cancelAnalysis': 'cancel the analysis',
+  'flatnessLens.selectBackend': 'select the compute backend',
+  'flatnessLens.showLog': 'show the log',
+  'flatnessLens.openStoredReport': 'open the stored report',
+  'flatnessLens.refreshModels': 'refresh the models',
+  'flatnessLens.clearReports': 'clear the reports',
+};
 
 const MODEL_FILTER = { 'Model files': [...MODEL_EXTENSIONS.map((e) => e.slice(1)), 'json'] };
 
@@ -170,6 +190,11 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
       case 'saveFlattest':
         await saveFlattest(panel.state, message.modelUri);
         return;
+      case 'ready':
+      case 'chartImages':
+      case 'dismissRerun':
+        // The panel itself answers these.
+        return;
       default:
         return;
     }
@@ -178,8 +203,16 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { analysis, associations, panels, store, log } = deps;
+  // A failing command tells the user (and the log) instead of rejecting into the host's log.
   const register = (id: (typeof COMMAND_IDS)[number], handler: (...args: never[]) => unknown): vscode.Disposable =>
-    vscode.commands.registerCommand(id, handler as (...args: unknown[]) => unknown);
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await (handler as (...args: unknown[]) => unknown)(...args);
+      } catch (error) {
+        reportFailure(log, COMMAND_ACTIONS[id], error);
+        return undefined;
+      }
+    });
 
   const analyzeUri = async (uri: vscode.Uri | undefined): Promise<void> => {
     if (!uri) return;
@@ -262,8 +295,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const current = vscode.workspace.getConfiguration(SECTION).get<string>('backend', 'auto');
       const choice = await vscode.window.showQuickPick(
         [
-          { label: 'auto', description: 'the fastest that loads: a GPU through WebGPU, tfjs-node-gpu, tfjs-node, wasm, cpu' },
-          { label: 'webgpu', description: 'the GPU through WebGPU (platform .vsix; Vulkan on Linux); forced, even a software adapter' },
+          { label: 'auto', description: 'the fastest that loads: tfjs-node-gpu, tfjs-node, wasm, cpu' },
           { label: 'tensorflow-gpu', description: 'native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)' },
           { label: 'tensorflow', description: 'native TensorFlow (needs @tensorflow/tfjs-node)' },
           { label: 'wasm', description: 'WebAssembly with SIMD (bundled)' },
@@ -276,10 +308,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       void vscode.window.showInformationMessage(`Flatness Lens: compute backend set to ${choice.label}.`);
     }),
     register('flatnessLens.showLog', () => log.show()),
-    register('flatnessLens.openStoredReport', (id?: string) => {
-      const entry = typeof id === 'string' ? store.get(id) : undefined;
-      if (!entry) return;
-      panels.show({ kind: 'report', report: entry.report, context: entry.context });
+    register('flatnessLens.openStoredReport', async (id?: string) => {
+      if (typeof id !== 'string') return;
+      const loaded = await store.load(id);
+      if (loaded.error !== undefined) {
+        log.warn(`could not open a stored report: ${loaded.error}`);
+        void vscode.window.showWarningMessage(`Flatness Lens: ${loaded.error}.`);
+        return;
+      }
+      panels.show({ kind: 'report', report: loaded.report, context: loaded.context });
     }),
     register('flatnessLens.refreshModels', () => vscode.commands.executeCommand('flatnessLens.internal.refreshModels')),
     register('flatnessLens.clearReports', () => store.clear()),
@@ -287,8 +324,16 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   async function compare(models: vscode.Uri[], association: DataAssociation | undefined): Promise<void> {
     const results: { report: Report; context: ReportContext }[] = [];
+    // Running the example again keeps the previous comparison on screen under a progress strip.
+    const shown = panels.find(COMPARISON_KEY)?.finished;
+    const previous = shown ? (withoutRerun(shown) as typeof shown) : undefined;
+    const progressPanel = previous ? panels.show({ ...previous, rerun: { status: 'running', message: `Analysing ${models.length} models again` } }) : undefined;
     for (const model of models) {
-      const outcome = await analysis.analyze(model, { ...(association ? { association } : {}), showPanel: models.length === 1 });
+      const outcome = await analysis.analyze(model, { ...(association ? { association } : {}), showPanel: models.length === 1, ...(progressPanel ? { progressPanel } : {}) });
+      if (outcome.error && previous && (outcome.error.code === 'cancelled' || models.length > 1)) {
+        panels.show(afterFailedRerun(previous, outcome.error, 'The new comparison'), false);
+        return;
+      }
       if (outcome.error?.code === 'cancelled') return;
       if (outcome.report && outcome.context) results.push({ report: outcome.report, context: outcome.context });
     }

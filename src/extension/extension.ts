@@ -1,6 +1,7 @@
 /**
- * Entry point of the Flatness Lens extension. Activation happens only on its commands, views
- * and custom editor; nothing heavy runs in the extension host: analyses run in dist/worker.js.
+ * Entry point of the Flatness Lens extension. Activation happens only on its commands, views,
+ * custom editors and (after a window reload) its restored report panels (onWebviewPanel); nothing
+ * heavy runs in the extension host: analyses run in dist/worker.js.
  */
 import * as vscode from 'vscode';
 import { fork } from 'node:child_process';
@@ -9,7 +10,7 @@ import { WorkerClient, type WorkerProcessHandle } from './workerClient';
 import { Log } from './log';
 import { DataAssociations } from './dataAssociation';
 import { ReportStore } from './reportStore';
-import { ReportPanels, REPORT_VIEW_TYPE } from './reportPanel';
+import { ReportPanels, PANEL_VIEW_TYPES } from './reportPanel';
 import { ModelsView, ReportsView } from './views';
 import { AnalysisService } from './analysisService';
 import { registerCommands, webviewMessageHandler, type CommandDeps } from './commands';
@@ -31,10 +32,14 @@ let deps: CommandDeps | undefined;
 
 export function activate(context: vscode.ExtensionContext): { deps: CommandDeps } {
   const log = new Log();
-  const worker = new WorkerClient(forkBundledWorker(context.extensionPath), () => ({ memoryLimitMb: readSettings().memoryLimitMb }), (line) => log.line(line));
+  const worker = new WorkerClient(forkBundledWorker(context.extensionPath), () => ({ memoryLimitMb: readSettings().memoryLimitMb }), (line, level) => log.worker(line, level));
   const associations = new DataAssociations(context.workspaceState);
-  const store = new ReportStore(context.workspaceState);
-  const panels = new ReportPanels(context.extensionUri, webviewMessageHandler(() => deps!));
+  // Reports are files in the workspace's storage folder (the global one in an empty window).
+  const store = new ReportStore(context.workspaceState, context.storageUri ?? vscode.Uri.joinPath(context.globalStorageUri, 'no-workspace'));
+  store.migrate().then((moved) => {
+    if (moved > 0) log.info(`moved ${moved} stored reports from workspace state to ${store.folder.toString()}`);
+  }, (error: unknown) => log.warn(`could not move the stored reports to files: ${error instanceof Error ? error.message : String(error)}`));
+  const panels = new ReportPanels(context.extensionUri, webviewMessageHandler(() => deps!), log);
   const models = new ModelsView(store, () => readSettings().modelGlobs);
   const reports = new ReportsView(store);
   const analysis = new AnalysisService(worker, associations, store, panels, models, log);
@@ -47,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): { deps: CommandDeps 
     vscode.commands.registerCommand('flatnessLens.internal.refreshModels', () => models.refresh()),
     vscode.window.registerTreeDataProvider('flatnessLens.models', models),
     vscode.window.registerTreeDataProvider('flatnessLens.reports', reports),
-    vscode.window.registerWebviewPanelSerializer(REPORT_VIEW_TYPE, panels),
+    ...PANEL_VIEW_TYPES.map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, panels)),
     ...[MODEL_EDITOR_VIEW_TYPE, MODEL_EDITOR_OPTION_VIEW_TYPE].map((viewType) =>
       vscode.window.registerCustomEditorProvider(viewType, new ModelSummaryEditor(context.extensionUri, worker), { supportsMultipleEditorsPerDocument: true })),
     associations.onDidChange(() => models.refresh()),

@@ -7,7 +7,7 @@ import type { ViewState } from '../shared/protocol';
 import { isWebviewToHost } from '../shared/protocol';
 import { webviewHtml, webviewOptions } from './reportPanel';
 import type { WorkerClient } from './workerClient';
-import { localPathOf } from './localFiles';
+import { withLocalFiles } from './localFiles';
 import { toWire } from './analysisService';
 
 export const MODEL_EDITOR_VIEW_TYPE = 'flatnessLens.modelSummary';
@@ -33,7 +33,7 @@ export class ModelSummaryEditor implements vscode.CustomReadonlyEditorProvider {
       if (raw.type === 'changeTrainingData') void vscode.commands.executeCommand('flatnessLens.chooseTrainingData', document.uri);
     });
     try {
-      const summary = await this.worker.describe(await localPathOf(document.uri));
+      const summary = await withLocalFiles(async (files) => this.worker.describe(await files.pathOf(document.uri)));
       state = { kind: 'summary', summary, error: null, modelUri: document.uri.toString() };
     } catch (error) {
       state = { kind: 'summary', summary: null, error: toWire(error), modelUri: document.uri.toString() };

@@ -4,11 +4,15 @@
  * No retainContextWhenHidden: the webview re-renders from its saved state when shown again.
  */
 import * as vscode from 'vscode';
-import type { ChartImage, HostToWebview, ViewState, WebviewToHost } from '../shared/protocol';
-import { isWebviewToHost } from '../shared/protocol';
+import type { ChartImage, FinishedViewState, HostToWebview, ViewState, WebviewToHost } from '../shared/protocol';
+import { isFinished, isPersistedViewState, isWebviewToHost } from '../shared/protocol';
 import { makeNonce, renderWebviewHtml } from './webviewHtml';
+import { actionOf, reportFailure } from './failures';
+import type { Log } from './log';
 
 export const REPORT_VIEW_TYPE = 'flatnessLens.report';
+/** Every webview panel type the extension restores after a reload (each needs an onWebviewPanel activation event). */
+export const PANEL_VIEW_TYPES = [REPORT_VIEW_TYPE] as const;
 
 export interface WebviewMessageHandler {
   (message: WebviewToHost, panel: ReportPanel): void | Promise<void>;
@@ -46,8 +50,13 @@ function titleOf(state: ViewState): string {
       return `Flatness: ${state.context?.modelLabel.split('/').pop() ?? 'analysis'}`;
     case 'summary':
       return 'Flatness: model';
+    case 'trajectory':
+      return `Flatness: run ${state.run.folderLabel.split('/').pop()}`;
   }
 }
+
+/** Comparisons and rankings share one panel. */
+export const COMPARISON_KEY = 'comparison';
 
 export function keyOf(state: ViewState): string {
   switch (state.kind) {
@@ -57,18 +66,21 @@ export function keyOf(state: ViewState): string {
       return state.context?.modelUri ?? 'analysis';
     case 'comparison':
     case 'ranking':
-      return 'comparison';
+      return COMPARISON_KEY;
     case 'summary':
       return state.modelUri;
+    case 'trajectory':
+      return `trajectory:${state.run.folderUri}`;
   }
 }
 
 export class ReportPanel {
   state: ViewState;
+  disposed = false;
   private nextCapture = 1;
   private readonly captures = new Map<number, (images: ChartImage[]) => void>();
 
-  constructor(readonly panel: vscode.WebviewPanel, state: ViewState, private readonly onDispose: (panel: ReportPanel) => void, handler: WebviewMessageHandler) {
+  constructor(readonly panel: vscode.WebviewPanel, state: ViewState, private readonly onDispose: (panel: ReportPanel) => void, handler: WebviewMessageHandler, log: Log) {
     this.state = state;
     panel.webview.onDidReceiveMessage((raw: unknown) => {
       if (!isWebviewToHost(raw)) return;
@@ -81,22 +93,38 @@ export class ReportPanel {
         this.captures.delete(raw.requestId);
         return;
       }
-      void handler(raw, this);
+      if (raw.type === 'dismissRerun') {
+        this.state = withoutRerun(this.state);
+        return;
+      }
+      // Every button's action ends in a result or a message to the user, never a silent rejection.
+      Promise.resolve()
+        .then(() => handler(raw, this))
+        .catch((error: unknown) => reportFailure(log, actionOf(raw), error));
     });
     panel.onDidDispose(() => {
+      this.disposed = true;
       for (const resolve of this.captures.values()) resolve([]);
       this.onDispose(this);
     });
   }
 
+  /** The finished result this panel shows (under any re-run notice), if it shows one. */
+  get finished(): FinishedViewState | undefined {
+    return isFinished(this.state) ? this.state : undefined;
+  }
+
   show(state: ViewState): void {
     this.state = state;
+    if (this.disposed) return;
     this.panel.title = titleOf(state);
     this.post({ type: 'show', state });
   }
 
   post(message: HostToWebview): void {
-    void this.panel.webview.postMessage(message);
+    if (this.disposed) return;
+    // A panel closed while the message was on its way: nothing to show it to.
+    Promise.resolve(this.panel.webview.postMessage(message)).then(undefined, () => undefined);
   }
 
   /** PNG images of the charts as the webview draws them now. */
@@ -116,11 +144,31 @@ export class ReportPanel {
   }
 }
 
-export class ReportPanels implements vscode.WebviewPanelSerializer<ViewState>, vscode.Disposable {
+/** The state without its re-run notice. */
+export function withoutRerun(state: ViewState): ViewState {
+  if (!isFinished(state) || !state.rerun) return state;
+  const { rerun: _rerun, ...rest } = state;
+  return rest as ViewState;
+}
+
+/**
+ * What a restored panel shows for the state its webview saved: the saved view, or (for an
+ * analysis the reload interrupted) a note to run it again; null when nothing usable was saved.
+ */
+export function restoredState(saved: unknown): ViewState | null {
+  if (!isPersistedViewState(saved)) return null;
+  const state = saved.state;
+  if (state.kind === 'progress') {
+    return { kind: 'error', error: { code: 'cancelled', message: 'The window was reloaded while this analysis ran; run it again.' }, context: state.context };
+  }
+  return state;
+}
+
+export class ReportPanels implements vscode.WebviewPanelSerializer<unknown>, vscode.Disposable {
   private readonly panels = new Map<string, ReportPanel>();
   private lastActive: ReportPanel | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly handler: WebviewMessageHandler) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly handler: WebviewMessageHandler, private readonly log: Log) {}
 
   /** The panel the user looked at last (for Export Report). */
   get active(): ReportPanel | undefined {
@@ -144,10 +192,14 @@ export class ReportPanels implements vscode.WebviewPanelSerializer<ViewState>, v
     return this.adopt(panel, state);
   }
 
-  async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: ViewState | undefined): Promise<void> {
-    const state: ViewState = saved && typeof saved === 'object' && 'kind' in saved
-      ? saved
-      : { kind: 'error', error: { code: 'internal', message: 'This report could not be restored; run the analysis again.' }, context: null };
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: unknown): Promise<void> {
+    let state = restoredState(saved);
+    if (state) {
+      this.log.info(`restored a ${state.kind} panel after a window reload (${titleOf(state)})`);
+    } else {
+      this.log.warn(`could not restore a report panel: its saved state is not a Flatness Lens view (${JSON.stringify(saved)?.slice(0, 200) ?? 'nothing saved'})`);
+      state = { kind: 'error', error: { code: 'internal', message: 'This report could not be restored after the reload; run the analysis again (Flatness Lens: Show Log has the details).' }, context: null };
+    }
     panel.webview.options = webviewOptions(this.extensionUri);
     this.adopt(panel, state);
   }
@@ -155,11 +207,12 @@ export class ReportPanels implements vscode.WebviewPanelSerializer<ViewState>, v
   private adopt(panel: vscode.WebviewPanel, state: ViewState): ReportPanel {
     const key = keyOf(state);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'flatness.svg');
+    panel.title = titleOf(state);
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, titleOf(state));
     const wrapper = new ReportPanel(panel, state, (closed) => {
       if (this.panels.get(key) === closed) this.panels.delete(key);
       if (this.lastActive === closed) this.lastActive = undefined;
-    }, this.handler);
+    }, this.handler, this.log);
     panel.onDidChangeViewState((event) => {
       if (event.webviewPanel.active) this.lastActive = wrapper;
     });

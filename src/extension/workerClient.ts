@@ -62,7 +62,8 @@ export class WorkerClient {
   constructor(
     private readonly fork: ForkWorker,
     private readonly options: () => WorkerLaunchOptions,
-    private readonly log: (line: string) => void = () => undefined,
+    /** Each line of the worker's output and of the client's events; worker log messages carry their level. */
+    private readonly log: (line: string, level?: 'info' | 'warn' | 'error') => void = () => undefined,
     private readonly cancelGraceMs = CANCEL_GRACE_MS,
   ) {}
 
@@ -181,10 +182,10 @@ export class WorkerClient {
     });
   }
 
-  private record(line: string): void {
+  private record(line: string, level?: 'info' | 'warn' | 'error'): void {
     this.logLines.push(line);
     if (this.logLines.length > LOG_LINES_KEPT) this.logLines.splice(0, this.logLines.length - LOG_LINES_KEPT);
-    this.log(line);
+    this.log(line, level);
   }
 
   private onMessage(child: WorkerProcessHandle, raw: unknown): void {
@@ -199,7 +200,7 @@ export class WorkerClient {
         this.record(`[worker] ready (pid ${message.pid})`);
         return;
       case 'log':
-        this.record(`[worker ${message.level}] ${message.message}`);
+        this.record(`[worker ${message.level}] ${message.message}`, message.level);
         return;
       case 'progress':
         this.pending.get(message.id)?.onProgress?.(message.stage, message.fraction);

@@ -161,7 +161,10 @@ export const mock = {
   progressTitles: [] as string[],
   watchers: [] as { glob: string; create: EventEmitter<Uri>; change: EventEmitter<Uri>; remove: EventEmitter<Uri> }[],
   statusBarTexts: [] as string[],
+  /** Lines written to the extension's LogOutputChannel, with their level. */
+  log: [] as { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; text: string }[],
   reset(): void {
+    this.log.length = 0;
     this.commands.clear();
     this.config.clear();
     this.messages.length = 0;
@@ -190,7 +193,11 @@ function message(level: 'info' | 'warning' | 'error') {
 }
 
 export const window = {
-  createOutputChannel: (_name: string) => ({ appendLine: (_line: string) => {}, show: () => {}, dispose: () => {} }),
+  createOutputChannel: (_name: string, options?: { log: true }) => {
+    if (!options?.log) return { appendLine: (_line: string) => {}, show: () => {}, dispose: () => {} };
+    const write = (level: (typeof mock.log)[number]['level']) => (text: string) => mock.log.push({ level, text });
+    return { trace: write('trace'), debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), appendLine: write('info'), show: () => {}, dispose: () => {} };
+  },
   showInformationMessage: message('info'),
   showWarningMessage: message('warning'),
   showErrorMessage: message('error'),
@@ -275,6 +282,16 @@ export const workspace = {
     async writeFile(uri: Uri, bytes: Uint8Array): Promise<void> {
       fs.mkdirSync(nodePath.dirname(uri.fsPath), { recursive: true });
       fs.writeFileSync(uri.fsPath, bytes);
+    },
+    async createDirectory(uri: Uri): Promise<void> {
+      fs.mkdirSync(uri.fsPath, { recursive: true });
+    },
+    async delete(uri: Uri): Promise<void> {
+      try {
+        fs.rmSync(uri.fsPath, { recursive: true });
+      } catch (error) {
+        throw new FileSystemError((error as Error).message);
+      }
     },
   },
   createFileSystemWatcher: (glob: string) => {
