@@ -12,7 +12,6 @@ import type { Report } from '../src/shared/report';
 import { formatMaybe, formatNumber } from '../src/shared/format';
 import { flushMounted, h } from './dom';
 import { chartImages, destroyCharts } from './charts';
-import { resetGenericCharts } from './generic';
 import { renderReport, type Post } from './reportView';
 import { rankingView } from './rankingView';
 import { rerunBanner } from './rerunBanner';
@@ -103,7 +102,6 @@ function comparisonView(reports: { report: Report; context: ReportContext }[]): 
 
 function render(state: ViewState): void {
   destroyCharts();
-  resetGenericCharts();
   current = state;
   let view: HTMLElement;
   switch (state.kind) {
