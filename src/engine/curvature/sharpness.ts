@@ -7,29 +7,114 @@ import { lossAndGradient } from './gradient';
 import { lossAtPoints } from './lossAtPoints';
 import { flattenParameters, unflattenParameters } from './parameterVector';
 import { SeededRandom } from '../math/random';
-import { norm } from './lanczos';
+import { type SymmetricOperator, lanczos, norm, ritzPairs } from './lanczos';
+import { LossOperator } from './lossOperator';
 
 export interface SharpnessOptions {
   rhos?: number[];
-  /** Loss-and-gradient evaluations of the projected ascent per rho. */
+  /** Cap on loss-and-gradient evaluations of the projected ascent, per start and rho. */
   steps?: number;
+  /** Random starts in addition to the gradient and the top eigenvector of |theta| H |theta|. */
+  randomStarts?: number;
+  /** Stop a start when the relative increase over the last 3 accepted steps is below this. */
+  stopTolerance?: number;
   /** Gaussian samples per rho for the average case. */
   averageSamples?: number;
   seed?: number;
   chunkRows?: number;
 }
 
-export const SHARPNESS_DEFAULTS = { rhos: [0.01, 0.05, 0.1], steps: 10, averageSamples: 16, seed: 2 } as const;
+export const SHARPNESS_DEFAULTS = {
+  rhos: [0.01, 0.05, 0.1], steps: 40, randomStarts: 2, stopTolerance: 1e-7, averageSamples: 16, seed: 2,
+} as const;
 
 export const ADAPTIVE_SHARPNESS_DEFINITION =
   'max over ||eps / |theta| ||_2 <= rho of L(theta + eps) - L(theta) (elementwise-scaled ball, biases included, '
   + 'so the value is invariant under the rescaling symmetry), estimated from below by projected gradient ascent '
-  + 'in eta = eps / |theta| started at the first-order maximiser; average case: eps = |theta| o xi with '
-  + 'xi ~ N(0, rho^2 / P I), so that E ||xi||^2 = rho^2';
+  + 'in eta = eps / |theta| with backtracking, from several starts (the first-order maximiser, both signs of the top '
+  + 'eigenvector of |theta| H |theta|, random directions), each run until its gain stalls; average case: '
+  + 'eps = |theta| o xi with xi ~ N(0, rho^2 / P I), so that E ||xi||^2 = rho^2';
+
+interface Evaluation { loss: number; ascent: Float64Array }
+
+/** Projects onto the ball ||eta|| <= rho, in place. */
+function projectToBall(eta: Float64Array, rho: number): Float64Array {
+  const radius = norm(eta);
+  if (radius > rho) for (let p = 0; p < eta.length; p++) eta[p] = (eta[p]! * rho) / radius;
+  return eta;
+}
+
+/** The unit top eigenvector of |theta| H |theta| by a short Lanczos run (null if H vanishes). */
+async function topScaledEigenvector(
+  model: TwoLayerModel, data: Dataset, loss: LossSpec, magnitude: Float64Array, random: SeededRandom,
+  chunkRows: number | undefined, context?: ComputeContext,
+): Promise<Float64Array | null> {
+  const operator = await LossOperator.prepare(model, data, loss, chunkRows ? { chunkRows } : {}, context);
+  try {
+    const size = magnitude.length;
+    const symmetric: SymmetricOperator = {
+      size,
+      async apply(vectors, _runs, applyContext) {
+        const inputs = vectors.map((v) => v.map((x, p) => x * magnitude[p]!));
+        const outputs = await operator.hessianVectorProducts(inputs, applyContext);
+        return outputs.map((out) => out.map((x, p) => x * magnitude[p]!));
+      },
+    };
+    const [run] = await lanczos(symmetric, [random.normals(size)], { maxSteps: Math.min(size, 20), context });
+    const pairs = ritzPairs(run!);
+    const vector = pairs.vector(pairs.values.length - 1);
+    const length = norm(vector);
+    return length > 0 && Number.isFinite(length) ? vector.map((x) => x / length) : null;
+  } finally {
+    operator.dispose();
+  }
+}
 
 /**
- * Adaptive sharpness (worst case in the scaled ball, by projected gradient ascent) and its
- * Gaussian average-case version, for several radii. Every loss and gradient is exact.
+ * Projected gradient ascent on eta -> L(theta + |theta| o eta) in the ball ||eta|| <= rho: a step
+ * along the ascent direction, projected, accepted when the loss rises, else halved; stops when the
+ * step is below 1e-9 rho, the relative gain over the last three accepted steps is below the
+ * tolerance, or the evaluation cap is reached.
+ */
+async function ascend(
+  evaluate: (eta: Float64Array) => Promise<Evaluation>, start: Float64Array, startValue: Evaluation,
+  rho: number, maxEvaluations: number, tolerance: number, baseLoss: number,
+): Promise<{ eta: Float64Array; increase: number; evaluations: number; iterations: number }> {
+  let eta = start;
+  let current = startValue;
+  let step = rho / 2;
+  let evaluations = 0;
+  let iterations = 0;
+  const history: number[] = [current.loss - baseLoss];
+  while (evaluations < maxEvaluations && step > 1e-9 * rho) {
+    const length = norm(current.ascent);
+    if (!(length > 0)) break;
+    const candidate = new Float64Array(eta.length);
+    for (let p = 0; p < eta.length; p++) candidate[p] = eta[p]! + (step * current.ascent[p]!) / length;
+    projectToBall(candidate, rho);
+    const result = await evaluate(candidate);
+    evaluations++;
+    if (result.loss > current.loss) {
+      eta = candidate;
+      current = result;
+      iterations++;
+      step = Math.min(2 * step, 2 * rho);
+      history.push(current.loss - baseLoss);
+      if (history.length > 3) {
+        const recent = history[history.length - 1]!;
+        const earlier = history[history.length - 4]!;
+        if (recent - earlier <= tolerance * Math.max(Math.abs(recent), 1e-300)) break;
+      }
+    } else {
+      step /= 2;
+    }
+  }
+  return { eta, increase: current.loss - baseLoss, evaluations, iterations };
+}
+
+/**
+ * Adaptive sharpness (worst case in the scaled ball, by multi-start projected gradient ascent) and
+ * its Gaussian average-case version, for several radii. Every loss and gradient is exact.
  */
 export async function computeSharpness(
   model: TwoLayerModel,
@@ -42,7 +127,7 @@ export async function computeSharpness(
   const theta = flattenParameters(model);
   const size = theta.length;
   const magnitude = theta.map(Math.abs);
-  const evaluate = async (eta: Float64Array): Promise<{ loss: number; ascent: Float64Array }> => {
+  const evaluate = async (eta: Float64Array): Promise<Evaluation> => {
     const point = new Float64Array(size);
     for (let p = 0; p < size; p++) point[p] = theta[p]! + magnitude[p]! * eta[p]!;
     const result = await lossAndGradient(unflattenParameters(model, point), data, loss, context, { chunkRows: options.chunkRows });
@@ -53,35 +138,29 @@ export async function computeSharpness(
   const random = new SeededRandom(settings.seed);
   const start = await evaluate(new Float64Array(size));
   const baseLoss = start.loss;
+  const eigenvector = await topScaledEigenvector(model, data, loss, magnitude, random, options.chunkRows, context);
+  const directions: Float64Array[] = [];
+  if (norm(start.ascent) > 0) directions.push(start.ascent);
+  if (eigenvector) directions.push(eigenvector, eigenvector.map((x) => -x));
+  for (let r = 0; r < settings.randomStarts; r++) directions.push(random.normals(size));
 
   const adaptive: ReportAdaptiveSharpness[] = [];
   for (const rho of settings.rhos) {
-    let direction = start.ascent;
-    if (!(norm(direction) > 0)) direction = random.normals(size);
-    let bestEta = new Float64Array(size);
-    let bestIncrease = 0;
-    let bestAscent = direction;
-    let step = rho;
+    let best: { eta: Float64Array; increase: number } = { eta: new Float64Array(size), increase: 0 };
     let evaluations = 0;
-    for (let iteration = 0; iteration < settings.steps; iteration++) {
-      const length = norm(bestAscent);
-      if (!(length > 0)) break;
-      const candidate = new Float64Array(size);
-      for (let p = 0; p < size; p++) candidate[p] = bestEta[p]! + (step * bestAscent[p]!) / length;
-      const radius = norm(candidate);
-      if (radius > rho) for (let p = 0; p < size; p++) candidate[p] = (candidate[p]! * rho) / radius;
-      const result = await evaluate(candidate);
+    let iterations = 0;
+    for (const direction of directions) {
+      const length = norm(direction);
+      if (!(length > 0)) continue;
+      const eta = direction.map((x) => (rho * x) / length);
+      const value = await evaluate(eta);
       evaluations++;
-      const increase = result.loss - baseLoss;
-      if (increase > bestIncrease) {
-        bestIncrease = increase;
-        bestEta = candidate;
-        bestAscent = result.ascent;
-      } else {
-        step /= 2;
-      }
+      const result = await ascend(evaluate, eta, value, rho, settings.steps, settings.stopTolerance, baseLoss);
+      evaluations += result.evaluations;
+      iterations += result.iterations;
+      if (result.increase > best.increase) best = result;
     }
-    adaptive.push({ rho, lossIncrease: bestIncrease, steps: settings.steps, evaluations, radius: norm(bestEta) });
+    adaptive.push({ rho, lossIncrease: best.increase, steps: iterations, evaluations, radius: norm(best.eta) });
   }
 
   // Perturbations are drawn and evaluated in groups that keep about 64 MB of directions in memory.
