@@ -6,6 +6,7 @@ import {
 import type { CalibrationKind, NeuronRow, OrbitPoint, ReportCalibration } from '../src/shared/report';
 import { formatNumber, isRarelyActive, neuronStatusText } from '../src/shared/format';
 import { chartTheme, type ChartTheme } from './theme';
+import { cssVar } from './dom';
 
 Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, ScatterController, Tooltip);
 
@@ -205,9 +206,30 @@ export interface ModelPoint {
  * and the model(s) read off it (one model: with its interval): held-out loss against the flatness
  * ratio, log-log. data-points counts the scatter points: the references plus the models.
  */
-export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibration: ReportCalibration, models: ModelPoint[], modelLabel = 'this model (predicted)'): Chart {
+/** One marker per compared model: the shape (also a glyph for tables) and the theme colour it is drawn in. */
+export const MODEL_MARKERS = [
+  { glyph: '●', style: 'circle', colour: '--vscode-charts-blue' },
+  { glyph: '▲', style: 'triangle', colour: '--vscode-charts-orange' },
+  { glyph: '■', style: 'rect', colour: '--vscode-charts-green' },
+  { glyph: '◆', style: 'rectRot', colour: '--vscode-charts-red' },
+  { glyph: '★', style: 'star', colour: '--vscode-charts-purple' },
+  { glyph: '✚', style: 'cross', colour: '--vscode-charts-yellow' },
+] as const;
+
+/** A compared model on the calibration: its predicted and (with test data) measured loss at its ratio. */
+export interface NamedModelPoint {
+  label: string;
+  /** Index into MODEL_MARKERS. */
+  marker: number;
+  ratio: number;
+  predicted: number;
+  measured: number | null;
+}
+
+export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibration: ReportCalibration, models: ModelPoint[], modelLabel = 'this model (predicted)', named: NamedModelPoint[] = []): Chart {
   const theme = chartTheme();
-  const palette = [theme.reference, theme.primary, theme.muted, theme.negative, theme.foreground];
+  // With named models the references step back to one muted colour: the colours belong to the models.
+  const palette = named.length ? [theme.muted] : [theme.reference, theme.primary, theme.muted, theme.negative, theme.foreground];
   const points = plottableCalibration(calibration);
   const kinds = (Object.keys(CALIBRATION_KIND_LABELS) as CalibrationKind[]).filter((kind) => points.some((p) => p.kind === kind));
   const datasets: ChartConfiguration<'scatter'>['data']['datasets'] = kinds.map((kind, index) => ({
@@ -262,6 +284,25 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
       order: -2,
     });
   }
+  let namedPoints = 0;
+  named.forEach((model) => {
+    const mark = MODEL_MARKERS[model.marker % MODEL_MARKERS.length]!;
+    const colour = cssVar(mark.colour, theme.primary);
+    if (model.ratio > 0 && model.predicted > 0) {
+      namedPoints++;
+      datasets.push({
+        label: `${model.label} (predicted, filled)`, data: [{ x: model.ratio, y: model.predicted }],
+        borderColor: theme.foreground, backgroundColor: colour, borderWidth: 1.5, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
+      });
+    }
+    if (model.measured !== null && model.ratio > 0 && model.measured > 0) {
+      namedPoints++;
+      datasets.push({
+        label: `${model.label} (measured, hollow)`, data: [{ x: model.ratio, y: model.measured }],
+        borderColor: colour, backgroundColor: 'transparent', borderWidth: 3, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
+      });
+    }
+  });
   // Grid lines at the powers of ten only: a log axis over many decades is unreadable with every minor line.
   const isDecade = (value: number): boolean => Math.abs(Math.log10(value) - Math.round(Math.log10(value))) < 1e-9;
   const logAxis = (title: string) => ({
@@ -283,5 +324,5 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
       scales: { x: logAxis('flatness ratio R = F_sym / F_LB'), y: logAxis('held-out loss') },
     },
   };
-  return register(name, canvas, config as ChartConfiguration, points.length + shown.length);
+  return register(name, canvas, config as ChartConfiguration, points.length + shown.length + namedPoints);
 }

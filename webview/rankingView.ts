@@ -1,54 +1,93 @@
-/** Compare Models: the engine's ComparisonReport, ranked by predicted test loss, with Kendall tau against measured test loss. */
-import type { ComparisonReport } from '../src/shared/report';
+/**
+ * Compare Models: the engine's ComparisonReport ranked by predicted test loss. Each model has its
+ * own colour AND marker shape in the chart and the table; names open the model's report;
+ * measured test loss and Kendall tau when test data was given; models that do not interpolate are
+ * marked and kept off the calibration (the prediction assumes an interpolator).
+ */
+import type { ComparisonReport, ComparisonRow } from '../src/shared/report';
 import type { RankedModel } from '../src/shared/protocol';
-import { formatNumber } from '../src/shared/format';
+import { formatInterval, formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
-import { calibrationChart } from './charts';
-import type { Post } from './reportView';
+import { calibrationChart, MODEL_MARKERS } from './charts';
+import { button, icon, tells, type Post } from './parts';
 
 const MEASURE_LABELS: Record<string, string> = {
   trace: 'Raw Hessian trace', normalized: 'Normalized flatness F_sym', ratio: 'Flatness ratio R', pathNorm: 'Path norm',
   topEigenvalue: 'Top Hessian eigenvalue', predictedTestLoss: 'Predicted test loss',
 };
 
+const VERDICT_ICON: Record<ComparisonRow['verdict']['level'], string> = { flat: 'pass-filled', 'in-between': 'warning', sharp: 'flame', 'not-applicable': 'circle-slash' };
+
+/** The model's marker: its shape as a character, in its colour (CSS class model-k). */
+function marker(index: number): HTMLElement {
+  const mark = MODEL_MARKERS[index % MODEL_MARKERS.length]!;
+  return h('span', { class: `model-marker model-${index % MODEL_MARKERS.length}`, 'aria-hidden': 'true' }, mark.glyph);
+}
+
+function tauText(tau: number | null): string {
+  return tau === null ? 'n/a' : tau.toFixed(2);
+}
+
 export function rankingView(comparison: ComparisonReport, models: RankedModel[], dataLabel: string, post: Post): HTMLElement {
-  const labelOf = (path: string): string => models.find((m) => m.path === path)?.modelLabel ?? path.split(/[\\/]/).pop() ?? path;
+  const byPath = (path: string): RankedModel | undefined => models.find((m) => m.path === path);
+  const labelOf = (path: string): string => byPath(path)?.modelLabel ?? path.split(/[\\/]/).pop() ?? path;
+  // Colours follow the order the user gave the models in, so a model keeps its colour whatever its rank.
+  const colourIndex = (path: string): number => {
+    const index = models.findIndex((m) => m.path === path);
+    return index < 0 ? comparison.models.findIndex((row) => row.path === path) : index;
+  };
   const withTest = comparison.test !== null;
-  const columns = ['Rank', 'Model', 'Predicted test loss', 'Interval', 'Verdict', 'Ratio R', 'Normalized flatness', 'Raw trace', 'Path norm', 'Top eigenvalue', ...(withTest ? ['Test loss'] : []), 'Interpolates'];
+  const columns = ['Rank', 'Model', 'Predicted test loss', 'Interval', ...(withTest ? ['Measured test loss'] : []), 'Verdict', 'Ratio R', 'Normalized flatness', 'Raw trace', 'Path norm', 'Top eigenvalue', 'Interpolates'];
+  const nameCell = (row: ComparisonRow): HTMLElement => {
+    const uri = byPath(row.path)?.modelUri;
+    const name = uri
+      ? h('button', { class: 'link-button', type: 'button', 'data-testid': 'ranking-model', title: `Open the report of ${labelOf(row.path)}` }, labelOf(row.path))
+      : h('span', { 'data-testid': 'ranking-model' }, labelOf(row.path));
+    if (uri) name.addEventListener('click', () => post({ type: 'openReport', modelUri: uri }));
+    return h('th', { scope: 'row' }, marker(colourIndex(row.path)), ' ', name);
+  };
   const table = h('table', { class: 'data-table comparison ranking', 'data-testid': 'ranking-table' },
-    h('caption', {}, 'Ranked by predicted test loss (1 = predicted to generalize best)'),
+    h('caption', {}, 'Ranked by predicted test loss (1 = predicted to generalize best). Click a name to open its report.'),
     h('thead', {}, h('tr', {}, ...columns.map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, ...comparison.models.map((row) => h('tr', { class: `verdict-row verdict-${row.verdict.level}` },
+    h('tbody', {}, ...comparison.models.map((row) => h('tr', { class: `verdict-row verdict-${row.verdict.level}${row.interpolates ? '' : ' not-interpolating'}` },
       h('td', {}, String(row.rank)),
-      h('th', { scope: 'row', 'data-testid': 'ranking-model' }, labelOf(row.path)),
-      h('td', {}, formatNumber(row.predictedTestLoss)),
-      h('td', {}, row.interval ? `[${formatNumber(row.interval[0])}, ${formatNumber(row.interval[1])}]` : 'n/a'),
-      h('td', { 'data-testid': 'comparison-verdict' }, row.verdict.headline),
+      nameCell(row),
+      h('td', {}, row.interpolates ? formatNumber(row.predictedTestLoss) : 'n/a'),
+      h('td', {}, row.interpolates ? formatInterval(row.interval) : 'n/a'),
+      withTest ? h('td', { 'data-testid': 'measured-test-loss' }, formatNumber(row.testLoss)) : null,
+      h('td', { title: row.verdict.explanation }, icon(VERDICT_ICON[row.verdict.level]), ' ', h('span', { 'data-testid': 'comparison-verdict' }, row.verdict.headline)),
       h('td', {}, formatNumber(row.ratio)),
       h('td', {}, formatNumber(row.normalized)),
       h('td', {}, formatNumber(row.trace)),
       h('td', {}, formatNumber(row.pathNorm)),
       h('td', {}, formatNumber(row.topEigenvalue)),
-      withTest ? h('td', {}, formatNumber(row.testLoss)) : null,
-      h('td', {}, row.interpolates ? 'yes' : 'no')))));
+      h('td', { 'data-testid': 'ranking-interpolates' }, row.interpolates ? 'yes' : h('strong', {}, icon('warning'), ' no: off the calibration'))))));
 
   const tau = comparison.kendallTau;
-  const tauTable = tau
-    ? h('table', { class: 'data-table kendall', 'data-testid': 'kendall-table' },
-      h('caption', {}, `Kendall tau-b of each measure against the measured test loss (${comparison.test?.n ?? 0} test rows; 1 = same order)`),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Measure'), h('th', { scope: 'col' }, 'Kendall tau'))),
-      h('tbody', {}, ...Object.entries(tau).map(([measure, value]) => h('tr', {}, h('th', { scope: 'row' }, MEASURE_LABELS[measure] ?? measure), h('td', {}, formatNumber(value))))))
-    : null;
+  const tauSection = tau
+    ? h('section', { class: 'panel', 'data-testid': 'kendall' },
+      h('h2', {}, 'Which measure orders the models by their measured test loss?'),
+      tells('Kendall tau near 1: the measure ranks the models as their measured test loss does; near 0: no better than chance; negative: the wrong way round.'),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'data-table kendall', 'data-testid': 'kendall-table' },
+        h('caption', {}, `Kendall tau-b against the measured test loss on ${comparison.test?.path.split(/[\\/]/).pop() ?? 'the test data'} (n = ${comparison.test?.n ?? 0})`),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Measure'), h('th', { scope: 'col' }, 'Kendall tau'))),
+        h('tbody', {}, ...Object.entries(tau).map(([measure, value]) => h('tr', {}, h('th', { scope: 'row' }, MEASURE_LABELS[measure] ?? measure), h('td', {}, tauText(value))))))))
+    : h('p', { class: 'muted', 'data-testid': 'no-test-data' }, 'No test data was given: measured test loss and Kendall tau need it (Compare Models offers files named test, val or holdout beside the training data).');
 
   const calibration = comparison.calibration;
-  const canvas = h('canvas', { role: 'img', 'aria-label': `Held-out loss against flatness ratio for ${calibration?.points.length ?? 0} reference interpolators, with the ${comparison.models.length} compared models at their predicted test loss` });
+  const onFit = comparison.models.filter((row) => row.interpolates && row.ratio !== null && row.predictedTestLoss !== null);
+  const offFit = comparison.models.filter((row) => !row.interpolates);
+  const canvas = h('canvas', { role: 'img', 'aria-label': `Held-out loss against flatness ratio for ${calibration?.points.length ?? 0} reference interpolators, with ${onFit.map((row) => labelOf(row.path)).join(', ')} at their predicted${withTest ? ' and measured' : ''} test loss` });
   if (calibration) {
-    afterMount(() => calibrationChart('ranking', canvas, calibration,
-      comparison.models.flatMap((row) => (row.ratio !== null && row.predictedTestLoss !== null ? [{ ratio: row.ratio, testLoss: row.predictedTestLoss, interval: row.interval }] : [])),
-      'compared models (predicted)'));
+    afterMount(() => calibrationChart('ranking', canvas, calibration, [], '', onFit.map((row) => ({
+      label: labelOf(row.path),
+      marker: colourIndex(row.path),
+      ratio: row.ratio!,
+      predicted: row.predictedTestLoss!,
+      measured: row.testLoss,
+    }))));
   }
-  const exportJson = h('vscode-button', { icon: 'json', secondary: true }, 'JSON');
-  exportJson.addEventListener('click', () => post({ type: 'export', format: 'json' }));
+  const exportButton = (label: string, iconName: string, format: 'json' | 'html' | 'markdown' | 'csv'): HTMLElement => button(label, iconName, () => post({ type: 'export', format }));
   return h('article', { class: 'comparison-view ranking-view' },
     h('h1', { 'data-testid': 'verdict' }, `${comparison.models.length} models ranked by predicted test loss`),
     h('p', {}, h('span', { class: 'label' }, 'Training data '), h('code', {}, dataLabel),
@@ -58,8 +97,14 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
       `One shared calibration: certified lower bound F_LB = ${formatNumber(comparison.lowerBound)}, flattest interpolator found F_found = ${formatNumber(comparison.flattestNormalized)}`
       + (calibration ? `, ${calibration.points.length} reference interpolators.` : '.')),
     h('div', { class: 'table-wrap' }, table),
-    tauTable ? h('section', { class: 'panel' }, h('h2', {}, 'Which measure orders the models by their test loss?'), h('div', { class: 'table-wrap' }, tauTable)) : null,
-    calibration ? h('section', { class: 'panel' }, h('h2', {}, 'The models on the calibration'), h('div', { class: 'chart-box' }, canvas)) : null,
+    offFit.length ? h('p', { class: 'warnings', role: 'note', 'data-testid': 'off-fit' }, icon('warning'), ' ',
+      `${offFit.map((row) => labelOf(row.path)).join(', ')} ${offFit.length === 1 ? 'does' : 'do'} not interpolate the training data: the prediction assumes an interpolator, so ${offFit.length === 1 ? 'it is' : 'they are'} not placed on the calibration.`) : null,
+    tauSection,
+    calibration ? h('section', { class: 'panel' },
+      h('h2', {}, 'The models on the calibration'),
+      tells('Each model sits at its flatness ratio R: filled markers are the predicted test loss read off the fitted curve, hollow ones the measured test loss. Grey points are reference interpolators trained on your data.'),
+      h('div', { class: 'chart-box tall' }, canvas)) : null,
     comparison.notes.length ? h('ul', { class: 'notes' }, ...comparison.notes.map((note) => h('li', {}, note))) : null,
-    h('div', { class: 'actions' }, exportJson));
+    h('div', { class: 'actions' },
+      exportButton('HTML', 'file-code', 'html'), exportButton('Markdown', 'markdown', 'markdown'), exportButton('CSV', 'table', 'csv'), exportButton('JSON', 'json', 'json')));
 }

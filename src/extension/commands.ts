@@ -1,6 +1,6 @@
 /** The command palette: every command of the extension, registered in one place. */
 import * as vscode from 'vscode';
-import type { ExportFormat, ReportContext, ViewState, WebviewToHost } from '../shared/protocol';
+import type { ExportFormat, RankedModel, ReportContext, ViewState, WebviewToHost } from '../shared/protocol';
 import type { ComparisonReport, Report } from '../shared/report';
 import type { AnalysisService } from './analysisService';
 import type { DataAssociation, DataAssociations } from './dataAssociation';
@@ -10,7 +10,8 @@ import type { WorkerClient } from './workerClient';
 import type { Log } from './log';
 import { SECTION } from './settings';
 import { isModelFile, baseName, MODEL_EXTENSIONS } from './modelFiles';
-import { neuronsCsv, reportMarkdown } from './exporters';
+import { comparisonCsv, comparisonMarkdown, neuronsCsv, reportMarkdown } from './exporters';
+import { comparisonHtml } from '../engine/report/comparisonText';
 import { renderHtml } from '../engine/report/html';
 import { foundNetworkToSafetensors } from '../engine/save/safetensors';
 import { reportFailure } from './failures';
@@ -80,17 +81,22 @@ export function exampleFolder(extensionUri: vscode.Uri): vscode.Uri {
   return vscode.Uri.joinPath(extensionUri, 'examples', 'multi-index');
 }
 
-/** A ranking (Compare Models) exports as the engine's ComparisonReport JSON, the same as `flatness-lens compare --json`. */
-async function exportRanking(comparison: ComparisonReport, format: ExportFormat): Promise<void> {
-  if (format !== 'json') {
-    void vscode.window.showWarningMessage('Flatness Lens: a model comparison exports as JSON only; open a single report for the other formats.');
+/** A ranking (Compare Models) exports as the CLI's `compare --json` / `--html` documents, or as Markdown and CSV tables. */
+async function exportRanking(comparison: ComparisonReport, models: RankedModel[], format: ExportFormat): Promise<void> {
+  if (format === 'png') {
+    void vscode.window.showWarningMessage('Flatness Lens: a model comparison exports as HTML, Markdown, CSV or JSON.');
     return;
   }
+  const labelOf = (path: string): string => models.find((m) => m.path === path)?.modelLabel ?? baseName(path);
+  const extension = { json: 'json', html: 'html', markdown: 'md', csv: 'csv' }[format];
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const defaultUri = folder ? vscode.Uri.joinPath(folder, 'comparison.flatness.json') : undefined;
-  const target = await vscode.window.showSaveDialog({ title: 'Export comparison as JSON', ...(defaultUri ? { defaultUri } : {}), filters: { JSON: ['json'] } });
+  const defaultUri = folder ? vscode.Uri.joinPath(folder, `comparison.flatness.${extension}`) : undefined;
+  const target = await vscode.window.showSaveDialog({ title: `Export comparison as ${format.toUpperCase()}`, ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
   if (!target) return;
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(comparison, null, 2) + '\n'));
+  const text = format === 'json' ? JSON.stringify(comparison, null, 2) + '\n'
+    : format === 'html' ? comparisonHtml(comparison)
+      : format === 'markdown' ? comparisonMarkdown(comparison, labelOf) : comparisonCsv(comparison, labelOf);
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
   void vscode.window.showInformationMessage(`Flatness Lens: exported ${baseName(target.path)}`);
 }
 
@@ -120,7 +126,7 @@ export async function saveFlattest(state: ViewState, modelUri: string): Promise<
 
 async function exportState(state: ViewState, format: ExportFormat, panel: ReportPanel | undefined): Promise<void> {
   if (state.kind === 'ranking') {
-    await exportRanking(state.comparison, format);
+    await exportRanking(state.comparison, state.models, format);
     return;
   }
   const report: Report | undefined = state.kind === 'report' ? state.report : state.kind === 'comparison' ? state.reports[0]?.report : undefined;
@@ -190,6 +196,13 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
       case 'saveFlattest':
         await saveFlattest(panel.state, message.modelUri);
         return;
+      case 'openReport': {
+        // A name clicked in a comparison: its latest report, else an analysis with the data already associated.
+        const latest = deps().store.latestFor(message.modelUri);
+        if (latest) await vscode.commands.executeCommand('flatnessLens.openStoredReport', latest.id);
+        else await vscode.commands.executeCommand('flatnessLens.analyzeModel', vscode.Uri.parse(message.modelUri));
+        return;
+      }
       case 'ready':
       case 'chartImages':
       case 'dismissRerun':
@@ -245,8 +258,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       }
       if (!models || models.length === 0) return;
       if (first instanceof vscode.Uri && !models.some((m) => m.toString() === first.toString())) models.unshift(first);
-      const association = await associations.resolve(models[0]!);
+      // Test data is asked for (held-out files beside the training data first): it gives the measured loss and Kendall tau.
+      const association = await associations.resolveWithTestData(models[0]!);
       if (!association) return;
+      // Every compared model keeps this data: opening one from the comparison never asks again.
+      await associations.setAll(models, association);
       // One model has nothing to rank against: analyse it with its prediction instead.
       if (models.length === 1) await analysis.analyze(models[0]!, { association, predict: true });
       else await analysis.compare(models, association);
@@ -267,7 +283,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         testData: vscode.Uri.joinPath(folder, 'test.npz'),
         source: 'example' as const,
       };
-      await compare([vscode.Uri.joinPath(folder, 'generalizing.safetensors'), vscode.Uri.joinPath(folder, 'memorizing.safetensors')], association);
+      const models = [vscode.Uri.joinPath(folder, 'generalizing.safetensors'), vscode.Uri.joinPath(folder, 'memorizing.safetensors')];
+      // Remembered, so that Re-analyze on the example never asks for the data it already shows.
+      await associations.setAll(models, association);
+      await compare(models, association);
     }),
     register('flatnessLens.exportReport', async (format?: ExportFormat) => {
       const panel = panels.active;

@@ -44,3 +44,21 @@ export function rankDataCandidates(modelPath: string, candidates: string[]): str
   };
   return [...candidates].filter((path) => path !== modelPath).sort((a, b) => score(a) - score(b) || a.localeCompare(b));
 }
+
+/** Names that say "held out": test, val(idation), holdout, heldout, eval. */
+export function isTestDataName(path: string): boolean {
+  return /(^|[^a-z])(test|val|valid|validation|holdout|heldout|held-out|eval)([^a-z]|$)/.test(baseName(path).toLowerCase());
+}
+
+/**
+ * Orders test-data candidates for the given training data: held-out names in the training
+ * data's own folder first, then held-out names elsewhere, then files in that folder, then the rest.
+ */
+export function rankTestCandidates(trainingPath: string, candidates: string[]): string[] {
+  const folder = trainingPath.slice(0, trainingPath.length - baseName(trainingPath).length);
+  const score = (path: string): number => {
+    const beside = path.startsWith(folder) && !path.slice(folder.length).includes('/');
+    return (isTestDataName(path) ? 0 : 2) + (beside ? 0 : 1);
+  };
+  return [...candidates].filter((path) => path !== trainingPath).sort((a, b) => score(a) - score(b) || a.localeCompare(b));
+}

@@ -48,7 +48,8 @@ export async function contrastFailures(page: Page, minimum = 4.5): Promise<Contr
     const failures: { element: string; text: string; ratio: number; foreground: string; background: string }[] = [];
     for (const element of Array.from(document.querySelectorAll('#app *'))) {
       // Web components (the toolkit's buttons) style their own shadow DOM; icon glyphs are not text.
-      if (element.tagName.includes('-') || element.closest('[class*="codicon"]') || element.tagName === 'OPTION') continue;
+      // Decorative glyphs (aria-hidden: the model markers beside their names) are not text either.
+      if (element.tagName.includes('-') || element.closest('[class*="codicon"]') || element.closest('[aria-hidden="true"]') || element.tagName === 'OPTION') continue;
       const text = Array.from(element.childNodes).filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent ?? '').join('').trim();
       if (!text) continue;
       const style = getComputedStyle(element);

@@ -11,6 +11,7 @@ import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
 import { buildWebview, openPage, rememberState, ROOT, startHarness, type Harness, type ThemeName } from './harness';
 import { makeSamples, type Sample } from './sampleReports';
+import { formatNumber } from '../../src/shared/format';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const THEME_NAMES: ThemeName[] = ['light', 'dark', 'high-contrast'];
@@ -254,39 +255,25 @@ describe('report webview in chromium', () => {
     const { page, problems } = await openPage(harness, 'dark');
     await show(page, { kind: 'ranking', comparison, models, dataLabel: 'train.npz (test: test.npz)' });
     assert.deepEqual(await page.locator('[data-testid="ranking-model"]').allTextContents(), ['generalizing.safetensors', 'memorizing.safetensors']);
+    assert.deepEqual(await page.locator('[data-testid="measured-test-loss"]').allTextContents(), comparison.models.map((row) => formatNumber(row.testLoss)));
+    await page.locator('[data-testid="ranking-model"]').nth(1).click();
     assert.deepEqual(await page.locator('[data-testid="comparison-verdict"]').allTextContents(), comparison.models.map((row) => row.verdict.headline));
     assert.equal(await page.locator('[data-testid="kendall-table"] tbody tr').count(), Object.keys(comparison.kendallTau!).length);
     const references = comparison.calibration!.points.filter((p) => p.ratio > 0 && p.heldOutLoss > 0).length;
-    assert.equal(await chartPoints(page, 'ranking'), references + comparison.models.length);
+    // Each model twice (predicted and measured), each in its own dataset (own colour, shape and legend name).
+    assert.equal(await chartPoints(page, 'ranking'), references + 2 * comparison.models.length);
     assert.ok(await paintedPixels(page, 'ranking') > 500);
-    await page.getByText('JSON', { exact: true }).click();
+    for (const format of ['HTML', 'Markdown', 'CSV', 'JSON']) await page.getByText(format, { exact: true }).click();
     const posted = await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.map((m) => JSON.stringify(m)));
-    assert.ok(posted.includes(JSON.stringify({ type: 'export', format: 'json' })));
+    for (const format of ['html', 'markdown', 'csv', 'json']) assert.ok(posted.includes(JSON.stringify({ type: 'export', format })), format);
+    assert.ok(posted.includes(JSON.stringify({ type: 'openReport', modelUri: models[1]!.modelUri })), 'a name opens its report');
+    assert.equal(await page.locator('[data-testid="off-fit"]').count(), 0, 'both examples interpolate');
     await page.screenshot({ path: join(ARTIFACTS, 'webview-ranking-dark.png'), fullPage: true });
     assert.deepEqual(await problems.csp(), []);
     assert.deepEqual(problems.console, []);
     await page.close();
   });
-
-  it('renders sections it has no layout for (spectrum, prediction) generically, with charts', async () => {
-    const healthy = samples.find((s) => s.name === 'healthy')!;
-    const report = { ...healthy.report!, spectrum: { top: [5, 3, 2, 1], bottom: [0.1, 0.01, 0], residuals: [1e-9, 2e-9, 1e-9, 3e-9], tolerance: 1e-6 }, landscape: { grid: [-1, -0.5, 0, 0.5, 1], loss: [1, 0.3, 0, 0.3, 1] } };
-    const { page, problems } = await openPage(harness, 'dark');
-    await show(page, { kind: 'report', report: report as unknown as NonNullable<typeof healthy.report>, context: healthy.context }); // loose fixture: the generic renderer must cope with any shape
-    assert.ok(await page.locator('[data-section="report.spectrum"]').count() === 1);
-    const spectrumCharts = await page.locator('[data-section="report.spectrum"] canvas').evaluateAll((canvases) => canvases.map((c) => Number((c as HTMLCanvasElement).dataset.points)));
-    // top and residuals (4 values each) share one chart; bottom (3 values) has its own.
-    assert.deepEqual(spectrumCharts.sort(), [3, 8]);
-    const landscape = await page.locator('[data-section="report.landscape"] canvas').evaluateAll((canvases) => canvases.map((c) => Number((c as HTMLCanvasElement).dataset.points)));
-    assert.deepEqual(landscape, [5]);
-    assert.deepEqual(problems.console, []);
-    assert.deepEqual(await problems.csp(), []);
-    await page.close();
-  });
 });
 
-function formatLike(value: number): string {
-  // The same formatting the webview uses for the trace card.
-  if (value !== 0 && (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3)) return value.toExponential(3);
-  return Number(value.toPrecision(4)).toString();
-}
+/** The one formatting module the webview, the CLI and the HTML page share. */
+const formatLike = (value: number): string => formatNumber(value);
