@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../shared/escape';
+import { makeAxis } from './axis';
 /** Minimal static SVG charts for the self-contained HTML report (no scripts, no network). */
 
 export interface Series {
@@ -20,59 +21,34 @@ export interface LineChartOptions {
 }
 
 
-function ticks(low: number, high: number, log: boolean): number[] {
-  if (log) {
-    const out: number[] = [];
-    for (let e = Math.floor(low); e <= Math.ceil(high); e++) if (e >= low - 1e-9 && e <= high + 1e-9) out.push(e);
-    return out.length >= 2 ? out : [low, high];
-  }
-  const span = high - low || 1;
-  const step = Math.pow(10, Math.floor(Math.log10(span / 4)));
-  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => span / s <= 6) ?? step * 10;
-  const out: number[] = [];
-  for (let v = Math.ceil(low / nice) * nice; v <= high + 1e-12; v += nice) out.push(v);
-  return out;
-}
-
-function tickLabel(value: number, log: boolean): string {
-  if (log) return `1e${value}`;
-  return Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-2 && value !== 0) ? value.toExponential(0) : String(Number(value.toPrecision(3)));
-}
-
 export function lineChart(series: Series[], options: LineChartOptions): string {
   const width = options.width ?? 640;
   const height = options.height ?? 320;
   const margin = { left: 64, right: 16, top: 28, bottom: 44 };
-  const tx = (v: number) => (options.xLog ? Math.log10(v) : v);
-  const ty = (v: number) => (options.yLog ? Math.log10(Math.max(v, 1e-300)) : v);
-  const xs = series.flatMap((s) => s.points.map((p) => tx(p.x)));
-  const ys = series.flatMap((s) => s.points.map((p) => ty(p.y)));
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = series.flatMap((s) => s.points.map((p) => p.y));
   if (xs.length === 0) return '';
-  let [xLow, xHigh] = [Math.min(...xs), Math.max(...xs)];
-  let [yLow, yHigh] = [Math.min(...ys), Math.max(...ys)];
-  if (xHigh === xLow) { xLow -= 1; xHigh += 1; }
-  if (yHigh === yLow) { yLow -= 1; yHigh += 1; }
-  const pad = (yHigh - yLow) * 0.05;
-  yLow -= pad; yHigh += pad;
-  const px = (v: number) => margin.left + ((v - xLow) / (xHigh - xLow)) * (width - margin.left - margin.right);
-  const py = (v: number) => height - margin.bottom - ((v - yLow) / (yHigh - yLow)) * (height - margin.top - margin.bottom);
+  const xAxis = makeAxis(xs, margin.left, width - margin.right, { log: options.xLog === true, pad: 0 });
+  const yAxis = makeAxis(ys, height - margin.bottom, margin.top, { log: options.yLog === true });
+  const px = xAxis.map;
+  const py = yAxis.map;
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}" xmlns="http://www.w3.org/2000/svg">`);
   parts.push(`<text x="${margin.left}" y="18" class="chart-title">${escapeHtml(options.title)}</text>`);
-  for (const t of ticks(xLow, xHigh, !!options.xLog)) {
-    parts.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top}" y2="${height - margin.bottom}" class="grid"/><text x="${px(t)}" y="${height - margin.bottom + 16}" text-anchor="middle" class="tick">${tickLabel(t, !!options.xLog)}</text>`);
+  for (const t of xAxis.ticks) {
+    parts.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${margin.top}" y2="${height - margin.bottom}" class="grid"/><text x="${px(t)}" y="${height - margin.bottom + 16}" text-anchor="middle" class="tick">${xAxis.label(t)}</text>`);
   }
-  for (const t of ticks(yLow, yHigh, !!options.yLog)) {
-    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${tickLabel(t, !!options.yLog)}</text>`);
+  for (const t of yAxis.ticks) {
+    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${yAxis.label(t)}</text>`);
   }
   parts.push(`<text x="${(margin.left + width - margin.right) / 2}" y="${height - 8}" text-anchor="middle" class="axis-label">${escapeHtml(options.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" class="axis-label">${escapeHtml(options.yLabel)}</text>`);
   if (options.marker) {
-    const x = px(tx(options.marker.x));
+    const x = px(options.marker.x);
     parts.push(`<line x1="${x}" x2="${x}" y1="${margin.top}" y2="${height - margin.bottom}" class="marker"/><text x="${x + 4}" y="${height - margin.bottom - 6}" class="tick">${escapeHtml(options.marker.label)}</text>`);
   }
   series.forEach((s, index) => {
-    const path = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(tx(p.x)).toFixed(1)},${py(ty(p.y)).toFixed(1)}`).join(' ');
+    const path = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
     parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     const lx = width - margin.right - 200;
     const ly = margin.top + 14 + index * 16;
@@ -93,15 +69,15 @@ export function barChart(bars: Bar[], options: { title: string; yLabel: string; 
   const width = options.width ?? 640;
   const height = options.height ?? 260;
   const margin = { left: 64, right: 16, top: 28, bottom: 36 };
-  const max = Math.max(...bars.map((b) => b.value), 1e-300);
   const innerWidth = width - margin.left - margin.right;
   const barWidth = innerWidth / Math.max(bars.length, 1);
-  const py = (v: number) => height - margin.bottom - (v / max) * (height - margin.top - margin.bottom);
+  const yAxis = makeAxis(bars.map((b) => Math.max(b.value, 0)), height - margin.bottom, margin.top, { include: 0 });
+  const py = yAxis.map;
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}" xmlns="http://www.w3.org/2000/svg">`);
   parts.push(`<text x="${margin.left}" y="18" class="chart-title">${escapeHtml(options.title)}</text>`);
-  for (const t of ticks(0, max, false)) {
-    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${tickLabel(t, false)}</text>`);
+  for (const t of yAxis.ticks) {
+    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py(t)}" y2="${py(t)}" class="grid"/><text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" class="tick">${yAxis.label(t)}</text>`);
   }
   bars.forEach((bar, i) => {
     const x = margin.left + i * barWidth;

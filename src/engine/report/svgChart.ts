@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../shared/escape';
+import { formatTick, makeAxis } from './axis';
 /**
  * Minimal self-contained SVG charts (no scripts, no external fonts) for HTML reports and the
  * validation study: a scatter plot with optional error bars and a reference line, and grouped bars.
@@ -34,49 +35,6 @@ export interface ScatterOptions {
 export const SERIES_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 
-function formatTick(value: number): string {
-  if (value === 0) return '0';
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e4 || magnitude < 1e-3) return value.toExponential(0);
-  return Number(value.toPrecision(3)).toString();
-}
-
-interface Axis {
-  map(value: number): number;
-  ticks: number[];
-}
-
-function makeAxis(values: number[], log: boolean, from: number, to: number): Axis {
-  const usable = values.filter((v) => Number.isFinite(v) && (!log || v > 0));
-  let low = usable.length ? Math.min(...usable) : log ? 1 : 0;
-  let high = usable.length ? Math.max(...usable) : log ? 10 : 1;
-  if (log) {
-    low = Math.log10(low);
-    high = Math.log10(high);
-  }
-  if (high - low < 1e-12) {
-    low -= 0.5;
-    high += 0.5;
-  }
-  const pad = 0.05 * (high - low);
-  low -= pad;
-  high += pad;
-  const map = (value: number) => {
-    const v = log ? Math.log10(Math.max(value, 1e-300)) : value;
-    return from + ((v - low) / (high - low)) * (to - from);
-  };
-  const ticks: number[] = [];
-  if (log) {
-    for (let e = Math.ceil(low); e <= Math.floor(high); e++) ticks.push(Math.pow(10, e));
-    if (ticks.length < 2) ticks.push(Math.pow(10, low + pad), Math.pow(10, high - pad));
-  } else {
-    const step = Math.pow(10, Math.floor(Math.log10((high - low) / 4)));
-    const nice = [1, 2, 5, 10].map((f) => f * step).find((s) => (high - low) / s <= 6) ?? step * 10;
-    for (let t = Math.ceil(low / nice) * nice; t <= high; t += nice) ticks.push(Number(t.toPrecision(12)));
-  }
-  return { map, ticks };
-}
-
 export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOptions): string {
   const width = options.width ?? 720;
   const height = options.height ?? 420;
@@ -86,8 +44,8 @@ export function scatterSvg(points: readonly ScatterPoint[], options: ScatterOpti
   const bottom = 50;
   const xs = points.map((p) => p.x).concat((options.line ?? []).map((p) => p.x));
   const ys = points.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]).concat((options.line ?? []).map((p) => p.y));
-  const xAxis = makeAxis(xs, options.logX ?? false, left, width - right);
-  const yAxis = makeAxis(ys, options.logY ?? false, height - bottom, top);
+  const xAxis = makeAxis(xs, left, width - right, { log: options.logX === true });
+  const yAxis = makeAxis(ys, height - bottom, top, { log: options.logY === true });
   const series = [...new Set(points.map((p) => p.series))];
   const color = (name: string) => SERIES_COLORS[series.indexOf(name) % SERIES_COLORS.length]!;
   const parts: string[] = [];
