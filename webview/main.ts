@@ -14,6 +14,7 @@ import { flushMounted, h } from './dom';
 import { chartImages, destroyCharts } from './charts';
 import { renderReport, type Post } from './reportView';
 import { rankingView } from './rankingView';
+import { trajectoryView } from './trajectoryView';
 import { rerunBanner } from './rerunBanner';
 
 interface VsCodeApi {
@@ -122,6 +123,9 @@ function render(state: ViewState): void {
       break;
     case 'summary':
       view = summaryView(state.summary, state.error, state.modelUri);
+      break;
+    case 'trajectory':
+      view = trajectoryView(state.run, post);
       break;
   }
   const rerun = isFinished(state) ? state.rerun : undefined;

@@ -16,6 +16,7 @@ import { AnalysisService } from './analysisService';
 import { registerCommands, webviewMessageHandler, type CommandDeps } from './commands';
 import { ModelSummaryEditor, MODEL_EDITOR_OPTION_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE } from './modelEditor';
 import { readSettings, SECTION } from './settings';
+import { TrainingWatcher, registerTrainingWatcher } from './trainingWatcher';
 
 /** Forks the bundled worker with the memory limit; VS Code's Electron runs it as plain Node. */
 export function forkBundledWorker(extensionPath: string) {
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): { deps: CommandDeps 
     log, associations, store, panels, models, reports, analysis,
     { dispose: () => worker.dispose() },
     ...registerCommands(deps),
+    ...registerTrainingWatcher(new TrainingWatcher(worker, associations, panels, log)),
     vscode.commands.registerCommand('flatnessLens.internal.refreshModels', () => models.refresh()),
     vscode.window.registerTreeDataProvider('flatnessLens.models', models),
     vscode.window.registerTreeDataProvider('flatnessLens.reports', reports),

@@ -5,6 +5,7 @@
  */
 import type { AnalyzeRequest, CompareRequest } from './analysisRequest';
 import type { ComparisonReport, Report, ReportModel } from './report';
+import { type TrajectoryRunView, isTrajectoryRunView } from './trajectory';
 
 /* ------------------------------------------------------------------ shared pieces */
 
@@ -85,7 +86,9 @@ export type ViewState =
   | { kind: 'ranking'; comparison: ComparisonReport; models: RankedModel[]; dataLabel: string; rerun?: RerunStatus }
   | { kind: 'error'; error: WireError; context: ReportContext | null }
   | { kind: 'progress'; message: string; context: ReportContext | null }
-  | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string };
+  | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string }
+  /** A watched training folder: one point per analysed checkpoint (Track Training Folder). */
+  | { kind: 'trajectory'; run: TrajectoryRunView };
 
 /** A view state that holds a finished result (what a re-run keeps on screen). */
 export type FinishedViewState = Extract<ViewState, { kind: 'report' | 'comparison' | 'ranking' }>;
@@ -256,6 +259,8 @@ export function isViewState(value: unknown): value is ViewState {
       return isString(value.message) && (value.context === null || isContext(value.context));
     case 'summary':
       return isString(value.modelUri) && (value.summary === null || isRecord(value.summary)) && (value.error === null || isWireError(value.error));
+    case 'trajectory':
+      return isTrajectoryRunView(value.run);
     default:
       return false;
   }

@@ -110,3 +110,28 @@ export function orderPoints(points: readonly TrajectoryPoint[]): TrajectoryPoint
   }
   return [...points];
 }
+
+/** What the extension's trajectory panel shows of a watched training folder. */
+export interface TrajectoryRunView {
+  folderUri: string;
+  folderLabel: string;
+  dataLabel: string;
+  /** False once the user stopped watching (the chart stays, frozen). */
+  watching: boolean;
+  /** Analysed checkpoints in training order. */
+  points: TrajectoryPoint[];
+  /** The URI of each point's file (same order), for opening it. */
+  uris: string[];
+  /** Checkpoint file names waiting for analysis or being analysed. */
+  pending: string[];
+  failures: TrajectoryFailure[];
+}
+
+export function isTrajectoryRunView(value: unknown): value is TrajectoryRunView {
+  if (typeof value !== 'object' || value === null) return false;
+  const run = value as Record<string, unknown>;
+  return typeof run.folderUri === 'string' && typeof run.folderLabel === 'string' && typeof run.dataLabel === 'string'
+    && typeof run.watching === 'boolean' && Array.isArray(run.points) && Array.isArray(run.uris) && Array.isArray(run.pending) && Array.isArray(run.failures)
+    && run.points.every((p) => typeof p === 'object' && p !== null && typeof (p as Record<string, unknown>).path === 'string'
+      && typeof (p as Record<string, unknown>).rawTrace === 'number');
+}

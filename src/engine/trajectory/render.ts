@@ -1,7 +1,8 @@
 /** The trajectory as text (terminal, with sparklines), CSV and a self-contained HTML page. */
 import type { TrajectoryPoint, TrajectoryReport } from '../../shared/trajectory';
 import { formatNumber } from '../../shared/format';
-import { escapeHtml, lineChart, type Series } from '../report/svg';
+import { lineChart, type Series } from '../report/svg';
+import { escapeHtml } from '../../shared/escape';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
