@@ -40,6 +40,10 @@ if (wanted('extension')) {
 if (wanted('worker')) {
   configs.push({ ...node, entryPoints: [join(root, 'src/worker/main.ts')], outfile: join(dist, 'worker.js') });
 }
+if (wanted('worker') || wanted('cli')) {
+  // The HDF5 parsing thread (worker_threads), started by the CLI and the worker; stopped after a time budget.
+  configs.push({ ...node, entryPoints: [join(root, 'src/engine/load/layers/hdf5ThreadMain.ts')], outfile: join(dist, 'hdf5Thread.js') });
+}
 if (wanted('cli')) {
   const cli = join(root, 'src/cli/main.ts');
   if (existsSync(cli)) {

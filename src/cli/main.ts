@@ -12,6 +12,7 @@ import { runTrajectory } from './trajectory';
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_INTERRUPTED = 130;
 
 async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise<void> {
   const outputs = { '--json': command.jsonPath, '--html': command.htmlPath };
@@ -47,8 +48,14 @@ async function dispatch(command: Command, signal: AbortSignal): Promise<void> {
 /** Runs the CLI and returns the exit status; never throws. */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  process.once('SIGINT', onInterrupt);
+  // Ctrl-C stops at once: outputs are written synchronously at the very end (all or none), so
+  // exiting here never leaves a partial set; HDF5 parsing runs in a thread that exit ends too.
+  const onInterrupt = () => {
+    controller.abort();
+    process.stderr.write('\nflatness-lens: interrupted\n');
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onInterrupt);
   try {
     await dispatch(parseCommand(argv), controller.signal);
     return EXIT_OK;

@@ -1,7 +1,8 @@
 /**
  * The extension host's side of the background process: forks dist/worker.js lazily, sends it
  * typed requests, routes answers back, cancels, and notices when it dies. After a crash (or a
- * kill to stop a cancelled request) the next request starts a fresh worker. No vscode import.
+ * kill to stop a cancelled request or a request past its time limit) the next request starts a
+ * fresh worker. No vscode import.
  */
 import type { ComparisonReport, Report } from '../shared/report';
 import type { AnalysisRequest, ComparisonRequest, HostToWorker, ModelSummary, WireError, WorkerToHost } from '../shared/protocol';
@@ -37,15 +38,30 @@ export interface RequestCallbacks {
 }
 
 interface Pending {
-  kind: 'analyze' | 'describe' | 'compare';
+  kind: RequestKind;
+  /** The file(s) the request reads, for naming them when it hangs. */
+  file: string;
   resolve(value: unknown): void;
   reject(error: WorkerError): void;
   onProgress?: (stage: string, fraction: number) => void;
   cancelRequested: boolean;
+  /** Set when the request ran past its time limit and the worker was killed for it. */
+  timedOutAfterMs?: number;
+  timer?: ReturnType<typeof setTimeout>;
 }
+
+export type RequestKind = 'analyze' | 'describe' | 'compare';
 
 /** How long a cancelled request may take to stop before the worker is killed. */
 export const CANCEL_GRACE_MS = 700;
+
+/**
+ * Time limits per request kind, after which the worker is killed and restarted and the request
+ * fails naming its file. Describing a model only reads it: a file that takes longer is hung (a
+ * corrupt HDF5 file can make the parser loop), and a hung worker would block every later request.
+ * Analyses have no limit: they can take minutes on large data and the user can cancel them.
+ */
+export const DEFAULT_REQUEST_TIMEOUTS_MS: Readonly<Partial<Record<RequestKind, number>>> = { describe: 60_000 };
 const LOG_LINES_KEPT = 200;
 
 export class WorkerClient {
@@ -65,6 +81,7 @@ export class WorkerClient {
     /** Each line of the worker's output and of the client's events; worker log messages carry their level. */
     private readonly log: (line: string, level?: 'info' | 'warn' | 'error') => void = () => undefined,
     private readonly cancelGraceMs = CANCEL_GRACE_MS,
+    private readonly timeoutsMs: Readonly<Partial<Record<RequestKind, number>>> = DEFAULT_REQUEST_TIMEOUTS_MS,
   ) {}
 
   get running(): boolean {
@@ -82,20 +99,20 @@ export class WorkerClient {
 
   analyze(request: AnalysisRequest, callbacks: RequestCallbacks = {}): { id: number; result: Promise<Report> } {
     const id = this.nextId++;
-    const result = this.request<Report>(id, 'analyze', { type: 'analyze', id, request }, callbacks);
+    const result = this.request<Report>(id, 'analyze', request.modelPath, { type: 'analyze', id, request }, callbacks);
     return { id, result };
   }
 
   /** Several models on one data set with one shared calibration (slow: it trains ~20 networks). */
   compare(request: ComparisonRequest, callbacks: RequestCallbacks = {}): { id: number; result: Promise<ComparisonReport> } {
     const id = this.nextId++;
-    const result = this.request<ComparisonReport>(id, 'compare', { type: 'compare', id, request }, callbacks);
+    const result = this.request<ComparisonReport>(id, 'compare', request.modelPaths.join(', '), { type: 'compare', id, request }, callbacks);
     return { id, result };
   }
 
   describe(modelPath: string): Promise<ModelSummary> {
     const id = this.nextId++;
-    return this.request<ModelSummary>(id, 'describe', { type: 'describe', id, modelPath }, {});
+    return this.request<ModelSummary>(id, 'describe', modelPath, { type: 'describe', id, modelPath }, {});
   }
 
   /** Asks the worker to stop a request; kills the worker if it has not stopped in time. */
@@ -135,18 +152,45 @@ export class WorkerClient {
     this.failAll({ code: 'cancelled', message: 'the extension is shutting down' });
   }
 
-  private request<T>(id: number, kind: Pending['kind'], message: HostToWorker, callbacks: RequestCallbacks): Promise<T> {
+  private request<T>(id: number, kind: RequestKind, file: string, message: HostToWorker, callbacks: RequestCallbacks): Promise<T> {
     if (this.disposed) return Promise.reject(new WorkerError({ code: 'internal', message: 'the analysis worker has been disposed' }));
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { kind, resolve: resolve as (value: unknown) => void, reject, cancelRequested: false, ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}) });
+      const pending: Pending = {
+        kind, file, cancelRequested: false, ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
+        resolve: (value) => {
+          clearTimeout(pending.timer);
+          resolve(value as T);
+        },
+        reject: (error) => {
+          clearTimeout(pending.timer);
+          reject(error);
+        },
+      };
+      this.pending.set(id, pending);
       try {
         const child = this.ensureWorker();
+        this.startTimer(id, pending, child);
         if (!child.send(message)) this.record(`[host] the worker's channel is congested (request ${id} queued)`);
       } catch (error) {
         this.pending.delete(id);
+        clearTimeout(pending.timer);
         reject(new WorkerError({ code: 'worker-crashed', message: `could not start the analysis worker: ${error instanceof Error ? error.message : String(error)}`, log: this.recentLog() }));
       }
     });
+  }
+
+  /** Kills and (on the next request) restarts the worker when a request runs past its kind's limit. */
+  private startTimer(id: number, pending: Pending, child: WorkerProcessHandle): void {
+    const limit = this.timeoutsMs[pending.kind];
+    if (limit === undefined) return;
+    pending.timer = setTimeout(() => {
+      if (this.pending.get(id) !== pending || this.child !== child) return;
+      this.record(`[host] ${pending.kind} of ${pending.file} did not finish within ${formatSeconds(limit)}: restarting the analysis worker`, 'warn');
+      pending.timedOutAfterMs = limit;
+      this.killedOnPurpose = true;
+      child.kill('SIGKILL');
+    }, limit);
+    pending.timer.unref?.();
   }
 
   private ensureWorker(): WorkerProcessHandle {
@@ -191,7 +235,7 @@ export class WorkerClient {
   private onMessage(child: WorkerProcessHandle, raw: unknown): void {
     if (child !== this.child) return;
     if (!isWorkerToHost(raw)) {
-      this.record(`[host] ignored a malformed message from the worker: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      this.record(`[host] ignored a malformed message from the worker: ${safeDescription(raw)}`);
       return;
     }
     const message: WorkerToHost = raw;
@@ -231,11 +275,21 @@ export class WorkerClient {
     this.record(`[host] analysis worker exited (${how})`);
     if (this.killedOnPurpose) {
       this.killedOnPurpose = false;
+      const hung = [...this.pending.values()].find((pending) => pending.timedOutAfterMs !== undefined);
       for (const [id, pending] of this.pending) {
         this.pending.delete(id);
-        pending.reject(new WorkerError(pending.cancelRequested
-          ? { code: 'cancelled', message: 'analysis cancelled' }
-          : { code: 'cancelled', message: 'the analysis worker was restarted; run the analysis again' }));
+        if (pending.timedOutAfterMs !== undefined) {
+          pending.reject(new WorkerError({
+            code: 'bad-input', file: pending.file,
+            message: `${pending.file}: could not be read in ${formatSeconds(pending.timedOutAfterMs)} (corrupt file?); the analysis process was stopped and restarted`,
+          }));
+        } else {
+          pending.reject(new WorkerError(pending.cancelRequested
+            ? { code: 'cancelled', message: 'analysis cancelled' }
+            : { code: 'cancelled', message: hung !== undefined
+              ? `the analysis worker was restarted because ${hung.file} hung; run the analysis again`
+              : 'the analysis worker was restarted; run the analysis again' }));
+        }
       }
       return;
     }
@@ -252,5 +306,18 @@ export class WorkerClient {
       this.pending.delete(id);
       pending.reject(new WorkerError(error));
     }
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** A log-safe description of anything (JSON.stringify throws on BigInt and cycles). */
+function safeDescription(value: unknown): string {
+  try {
+    return (JSON.stringify(value) ?? String(value)).slice(0, 200);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }

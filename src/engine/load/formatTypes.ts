@@ -10,6 +10,10 @@ export interface ModelLoadOptions {
   expectedInputDim?: number;
   /** Refuse files larger than this before reading them (default 2 GiB). */
   maxFileBytes?: number;
+  /** Longest an HDF5 file may take to parse before it is refused (default 30 s). */
+  hdf5BudgetMs?: number;
+  /** Stops a long read (an HDF5 parse) when aborted. */
+  signal?: AbortSignal;
 }
 
 /**

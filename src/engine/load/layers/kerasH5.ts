@@ -7,6 +7,7 @@ import {
 } from './hdf5';
 import { type KerasDenseSpec, type KerasStack, parseKerasConfig } from './kerasConfig';
 import { checkFileSize } from './limits';
+import { runHdf5Reader } from './hdf5Thread';
 
 /**
  * Keras 2.x `model.save('x.h5')` (also tf.keras before 2.12 saving to a `.keras` path): root
@@ -16,6 +17,11 @@ import { checkFileSize } from './limits';
  */
 export async function loadKerasH5(bytes: Uint8Array, path: string, options: ModelLoadOptions): Promise<TwoLayerModel> {
   checkFileSize(bytes.length, path, options);
+  return runHdf5Reader({ reader: 'keras-h5', bytes, file: path, options: { maxFileBytes: options.maxFileBytes } }, options.hdf5BudgetMs, options.signal);
+}
+
+/** Runs in the HDF5 worker thread (hdf5Readers.ts). */
+export async function readKerasH5(bytes: Uint8Array, path: string): Promise<TwoLayerModel> {
   return withHdf5File(bytes, path, (root, h5) => {
     const configText = stringAttribute(root, 'model_config', bytes.length, path);
     if (configText === null) {

@@ -6,6 +6,7 @@ import { type DenseLayer, denseStackToModel, transposeMatrix } from './denseStac
 import { type H5Group, type H5Module, type Hdf5Tensor, isGroup, readFloatDataset, withHdf5File } from './hdf5';
 import { parseKerasConfig } from './kerasConfig';
 import { checkFileSize } from './limits';
+import { runHdf5Reader } from './hdf5Thread';
 
 /**
  * Keras v3 `.keras` zip: `config.json` (the model config) and `model.weights.h5`. The weights
@@ -37,7 +38,7 @@ export async function loadKerasV3(bytes: Uint8Array, path: string, options: Mode
     // metadata.json is optional
   }
   const weightFile = `${path}:model.weights.h5`;
-  const groups = await withHdf5File(weightBytes, weightFile, (root, h5) => variableGroups(root, weightBytes, weightFile, h5));
+  const groups = await runHdf5Reader({ reader: 'keras-v3-weights', bytes: weightBytes, file: weightFile, options: {} }, options.hdf5BudgetMs, options.signal);
   if (groups.length !== stack.dense.length) {
     throw unsupported(
       path,
@@ -70,7 +71,12 @@ export async function loadKerasV3(bytes: Uint8Array, path: string, options: Mode
   return denseStackToModel(layers, { path, format: 'keras-v3', notes });
 }
 
-interface VariableGroup {
+/** Runs in the HDF5 worker thread (hdf5Readers.ts). */
+export async function readKerasV3Weights(bytes: Uint8Array, file: string): Promise<VariableGroup[]> {
+  return withHdf5File(bytes, file, (root, h5) => variableGroups(root, bytes, file, h5));
+}
+
+export interface VariableGroup {
   path: string;
   vars: Hdf5Tensor[];
 }

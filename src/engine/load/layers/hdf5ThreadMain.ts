@@ -1,0 +1,18 @@
+import { parentPort } from 'node:worker_threads';
+import { isFlatnessLensError } from '../../errors';
+import { HDF5_READERS } from './hdf5Readers';
+import type { Hdf5ThreadReply, Hdf5ThreadRequest } from './hdf5Thread';
+
+/** Entry of the HDF5 worker thread (bundled as dist/hdf5Thread.js): one request, one reply. */
+parentPort?.once('message', async (request: Hdf5ThreadRequest) => {
+  let reply: Hdf5ThreadReply;
+  try {
+    const reader = HDF5_READERS[request.reader] as (bytes: Uint8Array, file: string, options: unknown) => unknown;
+    reply = { ok: true, value: await reader(request.bytes, request.file, request.options) };
+  } catch (error) {
+    reply = isFlatnessLensError(error)
+      ? { ok: false, error: { code: error.code, message: error.message, file: error.file } }
+      : { ok: false, error: { code: 'bad-input', message: `the HDF5 library could not read the file (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`, file: request.file } };
+  }
+  parentPort?.postMessage(reply);
+});
