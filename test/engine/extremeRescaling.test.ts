@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../src/engine/compute/backend';
 import { analyzeFiles } from '../../src/engine/analyze';
+import { curvatureSettings, setCurvatureSettings } from '../../src/engine/curvature/section';
 import { loadModel } from '../../src/engine/load/modelLoader';
 import type { Report } from '../../src/shared/report';
 import type { TwoLayerModel } from '../../src/engine/model/types';
@@ -116,7 +117,39 @@ describe('extreme per-neuron rescalings of the example\'s generalizing network',
         if (reference.optimalScale !== null) assert.ok(relativeError(row.optimalScale! * t, reference.optimalScale) < 1e-5, `neuron ${j} t* ${reference.optimalScale} -> ${row.optimalScale}`);
       }
       assert.equal(report.interpolation.interpolates, original.interpolation.interpolates);
+      if (!report.flatness.lowerBoundAtModelBias) assert.fail('lowerBoundAtModelBias is reported');
       assert.ok(relativeError(report.loss.value, original.loss.value) < 1e-3, `training loss ${original.loss.value} -> ${report.loss.value}`);
     });
   }
+
+  test('curvature sections: the raw ones are refused with a reason, the canonical ones match the original\'s', async (t) => {
+    const sections = { spectrum: true, sharpness: true, landscape: true };
+    const saved = { ...curvatureSettings };
+    setCurvatureSettings({ spectrum: { topK: 3, bottomK: 2 }, sharpness: { rhos: [0.05], averageSamples: 2, randomStarts: 1 }, landscape: { points1d: 9, twoD: false } });
+    t.after(() => setCurvatureSettings(saved));
+    const file = path.join(directory, 'curvature.safetensors');
+    writeSafetensors(file, rescaled(model, (j) => (j % 2 ? -1 : 1)), 'F32');
+    const [reference, report] = [
+      await analyzeFiles({ modelPath: path.join(example, 'generalizing.safetensors'), dataPath: path.join(example, 'train.npz'), backend: 'wasm', sections }),
+      await analyzeFiles({ modelPath: file, dataPath: path.join(example, 'train.npz'), backend: 'wasm', sections }),
+    ];
+    assert.deepEqual(nonFinitePaths(report), [], 'every number in the report is finite');
+    assert.equal(report.spectrum, undefined);
+    assert.equal(report.sharpness, undefined);
+    assert.equal(report.landscape, undefined);
+    assert.ok(report.warnings.some((w) => /beyond float32 range/.test(w)), report.warnings.join('\n'));
+    const [a, b] = [reference.canonical!, report.canonical!];
+    for (let k = 0; k < 3; k++) {
+      assert.ok(relativeError(b.spectrum!.top[k]!, a.spectrum!.top[k]!) < 1e-3, `canonical top ${k}: ${a.spectrum!.top[k]} vs ${b.spectrum!.top[k]}`);
+    }
+    for (let r = 0; r < a.sharpness!.adaptive.length; r++) {
+      assert.ok(relativeError(b.sharpness!.adaptive[r]!.lossIncrease, a.sharpness!.adaptive[r]!.lossIncrease) < 1e-2, `canonical adaptive sharpness ${r}`);
+    }
+    // Adaptive sharpness is invariant: the original file's raw value equals its canonical one.
+    for (let r = 0; r < a.sharpness!.adaptive.length; r++) {
+      const raw = reference.sharpness!.adaptive[r]!.lossIncrease;
+      const canonical = a.sharpness!.adaptive[r]!.lossIncrease;
+      assert.ok(relativeError(raw, canonical) < 1e-2, `raw ${raw} vs canonical ${canonical} at rho ${reference.sharpness!.adaptive[r]!.rho}`);
+    }
+  });
 });

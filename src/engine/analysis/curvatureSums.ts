@@ -13,6 +13,7 @@ import { readAndDispose, readFloat32 } from '../compute/read';
 import { makeActivation } from '../math/activations';
 import { balancedRescaling } from '../math/balancedRescaling';
 import { type TargetTerm, computeTargetTerm } from './targetTerm';
+import { correctNearKinks, kinkSlopes, kinkThresholds } from './kinkCorrection';
 
 /**
  * Everything FLATNESS.md sections 2-4 need, in one pass over the data. Per-neuron sums are
@@ -102,7 +103,10 @@ export async function computeCurvatureSums(
   const outputRowsSquared = tf.square(outputRows);
   const hiddenSquared = withDiagonal ? tf.square(hidden) : null;
   const hiddenBiasSquared = withDiagonal && hiddenBias ? tf.square(hiddenBias) : null;
-  const resident = [network, outputRows, outputRowsSquared, hiddenSquared, hiddenBiasSquared];
+  const slopesAtKink = kinkSlopes(model.activation);
+  const thresholds = slopesAtKink ? kinkThresholds(model) : null;
+  const thresholdRow = thresholds ? tf.tensor2d(thresholds, [1, m]) : null;
+  const resident = [network, outputRows, outputRowsSquared, hiddenSquared, hiddenBiasSquared, thresholdRow];
 
   const neuronA = new Float64Array(m);
   const neuronB = new Float64Array(m);
@@ -139,6 +143,7 @@ export async function computeCurvatureSums(
         const [outputValues, inputNormValues] = await Promise.all([readFloat32(outputTensor!), readFloat32(inputNormSquared!)]);
 
         // Per-sample loss terms in float64.
+        let nearKinks = 0;
         const lossHessianTraces = new Float32Array(rows);
         const gradients = new Float32Array(rows * c);
         const probabilityRows = isCrossEntropy ? new Float32Array(rows * c) : null;
@@ -190,6 +195,10 @@ export async function computeCurvatureSums(
         const positive = tf.step(z!, 0);
         const squaredSlopes = model.activation.name === 'relu' ? positive : tf.square(activationFirstDerivative(z!, model.activation));
         const curvatures = activationSecondDerivative(z!, model.activation);
+        if (thresholdRow) {
+          const near = tf.lessEqual(tf.abs(z!), tf.mul(tf.reshape(tf.sqrt(inputNormSquared!), [rows, 1]), thresholdRow));
+          later(tf.sum(tf.cast(near, 'float32')), (count) => { nearKinks = count[0]!; });
+        }
         let slopeSquares: Float32Array = new Float32Array(0);
         if (squaredSlopes === positive) {
           later(plainAndWeightedColumnSums(positive), (both) => {
@@ -249,6 +258,23 @@ export async function computeCurvatureSums(
         });
         const values = await readAndDispose(reads.map((read) => read.tensor));
         reads.forEach((read, k) => read.use(values[k]!));
+        if (nearKinks > 0 && slopesAtKink && thresholds) {
+          const quadratic = probabilityRows
+            ? (r: number, j: number) => {
+              let second = 0;
+              let first = 0;
+              for (let o = 0; o < c; o++) {
+                const p = probabilityRows[r * c + o]!;
+                const weight = model.outputWeights[o * m + j]!;
+                second += p * weight * weight;
+                first += p * weight;
+              }
+              return second - first * first;
+            }
+            : (_r: number, j: number) => loss.squaredErrorScale * outputNormSquared[j]!;
+          correctNearKinks(model, data, start, rows, await readFloat32(z!), slopesAtKink, thresholds, quadratic,
+            { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
+        }
       } finally {
         for (const read of reads) if (!read.tensor.isDisposed) read.tensor.dispose();
         for (const tensor of [inputs, z, activations, outputTensor, inputNormSquared]) tensor?.dispose();

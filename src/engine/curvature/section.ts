@@ -1,5 +1,7 @@
 import type { ReportCanonical } from '../../shared/report';
 import type { AnalysisSection, SectionInput } from '../analysis/sections';
+import type { TwoLayerModel } from '../model/types';
+import type { CurvatureSums } from '../analysis/curvatureSums';
 import { canonicalRescaling, rescaleNeurons, rescaledTrace } from './canonical';
 import { computeLandscape, type LandscapeOptions } from './landscape';
 import { LossOperator } from './lossOperator';
@@ -34,8 +36,30 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
     ? { available: true, scales: Array.from(canonical.scales), unscaledNeurons: canonical.unscaledNeurons }
     : { available: false, reason: canonical.reason };
 
+  // A file rescaled far from its balanced form (say 1e19 per neuron) has raw Hessian entries beyond
+  // float32: then only the canonical analyses run, from the canonical parameters.
+  const rawOverflow = canonicalModel ? rawFloat32Overflow(model, input.sums) : null;
+  if (rawOverflow) {
+    report.warnings.push(`${rawOverflow}: the raw Hessian is beyond float32 range, so the spectrum, sharpness and landscape are reported at the canonical rescaling only (report.canonical).`);
+  }
   let topVectors: Array<Float64Array | null> = [null, null];
-  if (switches.spectrum || switches.landscape) {
+  if ((switches.spectrum || switches.landscape) && rawOverflow && canonicalModel) {
+    const started = performance.now();
+    const operator = await LossOperator.prepare(canonicalModel, data, loss, { chunkRows }, context);
+    try {
+      const options: SpectrumOptions = switches.spectrum
+        ? curvatureSettings.spectrum
+        : { ...curvatureSettings.spectrum, topK: 1, bottomK: 0, probes: 1 };
+      const view: SpectrumView = { scaling: null };
+      if (canonical.available) view.exactTrace = rescaledTrace(input.sums, canonical.scales, canonical.degree);
+      const [result] = await computeSpectra(operator, [view], options, context);
+      topVectors = [null, result!.topVector];
+      if (switches.spectrum) canonicalReport.spectrum = result!.report;
+    } finally {
+      operator.dispose();
+    }
+    report.timings.spectrumMs = performance.now() - started;
+  } else if (switches.spectrum || switches.landscape) {
     const started = performance.now();
     const operator = await LossOperator.prepare(model, data, loss, { chunkRows }, context);
     try {
@@ -64,20 +88,37 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
   if (switches.sharpness) {
     const started = performance.now();
     const options = { chunkRows, ...curvatureSettings.sharpness };
-    report.sharpness = await computeSharpness(model, data, loss, options, context);
+    if (!rawOverflow) report.sharpness = await computeSharpness(model, data, loss, options, context);
     if (canonicalModel) canonicalReport.sharpness = await computeSharpness(canonicalModel, data, loss, options, context);
     report.timings.sharpnessMs = performance.now() - started;
   }
   if (switches.landscape) {
     const started = performance.now();
     const options = { chunkRows, ...curvatureSettings.landscape };
-    report.landscape = await computeLandscape(model, data, loss, topVectors[0] ?? null, options, context);
+    if (!rawOverflow) report.landscape = await computeLandscape(model, data, loss, topVectors[0] ?? null, options, context);
     if (canonicalModel) {
       canonicalReport.landscape = await computeLandscape(canonicalModel, data, loss, topVectors[1] ?? null, options, context);
     }
     report.timings.landscapeMs = performance.now() - started;
   }
   report.canonical = canonicalReport;
+}
+
+/**
+ * Why float32 work at the raw parameters would overflow, or null: a parameter above 1e12 in
+ * magnitude or a raw trace term above 1e30 (the balanced terms are ordinary numbers).
+ */
+export function rawFloat32Overflow(model: TwoLayerModel, sums: CurvatureSums): string | null {
+  let largest = 0;
+  for (const values of [model.hiddenWeights, model.hiddenBias, model.outputWeights, model.outputBias]) {
+    if (values) for (const value of values) largest = Math.max(largest, Math.abs(value));
+  }
+  if (largest > 1e12) return `a raw parameter has magnitude ${largest.toExponential(2)}`;
+  for (let j = 0; j < sums.neuronA.length; j++) {
+    const term = Math.max(Math.abs(sums.neuronA[j]!), Math.abs(sums.neuronB[j]!), Math.abs(sums.neuronC[j]!));
+    if (!(term <= 1e30)) return `neuron ${j}'s raw trace terms reach ${term.toExponential(2)}`;
+  }
+  return null;
 }
 
 export const CURVATURE_SECTION: AnalysisSection = {
