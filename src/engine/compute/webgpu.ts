@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { tf } from './tf';
@@ -112,13 +114,79 @@ export function hasVulkanLoader(): boolean {
   return directories.some((directory) => fs.existsSync(path.join(directory, 'libvulkan.so.1')));
 }
 
+/**
+ * The Vulkan loader and Mesa's drivers complain on stderr without XDG_RUNTIME_DIR (services,
+ * containers): give them a private one.
+ */
+function ensureRuntimeDirectory(): void {
+  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR) return;
+  process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'flatness-lens-xdg-'));
+}
+
+function requireAddon(): string {
+  const addon = findDawnAddon();
+  if (addon === null) throw new WebGpuUnavailable(`no WebGPU runtime for ${platformDirectory()} (dawn.node is not beside the engine or in node_modules/webgpu: install the platform-specific .vsix)`);
+  return addon;
+}
+
+const PROBE_SCRIPT = `
+const dawn = require(process.env.FLATNESS_LENS_DAWN_ADDON);
+Object.assign(globalThis, dawn.globals);
+const gpu = dawn.create([]);
+(async () => {
+  const found = [];
+  for (const powerPreference of ['high-performance', 'low-power']) {
+    const adapter = await gpu.requestAdapter({ powerPreference });
+    if (!adapter) continue;
+    const info = adapter.info;
+    found.push({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+      isFallbackAdapter: Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter) });
+  }
+  process.stdout.write(JSON.stringify(found), () => process.exit(0));
+})().catch((error) => process.stdout.write(JSON.stringify({ error: String(error && error.message || error) }), () => process.exit(0)));
+`;
+
+const PROBE_TIMEOUT_MS = 30_000;
+
+/**
+ * Lists the adapters from a separate process, before Dawn is loaded into this one: a driver
+ * that crashes or hangs while enumerating takes down the probe, not the analysis, and the
+ * drivers' console chatter (Dawn refusing lavapipe, loader warnings) is not the user's.
+ */
+function probeAdapters(addon: string): Promise<GpuAdapterInfoLike[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT], {
+      env: { ...process.env, FLATNESS_LENS_DAWN_ADDON: addon, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let errors = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { errors += chunk.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    child.on('error', (error) => { clearTimeout(timer); reject(new WebGpuUnavailable(`the adapter probe did not start (${error.message})`)); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(output);
+      } catch {
+        // reported below
+      }
+      if (Array.isArray(parsed)) return resolve(parsed as GpuAdapterInfoLike[]);
+      const detail = parsed && typeof parsed === 'object' && 'error' in parsed ? String((parsed as { error: unknown }).error)
+        : signal === 'SIGKILL' ? `no answer in ${PROBE_TIMEOUT_MS / 1000} s`
+          : `exit ${signal ?? code}${errors.trim() ? `: ${errors.trim().split('\n')[0]!.slice(0, 160)}` : ''}`;
+      reject(new WebGpuUnavailable(`the GPU driver failed while listing adapters (${detail})`));
+    });
+  });
+}
+
 let dawn: DawnModule | null = null;
 let gpu: GpuLike | null = null;
 
-function loadDawn(): GpuLike {
+function loadDawn(addon: string): GpuLike {
   if (gpu) return gpu;
-  const addon = findDawnAddon();
-  if (addon === null) throw new WebGpuUnavailable(`no WebGPU runtime for ${platformDirectory()} (dawn.node is not beside the engine or in node_modules/webgpu)`);
   try {
     dawn = createRequire(__filename)(addon) as DawnModule;
   } catch (error) {
@@ -139,6 +207,10 @@ function loadDawn(): GpuLike {
   return gpu;
 }
 
+function noAdapterReason(): string {
+  return hasVulkanLoader() ? 'no adapter (no GPU with a Vulkan, Metal or Direct3D 12 driver was found)' : 'no Vulkan loader: install libvulkan1';
+}
+
 async function pickAdapter(runtime: GpuLike, allowSoftware: boolean): Promise<GpuAdapterLike> {
   const found: GpuAdapterLike[] = [];
   for (const powerPreference of ['high-performance', 'low-power'] as const) {
@@ -147,9 +219,7 @@ async function pickAdapter(runtime: GpuLike, allowSoftware: boolean): Promise<Gp
     if (!isSoftwareAdapter(adapter.info, adapter.isFallbackAdapter)) return adapter;
     found.push(adapter);
   }
-  if (found.length === 0) {
-    throw new WebGpuUnavailable(hasVulkanLoader() ? 'no adapter (no GPU with a Vulkan, Metal or Direct3D 12 driver was found)' : 'no Vulkan loader: install libvulkan1');
-  }
+  if (found.length === 0) throw new WebGpuUnavailable(noAdapterReason());
   if (!allowSoftware) {
     throw new WebGpuUnavailable(`software adapter only (${adapterLabel(describeAdapter(found[0]!.info, found[0]!.isFallbackAdapter))}): slower than wasm, used only with --backend webgpu`);
   }
@@ -161,10 +231,21 @@ let failure: string | null = null;
 
 /**
  * Creates a device on the best adapter and registers tfjs's 'webgpu' backend on it. A software
- * adapter is accepted only when `allowSoftware` (the backend was forced).
+ * adapter is accepted only when `allowSoftware` (the backend was forced); otherwise the adapters
+ * are first listed by a probe process, and Dawn is loaded here only when a hardware one exists.
  */
 export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuDevice> {
-  const runtime = loadDawn();
+  const addon = requireAddon();
+  ensureRuntimeDirectory();
+  if (!allowSoftware && gpu === null) {
+    const adapters = await probeAdapters(addon);
+    if (adapters.length === 0) throw new WebGpuUnavailable(noAdapterReason());
+    const software = adapters.filter((info) => isSoftwareAdapter(info));
+    if (software.length === adapters.length) {
+      throw new WebGpuUnavailable(`software adapter only (${adapterLabel(describeAdapter(software[0]!))}): slower than wasm, used only with --backend webgpu`);
+    }
+  }
+  const runtime = loadDawn(addon);
   const adapter = await pickAdapter(runtime, allowSoftware);
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
