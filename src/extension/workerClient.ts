@@ -71,6 +71,8 @@ export class WorkerClient {
   private readonly pending = new Map<number, Pending>();
   private readonly logLines: string[] = [];
   private killedOnPurpose = false;
+  /** The current worker has said 'ready': request time limits run from then. */
+  private childReady = false;
   private disposed = false;
   /** How many workers this client has started (for the status and tests). */
   starts = 0;
@@ -179,10 +181,13 @@ export class WorkerClient {
     });
   }
 
-  /** Kills and (on the next request) restarts the worker when a request runs past its kind's limit. */
+  /**
+   * Kills and (on the next request) restarts the worker when a request runs past its kind's
+   * limit, counted from when the worker is ready (its start-up is not the request's time).
+   */
   private startTimer(id: number, pending: Pending, child: WorkerProcessHandle): void {
     const limit = this.timeoutsMs[pending.kind];
-    if (limit === undefined) return;
+    if (limit === undefined || pending.timer !== undefined || !this.childReady) return;
     pending.timer = setTimeout(() => {
       if (this.pending.get(id) !== pending || this.child !== child) return;
       this.record(`[host] ${pending.kind} of ${pending.file} did not finish within ${formatSeconds(limit)}: restarting the analysis worker`, 'warn');
@@ -203,6 +208,7 @@ export class WorkerClient {
     }
     if (this.child !== null) return this.child;
     this.killedOnPurpose = false;
+    this.childReady = false;
     const child = this.fork(wanted);
     this.child = child;
     this.childLimitMb = wanted.memoryLimitMb;
@@ -242,6 +248,8 @@ export class WorkerClient {
     switch (message.type) {
       case 'ready':
         this.record(`[worker] ready (pid ${message.pid})`);
+        this.childReady = true;
+        for (const [id, pending] of this.pending) this.startTimer(id, pending, child);
         return;
       case 'log':
         this.record(`[worker ${message.level}] ${message.message}`, message.level);

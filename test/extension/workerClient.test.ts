@@ -88,6 +88,32 @@ describe('WorkerClient', () => {
   });
 });
 
+describe('WorkerClient time limits', () => {
+  it('times out a hung describe, names the file, restarts the worker and answers the next request', async () => {
+    const lines: string[] = [];
+    const client = new WorkerClient(forkFixture, () => ({ memoryLimitMb: 256 }), (line) => lines.push(line), 200, { describe: 500 });
+    const error = await failure(client.describe('hang'));
+    assert.equal(error.wire.code, 'bad-input');
+    assert.equal(error.wire.file, 'hang');
+    assert.match(error.wire.message, /^hang: could not be read in 0\.5 s .*restarted/);
+    assert.ok(lines.some((line) => /describe of hang did not finish within 0\.5 s: restarting/.test(line)), lines.join('\n'));
+    const next = await client.describe('model.h5') as unknown as { path: string };
+    assert.equal(next.path, 'model.h5', 'a later request is not blocked by the hung one');
+    assert.equal(client.starts, 2);
+    client.dispose();
+  });
+
+  it('a request running beside the hung describe fails as restarted, naming the hung file', async () => {
+    const client = new WorkerClient(forkFixture, () => ({ memoryLimitMb: 256 }), () => undefined, 200, { describe: 500 });
+    const analysis = client.analyze(request('hang')).result;
+    const [analysisError, describeError] = await Promise.all([failure(analysis), failure(client.describe('hang'))]);
+    assert.equal(describeError.wire.code, 'bad-input');
+    assert.equal(analysisError.wire.code, 'cancelled');
+    assert.match(analysisError.wire.message, /restarted because hang hung; run the analysis again/);
+    client.dispose();
+  });
+});
+
 describe('WorkerHandler (the worker side)', () => {
   it('aborts the engine through its AbortSignal on cancel and answers cancelled', async () => {
     const sent: WorkerToHost[] = [];
@@ -134,5 +160,63 @@ describe('WorkerHandler (the worker side)', () => {
     assert.equal(sent[1]?.type, 'failed');
     assert.match(JSON.stringify(sent[1]), /"code":"internal".*undefined is not a function/);
     assert.equal(sent[2]?.type, 'log');
+  });
+});
+
+describe('the real worker process and hostile messages', () => {
+  it('survives BigInt and circular messages, refuses malformed and duplicate requests, answers each request once', async () => {
+    const root = join(__dirname, '..', '..');
+    // 'advanced' serialization carries BigInt and cycles over IPC, as a hostile host could send them.
+    const child = fork(join(root, 'src', 'worker', 'main.ts'), [], {
+      execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const received: WorkerToHost[] = [];
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout?.resume();
+    const waitFor = (test: (message: WorkerToHost) => boolean) => new Promise<WorkerToHost>((resolve, reject) => {
+      const found = received.find(test);
+      if (found) return resolve(found);
+      const onMessage = (message: WorkerToHost) => {
+        if (!test(message)) return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`the worker exited (${code}): ${stderr}`)));
+    });
+    child.on('message', (message: WorkerToHost) => received.push(message));
+    const answers = (id: number) => received.filter((m) => 'id' in m && m.id === id && m.type !== 'progress');
+    try {
+      await waitFor((m) => m.type === 'ready');
+      child.send({ type: 'analyze', id: 1n, request: { modelPath: 'm', dataPath: 'd' } });
+      const circular: Record<string, unknown> = { type: 'bogus' };
+      circular.self = circular;
+      child.send(circular);
+      child.send({ type: 'analyze', id: 2, request: { modelPath: 'm', dataPath: 'd', activation: 5n } });
+      child.send({ type: 'describe', id: 3, modelPath: join(root, 'no-such-model.safetensors') });
+      const malformed = await waitFor((m) => 'id' in m && m.id === 2);
+      assert.deepEqual(malformed, { type: 'failed', id: 2, error: { code: 'bad-input', message: 'malformed analyze request 2: activation must be a string' } });
+      const missing = await waitFor((m) => 'id' in m && m.id === 3);
+      assert.equal(missing.type, 'failed');
+      // id 4: a describe that takes long (the hanging HDF5 file, stopped after 30 s), then a second request with the same id.
+      child.send({ type: 'describe', id: 4, modelPath: join(root, 'test', 'fixtures', 'hostile', 'hdf5_hang.h5') });
+      child.send({ type: 'describe', id: 4, modelPath: join(root, 'examples', 'multi-index', 'generalizing.safetensors') });
+      child.send({ type: 'describe', id: 3, modelPath: join(root, 'examples', 'multi-index', 'generalizing.safetensors') });
+      child.send({ type: 'describe', id: 5, modelPath: join(root, 'examples', 'multi-index', 'generalizing.safetensors') });
+      const described = await waitFor((m) => 'id' in m && m.id === 5);
+      assert.equal(described.type, 'described', 'the worker still answers after the hostile messages');
+      const logs = received.filter((m): m is Extract<WorkerToHost, { type: 'log' }> => m.type === 'log').map((m) => m.message);
+      assert.ok(logs.some((line) => /malformed message .*1n/.test(line)), logs.join('\n'));
+      assert.ok(logs.some((line) => /malformed message .*\[Circular/.test(line)), logs.join('\n'));
+      assert.ok(logs.some((line) => /refused a describe request: id 4 is already in use/.test(line)), logs.join('\n'));
+      assert.deepEqual(answers(4), [], 'the running request keeps the one answer of id 4');
+      assert.deepEqual(answers(3).map((m) => m.type), ['failed', 'failed'], 'the reused finished id 3 is refused, not run');
+      assert.match(JSON.stringify(answers(3)[1]), /request id 3 was already used/);
+      assert.deepEqual(answers(5).length, 1);
+      assert.equal(child.exitCode, null, 'the worker is alive');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
