@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { ModelSummary, ReportContext, ViewState, WebviewToHost, WireError } from '../src/shared/protocol';
+import type { ReportContext, ViewState, WebviewToHost, WireError } from '../src/shared/protocol';
 import { isFinished, isHostToWebview, isPersistedViewState, persistedViewState } from '../src/shared/protocol';
 import type { Report } from '../src/shared/report';
 import { formatMaybe, formatNumber } from '../src/shared/format';
@@ -14,6 +14,7 @@ import { flushMounted, h } from './dom';
 import { chartImages, destroyCharts } from './charts';
 import { renderReport, type Post } from './reportView';
 import { rankingView } from './rankingView';
+import { modelView } from './modelView';
 import { trajectoryView } from './trajectoryView';
 import { rerunBanner } from './rerunBanner';
 
@@ -57,25 +58,6 @@ function progressView(message: string): HTMLElement {
     h('vscode-progress-bar', { id: 'progress', 'aria-label': 'analysis progress' }),
     h('p', { id: 'progress-stage', class: 'muted' }, 'starting the analysis process'),
     actionButton('Cancel', 'stop-circle', () => post({ type: 'cancel' })));
-}
-
-function summaryView(summary: ModelSummary | null, error: WireError | null, modelUri: string): HTMLElement {
-  const name = decodeURIComponent(modelUri.split('/').pop() ?? modelUri);
-  const rows: [string, string][] = summary ? [
-    ['Format', summary.format], ['Input dimension d', String(summary.inputDim)], ['Hidden neurons m', String(summary.hiddenDim)],
-    ['Outputs c', String(summary.outputDim)], ['Parameters', String(summary.parameters)],
-    ['Activation', `${summary.activation} (${summary.activationSource})`], ['Hidden bias', summary.hiddenBias ? 'yes' : 'no'],
-    ['Output bias', summary.outputBias ? 'yes' : 'no'], ['Output link', summary.outputLink], ['Tensors', summary.tensorNames.join(', ')],
-  ] : [];
-  return h('article', { class: 'summary-view' },
-    h('h1', { 'data-testid': 'verdict' }, name),
-    h('p', { class: 'muted' }, 'Two-layer network f(x) = sum_j a_j sigma(w_j . x + b_j) + c0. Read without executing anything from the file.'),
-    error ? h('p', { class: 'error-text', role: 'alert' }, error.message) : summary ? null : h('p', {}, 'Reading the model…'),
-    rows.length ? h('dl', { class: 'kv' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
-    summary && summary.notes.length ? h('ul', { class: 'notes' }, ...summary.notes.map((note) => h('li', {}, note))) : null,
-    h('div', { class: 'actions' },
-      actionButton('Analyze flatness', 'play', () => post({ type: 'analyze', modelUri }), false),
-      actionButton('Choose training data…', 'database', () => post({ type: 'changeTrainingData', modelUri }))));
 }
 
 function comparisonView(reports: { report: Report; context: ReportContext }[]): HTMLElement {
@@ -122,7 +104,7 @@ function render(state: ViewState): void {
       view = progressView(state.message);
       break;
     case 'summary':
-      view = summaryView(state.summary, state.error, state.modelUri);
+      view = modelView(state.summary, state.error, state.data, state.modelUri, post);
       break;
     case 'trajectory':
       view = trajectoryView(state.run, post);

@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): { deps: CommandDeps 
     vscode.window.registerTreeDataProvider('flatnessLens.reports', reports),
     ...PANEL_VIEW_TYPES.map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, panels)),
     ...[MODEL_EDITOR_VIEW_TYPE, MODEL_EDITOR_OPTION_VIEW_TYPE].map((viewType) =>
-      vscode.window.registerCustomEditorProvider(viewType, new ModelSummaryEditor(context.extensionUri, worker), { supportsMultipleEditorsPerDocument: true })),
+      vscode.window.registerCustomEditorProvider(viewType, new ModelSummaryEditor(context.extensionUri, worker, associations), { supportsMultipleEditorsPerDocument: true })),
     associations.onDidChange(() => models.refresh()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(`${SECTION}.modelGlobs`)) models.watch();

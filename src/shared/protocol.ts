@@ -5,6 +5,7 @@
  */
 import type { AnalyzeRequest, CompareRequest } from './analysisRequest';
 import type { ComparisonReport, Report, ReportModel } from './report';
+import type { ModelStatistics } from './modelStatistics';
 import { type TrajectoryRunView, isTrajectoryRunView } from './trajectory';
 
 /* ------------------------------------------------------------------ shared pieces */
@@ -28,8 +29,8 @@ export type AnalysisRequest = AnalyzeRequest;
 /** Several models of one data set, one shared calibration. */
 export type ComparisonRequest = CompareRequest;
 
-/** What the custom editor shows about a model file without analysing it: the report's model section. */
-export type ModelSummary = ReportModel;
+/** What the custom editor shows about a model file without analysing it: the report's model section and tensor statistics. */
+export type ModelSummary = ReportModel & { statistics?: ModelStatistics };
 
 /* ------------------------------------------------------------------ host -> worker */
 
@@ -62,6 +63,13 @@ export interface ReportContext {
   dataSource: 'picked' | 'sidecar' | 'example' | 'request';
 }
 
+/** The data a model is associated with, as the model view names it. */
+export interface AssociatedData {
+  trainingLabel: string;
+  testLabel: string | null;
+  source: ReportContext['dataSource'];
+}
+
 /** A compared model: the local path the engine reports it under, and how the user knows it. */
 export interface RankedModel {
   path: string;
@@ -86,7 +94,7 @@ export type ViewState =
   | { kind: 'ranking'; comparison: ComparisonReport; models: RankedModel[]; dataLabel: string; rerun?: RerunStatus }
   | { kind: 'error'; error: WireError; context: ReportContext | null }
   | { kind: 'progress'; message: string; context: ReportContext | null }
-  | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string }
+  | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string; data?: AssociatedData | null }
   /** A watched training folder: one point per analysed checkpoint (Track Training Folder). */
   | { kind: 'trajectory'; run: TrajectoryRunView };
 

@@ -191,7 +191,7 @@ describe('report webview in chromium', () => {
     await show(page, { kind: 'summary', modelUri: 'file:///work/m.safetensors', error: null, summary: {
       path: '/work/m.safetensors', format: 'safetensors', inputDim: 10, hiddenDim: 64, outputDim: 1, parameters: 704, activation: 'relu', homogeneityDegree: 1,
       activationSource: 'file', hiddenBias: false, outputBias: false, outputLink: 'identity', tensorNames: ['0.weight', '2.weight'], notes: [] } });
-    assert.match(await page.textContent('.summary-view') ?? '', /Hidden neurons m64/);
+    assert.equal(await page.textContent('[data-testid="architecture"] strong'), '10-64(relu)-1');
     assert.deepEqual(problems.console, []);
     assert.deepEqual(await problems.csp(), []);
     await page.close();

@@ -9,12 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { HostToWebview, ModelSummary, ViewState } from '../../src/shared/protocol';
+import type { HostToWebview, ViewState, WireError } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
 import { formatNumber } from '../../src/shared/format';
 import { CORE_KEYS, renderableKeys, SECTIONS } from '../../webview/sections';
 import { buildWebview, openPage, ROOT, startHarness, type Harness, type ThemeName } from './harness';
 import { contrastFailures } from './contrast';
+import { describeModelFile, DATA_FILE_MARK } from '../../src/engine/model/describeFile';
+import { isFlatnessLensError } from '../../src/engine/errors';
 import { makeSamples, type Sample } from './sampleReports';
 
 const THEME_NAMES: ThemeName[] = ['light', 'dark', 'high-contrast'];
@@ -62,11 +64,8 @@ async function rawArrays(page: Page): Promise<string[]> {
   });
 }
 
-/** The model view's summary of the bundled generalizing example (as the worker's describe returns it). */
-export function exampleSummary(): ModelSummary {
-  const report = predictionReport();
-  return report.model;
-}
+const EXAMPLE = join(ROOT, 'examples', 'multi-index');
+const exampleData = { trainingLabel: 'multi-index/train.npz', testLabel: 'multi-index/test.npz', source: 'example' as const };
 
 describe('report sections in chromium', () => {
   let harness: Harness;
@@ -164,6 +163,50 @@ describe('report sections in chromium', () => {
     await page.close();
   });
 
+  it('shows a model with its architecture, tensors (shape, dtype, statistics), norm histogram, activation source and data', async () => {
+    const summary = await describeModelFile(join(EXAMPLE, 'memorizing.safetensors'));
+    const { page, problems } = await openPage(harness, 'dark');
+    await show(page, { kind: 'summary', summary, error: null, modelUri: 'file:///work/examples/multi-index/memorizing.safetensors', data: exampleData });
+    assert.equal(await page.textContent('[data-testid="architecture"] strong'), '10-64(relu)-1');
+    assert.equal(await page.textContent('[data-testid="activation"]'), 'relu, read from the file');
+    const rows = await page.locator('[data-testid="tensor-table"] tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).slice(0, 4).map((c) => c.textContent)));
+    assert.deepEqual(rows, [['hidden weights', '0.weight', '[64, 10]', 'F64'], ['output weights', '2.weight', '[1, 64]', 'F64']]);
+    const norm = Math.hypot(...summary.statistics!.neurons.outputNorm);
+    assert.equal(await page.textContent('[data-testid="tensor-table"] tbody tr:nth-child(2) td:last-child'), formatNumber(norm), 'the output layer norm is the norm of the a_j');
+    assert.equal(await chartPoints(page, 'weight-norms'), 2 * 64, 'both norms of every neuron in the histogram');
+    assert.ok(await paintedPixels(page, 'weight-norms') > 1000);
+    assert.match(await page.textContent('[data-testid="associated-data"]') ?? '', /multi-index\/train\.npz \(bundled example\).*multi-index\/test\.npz/);
+    assert.equal(await page.getAttribute('[data-testid="analyze-button"]', 'disabled'), null, 'Analyze is enabled for a model');
+    assert.deepEqual(problems.console, []);
+    await page.close();
+  });
+
+  it('names a data file as data and an unreadable file with its reason, Analyze disabled in both', async () => {
+    const wire = async (path: string): Promise<WireError> => {
+      try {
+        await describeModelFile(path);
+      } catch (error) {
+        assert.ok(isFlatnessLensError(error));
+        return { code: error.code, message: error.message, ...(error.file ? { file: error.file } : {}) };
+      }
+      throw new Error(`${path} was read as a model`);
+    };
+    const dataError = await wire(join(EXAMPLE, 'train.npz'));
+    assert.equal(dataError.code, 'unsupported');
+    assert.match(dataError.message, new RegExp(`${DATA_FILE_MARK}: 200 samples of 10 inputs`));
+    const { page, problems } = await openPage(harness, 'light');
+    await show(page, { kind: 'summary', summary: null, error: dataError, modelUri: 'file:///work/examples/multi-index/train.npz', data: null });
+    assert.match(await page.textContent('[data-testid="data-file"]') ?? '', /This is a data file\. It holds data, not a model: 200 samples/);
+    assert.equal(await page.locator('[data-testid="unsupported"]').count(), 0, 'no error for a data file');
+    assert.notEqual(await page.getAttribute('[data-testid="analyze-button"]', 'disabled'), null, 'Analyze is disabled');
+    const readme = await wire(join(ROOT, 'README.md'));
+    await show(page, { kind: 'summary', summary: null, error: readme, modelUri: 'file:///work/README.md', data: null });
+    assert.match(await page.textContent('[data-testid="unsupported"]') ?? '', /README\.md/);
+    assert.notEqual(await page.getAttribute('[data-testid="analyze-button"]', 'disabled'), null, 'Analyze is disabled');
+    assert.deepEqual(problems.console, []);
+    await page.close();
+  });
+
   for (const theme of THEME_NAMES) {
     it(`keeps every text at 4.5:1 contrast or more in the ${theme} theme (report, sections, prediction, comparison, model view, error)`, async () => {
       const { page, problems } = await openPage(harness, theme);
@@ -198,7 +241,7 @@ describe('report sections in chromium', () => {
       await show(page, { kind: 'ranking', comparison, models: comparison.models.map((row) => ({ path: row.path, modelUri: `file:///work/${row.path}`, modelLabel: row.path })), dataLabel: 'multi-index/train.npz (test: multi-index/test.npz)' });
       await check('comparison');
       await shot('.ranking-view', 'comparison');
-      await show(page, { kind: 'summary', summary: exampleSummary(), error: null, modelUri: 'file:///work/examples/multi-index/generalizing.safetensors' });
+      await show(page, { kind: 'summary', summary: await describeModelFile(join(EXAMPLE, 'generalizing.safetensors')), error: null, modelUri: 'file:///work/examples/multi-index/generalizing.safetensors', data: exampleData });
       await check('model view');
       await shot('.summary-view', 'model-view');
       assert.deepEqual(failures, [], `text below 4.5:1 in the ${theme} theme`);

@@ -97,6 +97,9 @@ export function assembleTwoLayerModel(
       tensorNames: [hidden.weight, hidden.bias, output.weight, output.bias]
         .filter((tensor): tensor is NamedTensor => tensor !== null)
         .map((tensor) => tensor.name),
+      tensors: [hidden.weight, hidden.bias, output.weight, output.bias]
+        .filter((tensor): tensor is NamedTensor => tensor !== null)
+        .map((tensor) => ({ name: tensor.name, shape: [...tensor.shape], dtype: tensor.dtype })),
       notes,
     },
   };

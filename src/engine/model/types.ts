@@ -47,6 +47,8 @@ export interface ModelSource {
   format: string;          // e.g. 'safetensors', 'npz', 'json', 'keras-h5'
   /** Tensor or layer names the weights were read from, in order W1, b1, W2, b2. */
   tensorNames: string[];
+  /** Name, shape and dtype as stored in the file, same order (for the model view); absent when not known. */
+  tensors?: { name: string; shape: number[]; dtype: string }[];
   /** Anything worth telling the user about how the file was read. */
   notes: string[];
   /** Training counters stored beside the weights in a checkpoint (PyTorch dict 'step'/'epoch'). */
