@@ -40,7 +40,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function runTasks(mode: StudyMode, indices: number[]): Promise<TaskResult[]> {
-  await initBackend('cpu');
+  await initBackend('wasm');
   const results: TaskResult[] = [];
   for (const index of indices) {
     const spec = mode.tasks[index]!;

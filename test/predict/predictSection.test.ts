@@ -16,7 +16,7 @@ import { makeTask } from '../../scripts/validation/study';
 import { randomData, randomModel, referenceLoss } from '../helpers/tinyNetworks';
 import { SeededRandom } from '../../src/engine/math/random';
 
-const task = makeTask({ id: 'unit', family: 'unit', d: 6, n: 50, indices: 1, noise: 0, width: 24, seed: 5, populationSamples: 600 });
+const task = makeTask({ id: 'unit', family: 'in', d: 6, n: 50, indices: 1, noise: 0, width: 24, seed: 5, populationSamples: 600, inputs: 'gaussian', biases: false });
 const trainData = toDataset(task.train, 'memory://train');
 const testData = toDataset(task.population, 'memory://test');
 

@@ -57,12 +57,13 @@ export async function compareLoaded(
   const loss = makeLossSpec(lossKind, first.outputDim);
   const notes: string[] = [];
   // Each model is predicted exactly as `analyze --predict` would: with the setup of its own
-  // architecture (width, activation, biases). Models of equal architecture share one setup.
+  // architecture (activation, biases). Models that differ only in width share one setup.
   const setups = new Map<string, Promise<PredictionSetup>>();
   const setupFor = (model: TwoLayerModel, tolerance: number): Promise<PredictionSetup> => {
     const architecture = architectureOf(model);
     const modelLoss = makeLossSpec(lossKind, model.outputDim);
-    const key = JSON.stringify([architecture, tolerance, model.outputDim]);
+    // The setup does not depend on the width (budget.referenceWidth), so the key leaves it out.
+    const key = JSON.stringify([{ ...architecture, width: 0 }, tolerance, model.outputDim]);
     let setup = setups.get(key);
     if (!setup) {
       setup = preparePrediction(data, modelLoss, architecture, tolerance, budget, context);
@@ -112,7 +113,7 @@ export async function compareLoaded(
   }
   // The report-level calibration and bound are those of the first model's setup (one per architecture).
   const firstSetup = setups.size ? await setups.values().next().value! : null;
-  if (setups.size > 1) notes.push(`${setups.size} calibrations, one per distinct architecture (width, activation, biases); the calibration shown is the first model's.`);
+  if (setups.size > 1) notes.push(`${setups.size} calibrations, one per distinct activation and biases; the calibration shown is the first model's.`);
   const calibration = firstSetup ? calibrationReport(firstSetup.calibration, firstSetup.budget.splits, firstSetup.budget.trainFraction) : null;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,

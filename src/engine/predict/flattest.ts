@@ -33,7 +33,7 @@ export const DEFAULT_FLATTEST_OPTIONS: Omit<FlattestOptions, 'widths' | 'activat
   restarts: 2,
   maxSteps: 4000,
   penaltySteps: 1000,
-  penaltyStrength: 10,
+  penaltyStrength: 0.5,
   seed: 20260601,
 };
 
@@ -59,6 +59,7 @@ export async function searchFlattest(
   let bestValue: number | null = null;
   let lowerBound: number | null = null;
   const runs: FlattestRun[] = [];
+  let closest: { model: TwoLayerModel; meanSquaredError: number; width: number; seed: number } | null = null;
   const total = options.widths.length * options.restarts;
   for (const [w, width] of options.widths.entries()) {
     for (let restart = 0; restart < options.restarts; restart++) {
@@ -80,10 +81,28 @@ export async function searchFlattest(
       });
       const measures = await measureFlatness(result.model, arrays, loss, { signal: context?.signal });
       runs.push({ width, seed, normalized: measures.normalized, meanSquaredError: result.meanSquaredError, interpolates: result.interpolates, steps: result.steps });
+      if (Number.isFinite(result.meanSquaredError) && (closest === null || result.meanSquaredError < closest.meanSquaredError)) {
+        closest = { model: result.model, meanSquaredError: result.meanSquaredError, width, seed };
+      }
       if (result.interpolates && measures.normalized !== null && (bestValue === null || measures.normalized < bestValue)) {
         best = result.model;
         bestValue = measures.normalized;
       }
+    }
+  }
+  if (best === null && closest !== null) {
+    // No run reached the tolerance in its steps (high-dimensional inputs, biases): the closest one
+    // keeps training on the loss alone, at a smaller step, for as many steps again.
+    const { model: start, width, seed } = closest;
+    const result = await trainNetwork(start, arrays, scale, { maxSteps: options.maxSteps, learningRate: 0.003, targetMse: options.targetMse, stage: 'flattest' }, {
+      signal: context?.signal,
+      onProgress: (_, fraction) => context?.onProgress?.('flattest', fraction),
+    });
+    const measures = await measureFlatness(result.model, arrays, loss, { signal: context?.signal });
+    runs.push({ width, seed, normalized: measures.normalized, meanSquaredError: result.meanSquaredError, interpolates: result.interpolates, steps: result.steps });
+    if (result.interpolates && measures.normalized !== null) {
+      best = result.model;
+      bestValue = measures.normalized;
     }
   }
   return { model: best, normalized: bestValue, lowerBound, runs };

@@ -21,6 +21,12 @@ export interface PredictionBudget {
   maxRows: number;
   /** Widest network trained. */
   maxWidth: number;
+  /**
+   * Width of the reference and searched networks (more where n points in d dimensions need it).
+   * It does not depend on the model's width, so a model's prediction depends on the model and the
+   * data only, and models of any width share one setup.
+   */
+  referenceWidth: number;
   /** Cap on rows x width x d per training step; rows, then width, shrink to fit (high-dimensional inputs). */
   maxWorkPerStep: number;
   splits: number;
@@ -33,6 +39,7 @@ export interface PredictionBudget {
 export const DEFAULT_PREDICTION_BUDGET: PredictionBudget = {
   maxRows: 400,
   maxWidth: 256,
+  referenceWidth: 64,
   maxWorkPerStep: 8e6,
   splits: 2,
   trainFraction: 0.8,
@@ -104,7 +111,7 @@ export async function preparePrediction(
 ): Promise<PredictionSetup> {
   // High-dimensional inputs: fewer rows (not below 100), then narrower networks, so a step stays cheap.
   const d = Math.max(1, data.d);
-  const wantedWidth = Math.min(budget.maxWidth, architecture.width);
+  const wantedWidth = Math.min(budget.maxWidth, budget.referenceWidth);
   const maxRows = Math.min(budget.maxRows, Math.max(100, Math.floor(budget.maxWorkPerStep / (wantedWidth * d))));
   const rows = data.n > maxRows
     ? new SeededRandom(budget.seed).permutation(data.n).slice(0, maxRows).sort((a, b) => a - b)
@@ -113,7 +120,7 @@ export async function preparePrediction(
   // Reference interpolators must fit more tightly than the model is asked to.
   const targetMse = Math.min(interpolationTolerance, 1e-5);
   const widthCap = Math.min(budget.maxWidth, Math.max(16, Math.floor(budget.maxWorkPerStep / (arrays.n * d))));
-  const width = Math.min(widthCap, Math.max(architecture.width, Math.ceil((2 * arrays.n) / d)));
+  const width = Math.min(widthCap, Math.max(budget.referenceWidth, Math.ceil((2 * arrays.n) / d)));
   const flattest = await searchFlattest(arrays, loss, {
     ...DEFAULT_FLATTEST_OPTIONS, widths: [width], restarts: budget.flattestRestarts, activation: architecture.activation,
     hiddenBias: architecture.hiddenBias, outputBias: architecture.outputBias, targetMse,
@@ -210,7 +217,7 @@ export async function predictModel(
   });
   const caveats = [...PREDICTION_CAVEATS];
   if (setup.rowsUsed < setup.totalRows) caveats.push(`The search and calibration used a seeded subsample of ${setup.rowsUsed} of the ${setup.totalRows} training rows.`);
-  if (setup.width < setup.architecture.width) caveats.push(`To bound the cost, reference and searched networks had width ${setup.width} (the model has ${setup.architecture.width}).`);
+  if (setup.width !== model.hiddenDim) caveats.push(`The reference and searched networks had width ${setup.width} (the model has ${model.hiddenDim}); the flattest interpolator's width does not matter to the bound.`);
   if (!setup.probe) caveats.push('No flattest interpolator was found, so the prediction uses the ratio R alone.');
   if (predicted.interval === null) caveats.push(`Only ${fit.samples.length} reference interpolators reached interpolation: an ${Math.round(100 * fit.level)}% interval needs at least ${minimumPointsFor(fit.level) + 1}, so none is given.`);
   if (predicted.extrapolated) {
