@@ -16,4 +16,4 @@ if [ -z "${FLATNESS_VSIX:-}" ]; then
 fi
 code_server_bin=$(cd "$CODE_SERVER_DIR" && pwd)/node_modules/.bin/code-server
 export CODE_SERVER="$code_server_bin"
-exec node --import tsx --test --test-concurrency=1 test/e2e/vscode.e2e.ts
+exec node --import tsx --test --test-concurrency=1 test/e2e/vscode.e2e.ts test/e2e/trajectory.e2e.ts

@@ -51,7 +51,7 @@ function titleOf(state: ViewState): string {
     case 'summary':
       return 'Flatness: model';
     case 'trajectory':
-      return `Flatness: run ${state.run.folderLabel.split('/').pop()}`;
+      return `Flatness: ${state.run.folderLabel.split('/').pop()} (training)`;
   }
 }
 
