@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const results = {
     workload: 'W1: d 50, m 512, n 4096, ReLU, squared error ||f - y||^2, hidden and output bias; random Gaussian data and network (seed 1)',
     backend: backend.name,
+    adapter: backend.adapter ?? null,
     machine: `${(await import('node:os')).cpus().length} cores, node ${process.version}`,
     loadAverageAtEnd: (await import('node:os')).loadavg(),
     forwardPassMs: forwardMs,

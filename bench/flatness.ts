@@ -89,6 +89,7 @@ async function runWorkload(name: 'W1' | 'W2', backendRequest: BackendRequest) {
     workload: name,
     description: workload.description,
     backend: backend.name,
+    adapter: backend.adapter ?? null,
     repetitions,
     forwardMs,
     traceMs,
