@@ -114,3 +114,22 @@ describe('checkpoint formats', () => {
     assert.equal(seen.size, 3, `three formats: ${[...seen].join(', ')}`);
   });
 });
+
+describe('the certified bound is computed once per data set', () => {
+  test('two models with output biases on one data set share the minimum over c; another data set gets its own', async () => {
+    const { computeTargetTerm } = await import('../../src/engine/analysis/targetTerm');
+    const { loadDataset } = await import('../../src/engine/load/dataLoader');
+    const { loadModel } = await import('../../src/engine/load/modelLoader');
+    const data = await loadDataset(train);
+    const model = await loadModel(path.join(example, 'generalizing.safetensors'));
+    const withBias = (c0: number) => ({ ...model, outputBias: Float64Array.of(c0) });
+    const first = computeTargetTerm(withBias(0), data);
+    const second = computeTargetTerm(withBias(3), data);
+    assert.equal(first.certified, second.certified, 'the certified term does not depend on the model');
+    assert.notEqual(first.atModelBias, second.atModelBias, 'the model-specific term does');
+    const copy = { ...data, targets: data.targets.map((y) => y + 1) };
+    const shifted = computeTargetTerm(withBias(0), copy);
+    close(shifted.certified, first.certified, 1e-9, 'shifting every target moves the minimizing c, not the minimum');
+    assert.ok(Math.abs(shifted.center[0]! - first.center[0]! - 1) < 1e-6, 'a new data set is not served from the cache');
+  });
+});
