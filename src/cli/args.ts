@@ -61,12 +61,12 @@ function usageError(message: string): FlatnessLensError {
   return baseUsageError(message);
 }
 
-function targetColumnsOption(raw: string | undefined): string[] | number | undefined {
+export function targetColumnsOption(raw: string | undefined): string[] | number | undefined {
   if (raw === undefined) return undefined;
   return /^\d+$/.test(raw) ? Number(raw) : raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function colorWanted(noColor: boolean | undefined): boolean {
+export function colorWanted(noColor: boolean | undefined): boolean {
   return !noColor && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 }
 
