@@ -8,6 +8,8 @@ import type { ReportPanel, ReportPanels } from './reportPanel';
 import type { ReportStore } from './reportStore';
 import type { WorkerClient } from './workerClient';
 import type { Log } from './log';
+import type { ComparisonHistory } from './comparisonHistory';
+import { clearReportsConfirmed } from './views';
 import { SECTION } from './settings';
 import { isModelFile, baseName, MODEL_EXTENSIONS } from './modelFiles';
 import { comparisonCsv, comparisonMarkdown, neuronsCsv, reportMarkdown } from './exporters';
@@ -27,6 +29,8 @@ export interface CommandDeps {
   store: ReportStore;
   worker: WorkerClient;
   log: Log;
+  /** Past comparisons for the Reports view. */
+  comparisons?: ComparisonHistory;
 }
 
 export const COMMAND_IDS = [
@@ -265,7 +269,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await associations.setAll(models, association);
       // One model has nothing to rank against: analyse it with its prediction instead.
       if (models.length === 1) await analysis.analyze(models[0]!, { association, predict: true });
-      else await analysis.compare(models, association);
+      else {
+        const outcome = await analysis.compare(models, association);
+        const shown = panels.find(COMPARISON_KEY)?.state;
+        if (outcome.comparison && shown?.kind === 'ranking' && shown.comparison === outcome.comparison) {
+          await deps.comparisons?.add(shown.comparison, shown.models, shown.dataLabel);
+        }
+      }
     }),
     register('flatnessLens.predictGeneralization', async (uri?: vscode.Uri) => {
       // The model: the argument (explorer, editor title), the active model file, the open report's model, else ask.
@@ -338,7 +348,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       panels.show({ kind: 'report', report: loaded.report, context: loaded.context });
     }),
     register('flatnessLens.refreshModels', () => vscode.commands.executeCommand('flatnessLens.internal.refreshModels')),
-    register('flatnessLens.clearReports', () => store.clear()),
+    register('flatnessLens.clearReports', () => clearReportsConfirmed(store, deps.comparisons)),
   ];
 
   async function compare(models: vscode.Uri[], association: DataAssociation | undefined): Promise<void> {

@@ -12,6 +12,7 @@ import { DataAssociations } from './dataAssociation';
 import { ReportStore } from './reportStore';
 import { ReportPanels, PANEL_VIEW_TYPES } from './reportPanel';
 import { ModelsView, ReportsView } from './views';
+import { ComparisonHistory } from './comparisonHistory';
 import { AnalysisService } from './analysisService';
 import { registerCommands, webviewMessageHandler, type CommandDeps } from './commands';
 import { ModelSummaryEditor, MODEL_EDITOR_OPTION_VIEW_TYPE, MODEL_EDITOR_VIEW_TYPE } from './modelEditor';
@@ -42,16 +43,21 @@ export function activate(context: vscode.ExtensionContext): { deps: CommandDeps 
   }, (error: unknown) => log.warn(`could not move the stored reports to files: ${error instanceof Error ? error.message : String(error)}`));
   const panels = new ReportPanels(context.extensionUri, webviewMessageHandler(() => deps!), log);
   const models = new ModelsView(store, () => readSettings().modelGlobs);
-  const reports = new ReportsView(store);
+  const comparisons = new ComparisonHistory(context.workspaceState);
+  const reports = new ReportsView(store, comparisons);
   const analysis = new AnalysisService(worker, associations, store, panels, models, log);
-  deps = { extensionUri: context.extensionUri, analysis, associations, panels, store, worker, log };
+  deps = { extensionUri: context.extensionUri, analysis, associations, panels, store, worker, log, comparisons };
 
   context.subscriptions.push(
-    log, associations, store, panels, models, reports, analysis,
+    log, associations, store, comparisons, panels, models, reports, analysis,
     { dispose: () => worker.dispose() },
     ...registerCommands(deps),
     ...registerTrainingWatcher(new TrainingWatcher(worker, associations, panels, log)),
-    vscode.commands.registerCommand('flatnessLens.internal.refreshModels', () => models.refresh()),
+    vscode.commands.registerCommand('flatnessLens.internal.refreshModels', () => models.refreshWithFeedback()),
+    vscode.commands.registerCommand('flatnessLens.internal.openComparison', (id?: string) => {
+      const entry = typeof id === 'string' ? comparisons.get(id) : undefined;
+      if (entry) panels.show({ kind: 'ranking', comparison: entry.comparison, models: entry.models, dataLabel: entry.dataLabel });
+    }),
     vscode.window.registerTreeDataProvider('flatnessLens.models', models),
     vscode.window.registerTreeDataProvider('flatnessLens.reports', reports),
     ...PANEL_VIEW_TYPES.map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, panels)),

@@ -15,6 +15,8 @@ export interface StoredReport {
   level: ReportVerdict['level'];
   headline: string;
   ratio: number | null;
+  /** The predicted test loss, when the report has a prediction (the side panel shows it). */
+  predictedTestLoss?: number | null;
   /** The report's file name in the store's folder. */
   file: string;
 }
@@ -96,6 +98,7 @@ export class ReportStore implements vscode.Disposable {
       level: report.verdict.level,
       headline: report.verdict.headline,
       ratio: report.flatness.ratio.value,
+      ...(report.prediction?.available ? { predictedTestLoss: report.prediction.testLoss } : {}),
       file: `${id}.json`,
     };
     await this.writeFile(entry, { context, report });

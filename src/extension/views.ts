@@ -1,9 +1,13 @@
-/** The side panel: Models (model files in the workspace with their last verdict) and Reports. */
+/**
+ * The side panel: Models (model files in the workspace with their last verdict) and Reports (one
+ * row per model and data with its time and prediction, older runs beneath it, and past comparisons).
+ */
 import * as vscode from 'vscode';
 import type { ReportVerdict } from '../shared/report';
-import { formatNumber } from './exporters';
+import { formatNumber } from '../shared/format';
 import { baseName } from './modelFiles';
 import type { ReportStore, StoredReport } from './reportStore';
+import type { ComparisonHistory, StoredComparison } from './comparisonHistory';
 
 export type ModelStatus = 'not analysed' | 'analysing' | 'analysed' | 'failed' | 'changed since analysis';
 
@@ -24,21 +28,59 @@ export function verdictIcon(level: ReportVerdict['level'] | undefined, status: M
   }
 }
 
+/** "just now", "5 min ago", "3 h ago", else the date: short enough for a tree row. */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const then = Date.parse(iso);
+  if (!Number.isFinite(then)) return '';
+  const seconds = Math.max(0, (now - then) / 1000);
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return new Date(then).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+/**
+ * Names for a list of paths: the file name, qualified by as many parent folders as it takes to
+ * tell equal names apart (two model.json files become run-a/model.json and run-b/model.json).
+ */
+export function qualifiedNames(paths: readonly string[]): string[] {
+  const parts = paths.map((path) => path.replace(/\\/g, '/').split('/').filter(Boolean));
+  const depth = parts.map(() => 1);
+  for (let round = 0; round < 8; round++) {
+    const names = parts.map((p, i) => p.slice(-depth[i]!).join('/'));
+    let changed = false;
+    names.forEach((name, i) => {
+      if (names.filter((other) => other === name).length > 1 && depth[i]! < parts[i]!.length) {
+        depth[i]! += 1;
+        changed = true;
+      }
+    });
+    if (!changed) return names;
+  }
+  return parts.map((p, i) => p.slice(-depth[i]!).join('/'));
+}
+
 export class ModelItem extends vscode.TreeItem {
-  constructor(readonly uri: vscode.Uri, status: ModelStatus, latest: StoredReport | undefined) {
-    super(baseName(uri.path), vscode.TreeItemCollapsibleState.None);
+  constructor(readonly uri: vscode.Uri, status: ModelStatus, latest: StoredReport | undefined, name = baseName(uri.path)) {
+    super(name, vscode.TreeItemCollapsibleState.None);
     this.resourceUri = uri;
     this.id = uri.toString();
     this.iconPath = verdictIcon(latest?.level, status);
     const ratio = latest?.ratio;
     const ratioText = ratio !== null && ratio !== undefined ? `R = ${formatNumber(ratio, 3)}` : latest ? 'R n/a' : '';
-    this.description = [ratioText, status === 'analysed' ? '' : status].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri, false)}**\n\n${latest ? latest.headline : 'Not analysed yet'}\n\nStatus: ${status}`);
+    this.description = [ratioText, predictionText(latest), status === 'analysed' ? '' : status].filter(Boolean).join(' · ');
+    this.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri, false)}**\n\n${latest ? `${latest.headline} (${relativeTime(latest.createdAt)})` : 'Not analysed yet'}\n\nStatus: ${status}`);
     this.contextValue = 'flatnessLens.model';
     this.command = latest
       ? { command: 'flatnessLens.openStoredReport', title: 'Open report', arguments: [latest.id] }
       : { command: 'flatnessLens.analyzeModel', title: 'Analyze', arguments: [uri] };
   }
+}
+
+/** "predicted 0.012" when the report carries a prediction. */
+function predictionText(entry: StoredReport | undefined): string {
+  const predicted = entry?.predictedTestLoss;
+  return predicted === undefined || predicted === null ? '' : `predicted ${formatNumber(predicted, 3)}`;
 }
 
 export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Disposable {
@@ -49,7 +91,13 @@ export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Di
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly store: ReportStore, private readonly globs: () => string[]) {
-    this.subscriptions.push(store.onDidChange(() => this.refresh()));
+    this.subscriptions.push(store.onDidChange(() => {
+      // "changed since analysis" and "failed" belong to a report: gone with it (Clear Reports).
+      for (const [uri, status] of this.statuses) {
+        if ((status === 'changed since analysis' || status === 'analysed') && !this.store.latestFor(uri)) this.statuses.delete(uri);
+      }
+      this.refresh();
+    }));
     this.watch();
   }
 
@@ -85,17 +133,31 @@ export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Di
     this.changed.fire(undefined);
   }
 
+  /** Refresh Models: searches again with a progress bar on the view, then says what it found. */
+  async refreshWithFeedback(): Promise<number> {
+    const found = await vscode.window.withProgress({ location: { viewId: 'flatnessLens.models' }, title: 'Searching for model files' }, () => this.find());
+    this.refresh();
+    vscode.window.setStatusBarMessage(`Flatness Lens: ${found.length} model file${found.length === 1 ? '' : 's'} found`, 4000);
+    return found.length;
+  }
+
   getTreeItem(element: ModelItem): vscode.TreeItem {
     return element;
   }
 
+  private async find(): Promise<vscode.Uri[]> {
+    if (!vscode.workspace.workspaceFolders?.length) return [];
+    const globs = this.globs();
+    const pattern = globs.length === 1 ? globs[0]! : `{${globs.join(',')}}`;
+    const found = await vscode.workspace.findFiles(pattern, '**/{node_modules,.git}/**', 1000);
+    return found.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
   async getChildren(element?: ModelItem): Promise<ModelItem[]> {
     if (element) return [];
-    if (!vscode.workspace.workspaceFolders?.length) return [];
-    const pattern = this.globs().length === 1 ? this.globs()[0]! : `{${this.globs().join(',')}}`;
-    const found = await vscode.workspace.findFiles(pattern, '**/{node_modules,.git}/**', 1000);
-    found.sort((a, b) => a.path.localeCompare(b.path));
-    return found.map((uri) => new ModelItem(uri, this.statusOf(uri), this.store.latestFor(uri.toString())));
+    const found = await this.find();
+    const names = qualifiedNames(found.map((uri) => vscode.workspace.asRelativePath(uri, false)));
+    return found.map((uri, i) => new ModelItem(uri, this.statusOf(uri), this.store.latestFor(uri.toString()), names[i]));
   }
 
   dispose(): void {
@@ -106,37 +168,98 @@ export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Di
 }
 
 export class ReportItem extends vscode.TreeItem {
-  constructor(readonly entry: StoredReport) {
-    super(entry.context.modelLabel.split('/').pop() ?? entry.context.modelLabel, vscode.TreeItemCollapsibleState.None);
+  constructor(readonly entry: StoredReport, name: string, older: StoredReport[] = []) {
+    super(name, older.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = entry.id;
-    this.description = `${entry.headline} · ${new Date(entry.createdAt).toLocaleString()}`;
-    this.tooltip = `${entry.context.modelLabel} on ${entry.context.dataLabel}\n${entry.headline}`;
+    const ratio = entry.ratio !== null ? `R = ${formatNumber(entry.ratio, 3)}` : '';
+    this.description = [ratio, predictionText(entry), relativeTime(entry.createdAt), older.length ? `${older.length} earlier` : ''].filter(Boolean).join(' · ');
+    this.tooltip = new vscode.MarkdownString(`**${entry.context.modelLabel}** on ${entry.context.dataLabel}\n\n${entry.headline}\n\n${new Date(entry.createdAt).toLocaleString()}`);
     this.iconPath = verdictIcon(entry.level, 'analysed');
     this.contextValue = 'flatnessLens.report';
     this.command = { command: 'flatnessLens.openStoredReport', title: 'Open report', arguments: [entry.id] };
+    this.older = older;
+  }
+
+  readonly older: StoredReport[];
+}
+
+export class ComparisonItem extends vscode.TreeItem {
+  constructor(readonly entry: StoredComparison) {
+    super(entry.models.map((m) => baseName(m.modelLabel).replace(/\.[^.]+$/, '')).join(' vs '), vscode.TreeItemCollapsibleState.None);
+    this.id = entry.id;
+    this.description = `${entry.models.length} models · ${relativeTime(entry.createdAt)}`;
+    this.tooltip = new vscode.MarkdownString(`**Comparison** on ${entry.dataLabel}\n\n${entry.comparison.models.map((row) => `${row.rank}. ${entry.models.find((m) => m.path === row.path)?.modelLabel ?? baseName(row.path)}: ${row.verdict.headline}`).join('\n\n')}`);
+    this.iconPath = new vscode.ThemeIcon('diff');
+    this.contextValue = 'flatnessLens.comparison';
+    this.command = { command: 'flatnessLens.internal.openComparison', title: 'Open comparison', arguments: [entry.id] };
   }
 }
 
-export class ReportsView implements vscode.TreeDataProvider<ReportItem>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<ReportItem | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+class GroupItem extends vscode.TreeItem {
+  constructor(label: string, readonly group: 'comparisons') {
+    super(label, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `group:${group}`;
+    this.iconPath = new vscode.ThemeIcon('diff-multiple');
+  }
+}
 
-  constructor(private readonly store: ReportStore) {
-    this.subscription = store.onDidChange(() => this.changed.fire(undefined));
+type ReportsNode = ReportItem | ComparisonItem | GroupItem;
+
+/**
+ * One row per model and data (its newest report; earlier runs beneath), then a group of past
+ * comparisons. Names are folder-qualified where two models share a file name.
+ */
+export class ReportsView implements vscode.TreeDataProvider<ReportsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ReportsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly store: ReportStore, private readonly comparisons?: ComparisonHistory) {
+    this.subscriptions = [store.onDidChange(() => this.changed.fire(undefined)), ...(comparisons ? [comparisons.onDidChange(() => this.changed.fire(undefined))] : [])];
   }
 
-  getTreeItem(element: ReportItem): vscode.TreeItem {
+  getTreeItem(element: ReportsNode): vscode.TreeItem {
     return element;
   }
 
-  getChildren(element?: ReportItem): ReportItem[] {
+  getChildren(element?: ReportsNode): ReportsNode[] {
+    if (element instanceof ReportItem) {
+      return element.older.map((entry) => new ReportItem(entry, new Date(entry.createdAt).toLocaleString()));
+    }
+    if (element instanceof GroupItem) return (this.comparisons?.list() ?? []).map((entry) => new ComparisonItem(entry));
     if (element) return [];
-    return this.store.list().map((entry) => new ReportItem(entry));
+    const groups = new Map<string, StoredReport[]>();
+    for (const entry of this.store.list()) {
+      const key = `${entry.context.modelUri}#${entry.context.dataLabel}`;
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    const latest = [...groups.values()];
+    const names = qualifiedNames(latest.map((entries) => entries[0]!.context.modelLabel));
+    const rows: ReportsNode[] = latest.map((entries, i) => new ReportItem(entries[0]!, names[i]!, entries.slice(1)));
+    if (this.comparisons?.list().length) rows.push(new GroupItem('Comparisons', 'comparisons'));
+    return rows;
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();
   }
+}
+
+/** Clear Reports: asks first, then empties the reports and the comparisons. */
+export async function clearReportsConfirmed(store: ReportStore, comparisons: ComparisonHistory | undefined): Promise<boolean> {
+  const count = store.list().length + (comparisons?.list().length ?? 0);
+  if (count === 0) {
+    void vscode.window.showInformationMessage('Flatness Lens: there are no stored reports to clear.');
+    return false;
+  }
+  const choice = await vscode.window.showWarningMessage(
+    `Clear ${count} stored report${count === 1 ? '' : 's'} and comparison${count === 1 ? '' : 's'}?`,
+    { modal: true, detail: 'The model files and their data associations are kept; only the stored results are removed.' },
+    'Clear Reports',
+  );
+  if (choice !== 'Clear Reports') return false;
+  await store.clear();
+  await comparisons?.clear();
+  return true;
 }

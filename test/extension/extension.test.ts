@@ -35,6 +35,10 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
   };
 };
 
+function decodeAttribute(text: string): string {
+  return text.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 let workspace: string;
 let deps: CommandDeps;
 let subscriptions: { dispose(): unknown }[];
@@ -114,8 +118,9 @@ describe('extension host (mocked vscode, real worker)', () => {
   it('asks for training data once, remembers it, analyses in the worker and shows the report', async () => {
     const model = Uri.file(join(workspace, 'memorizing.safetensors'));
     await mock.commands.get('flatnessLens.analyzeModel')!(model);
-    assert.equal(mock.quickPickCalls.length, 1, 'asked once for the training data');
+    assert.equal(mock.quickPickCalls.length, 2, 'asked once for the training data, then once for the test data');
     const offered = mock.quickPickCalls[0]!.items.map((i) => i.label);
+    assert.equal(mock.quickPickCalls[1]!.items[0]!.label, 'test.npz', 'the held-out file beside the training data is offered first as test data');
     assert.equal(offered[0], 'train.npz', 'training data ranks first');
     assert.ok(!offered.includes('memorizing.safetensors') && !offered.includes('generalizing.safetensors'), 'models are not offered as data');
     const state = lastShown(reportPanel());
@@ -123,15 +128,16 @@ describe('extension host (mocked vscode, real worker)', () => {
     const report = (state as Extract<ViewState, { kind: 'report' }>).report;
     assert.equal(report.data.path, join(workspace, 'train.npz'));
     assert.equal(report.model.path, join(workspace, 'memorizing.safetensors'));
-    assert.equal((state as Extract<ViewState, { kind: 'report' }>).context.dataLabel, 'train.npz');
+    assert.equal((state as Extract<ViewState, { kind: 'report' }>).context.dataLabel, 'train.npz (test: test.npz)');
+    assert.equal(report.test?.path, join(workspace, 'test.npz'), 'the test loss is measured');
     assert.ok(report.flatness.ratio.value !== null && report.flatness.ratio.value > 1);
     assert.ok(deps.worker.running, 'the worker was started on first use');
 
     await mock.commands.get('flatnessLens.analyzeModel')!(model);
-    assert.equal(mock.quickPickCalls.length, 1, 'the association is remembered');
+    assert.equal(mock.quickPickCalls.length, 2, 'the association is remembered');
     assert.equal(deps.store.list().length, 2, 'both analyses are in the Reports view');
     const reports = mock.treeProviders.get('flatnessLens.reports') as { getChildren(): { label: string }[] };
-    assert.equal(reports.getChildren().length, 2);
+    assert.equal(reports.getChildren().length, 1, 'one row per model and data, the earlier run beneath it');
     const models = mock.treeProviders.get('flatnessLens.models') as { getChildren(): Promise<{ label: string; description: string }[]> };
     const items = await models.getChildren();
     const memorizing = items.find((i) => i.label === 'memorizing.safetensors')!;
@@ -191,7 +197,8 @@ describe('extension host (mocked vscode, real worker)', () => {
     await mock.commands.get('flatnessLens.openExample')!();
     const panel = reportPanel();
     const html = panel.webview.html;
-    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    // The attribute as the browser reads it (the host escapes it as HTML).
+    const csp = decodeAttribute(/http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '');
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:\/\/(?!mock\.vscode-cdn\.net)/);
@@ -249,7 +256,7 @@ describe('extension host (mocked vscode, real worker)', () => {
     const panel = new MockWebviewPanel('flatnessLens.modelSummary', 'memorizing.safetensors', {});
     const model = Uri.file(join(workspace, 'memorizing.safetensors'));
     await provider.resolveCustomEditor(provider.openCustomDocument(model), panel);
-    assert.match(panel.webview.html, /script-src 'nonce-/);
+    assert.match(decodeAttribute(panel.webview.html), /script-src 'nonce-/);
     const state = lastShown(panel) as Extract<ViewState, { kind: 'summary' }>;
     assert.equal(state.kind, 'summary');
     assert.equal(state.error, null);
@@ -258,7 +265,7 @@ describe('extension host (mocked vscode, real worker)', () => {
     assert.equal(state.summary?.activation, 'relu');
     panel.webview.fromWebview({ type: 'analyze', modelUri: model.toString() });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(mock.quickPickCalls.length, 1, 'Analyze from the editor asks for the training data');
+    assert.equal(mock.quickPickCalls.length, 2, 'Analyze from the editor asks for the training data, then the test data');
   });
 });
 
