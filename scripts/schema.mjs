@@ -19,11 +19,21 @@ const DOCUMENTS = [
     description: 'One analysis of a two-layer network and its training data. Generated from src/shared/report.ts by scripts/schema.mjs; every view renders this document.' },
   { type: 'ComparisonReport', file: 'comparison.schema.json', title: 'Flatness Lens comparison',
     description: 'Several models of one data set ranked by predicted test loss. Generated from src/shared/report.ts by scripts/schema.mjs.' },
+  { type: 'TrajectoryReport', file: 'trajectory.schema.json', source: 'src/shared/trajectory.ts', title: 'Flatness Lens trajectory',
+    description: 'The checkpoints of one training run, one point per checkpoint (flatness-lens trajectory). Generated from src/shared/trajectory.ts by scripts/schema.mjs.' },
 ];
 
 export function generateSchemas() {
-  const generator = createGenerator({
-    path: join(root, 'src/shared/report.ts'),
+  return DOCUMENTS.map(({ type, file, source, title, description }) => {
+    const schema = generatorFor(source ?? 'src/shared/report.ts').createSchema(type);
+    const document = { $schema: schema.$schema, $id: `https://flatness-lens.invalid/schema/${file}`, title, description, ...schema };
+    return { file, text: JSON.stringify(document, null, 2) + '\n' };
+  });
+}
+
+function generatorFor(source) {
+  return createGenerator({
+    path: join(root, source),
     tsconfig: join(root, 'tsconfig.webview.json'),
     skipTypeCheck: true,
     expose: 'export',
@@ -31,11 +41,6 @@ export function generateSchemas() {
     jsDoc: 'extended',
     sortProps: true,
     additionalProperties: false,
-  });
-  return DOCUMENTS.map(({ type, file, title, description }) => {
-    const schema = generator.createSchema(type);
-    const document = { $schema: schema.$schema, $id: `https://flatness-lens.invalid/schema/${file}`, title, description, ...schema };
-    return { file, text: JSON.stringify(document, null, 2) + '\n' };
   });
 }
 

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Ajv from 'ajv';
 import type { TrajectoryReport } from '../../src/shared/trajectory';
 import { sparkline } from '../../src/engine/trajectory/render';
 
@@ -40,6 +41,9 @@ describe('flatness-lens trajectory', () => {
     assert.match(result.stdout, /ratio R\s+[▁-█]{3}/);
     assert.match(result.stdout, /Latest \(ckpt-9000\.safetensors\)/);
     const report = JSON.parse(fs.readFileSync(json!, 'utf8')) as TrajectoryReport;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const schema = JSON.parse(fs.readFileSync(path.join(root, 'schema', 'trajectory.schema.json'), 'utf8'));
+    assert.ok(ajv.validate(schema, report), `valid against schema/trajectory.schema.json: ${JSON.stringify(ajv.errors)}`);
     assert.deepEqual(report.points.map((p) => p.step), [750, 4500, 9000], 'ordered by the steps in the names, not as given');
     assert.ok(report.points.every((p) => typeof p.testLoss === 'number'));
     const rows = fs.readFileSync(csv!, 'utf8').trim().split('\n');
