@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveActivation } from '../../src/engine/load/activation';
-import type { NamedTensor } from '../../src/engine/load/tensors';
+import type { NamedTensor } from '../../src/engine/io/tensors';
 import { twoLayerFromTensors, type TwoLayerBuildContext } from '../../src/engine/load/twoLayerFromTensors';
 import { assertFails } from './helpers';
 

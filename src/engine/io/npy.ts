@@ -1,6 +1,6 @@
 import { halfToNumber } from './float16';
 import { badInput, unsupported } from '../errors';
-import { elementCount, formatShape, type NamedTensor } from '../load/tensors';
+import { elementCount, formatShape, type NamedTensor } from './tensors';
 
 /**
  * NumPy .npy reading (format versions 1.0, 2.0 and 3.0). Numeric dtypes are converted to

@@ -1,5 +1,5 @@
 import { badInput, unsupported } from '../errors';
-import { elementCount, formatShape, type NamedTensor } from '../load/tensors';
+import { elementCount, formatShape, type NamedTensor } from './tensors';
 import { bfloat16ToNumber, halfToNumber } from './float16';
 import { own } from './own';
 

@@ -1,6 +1,6 @@
 import type { Dataset, DatasetSource } from '../data/types';
 import { badInput } from '../errors';
-import { formatShape } from './tensors';
+import { formatShape } from '../io/tensors';
 
 /** An array read for a dataset: values already converted to float32 in C order. */
 export interface DataArray {

@@ -1,5 +1,5 @@
 import { badInput } from '../errors';
-import type { NamedTensor } from './tensors';
+import type { NamedTensor } from '../io/tensors';
 
 /** Parses JSON text; bare NaN/Infinity (which Python's json writes) get a specific message. */
 export function parseJsonText(bytes: Uint8Array, file: string): unknown {

@@ -1,7 +1,7 @@
 import { badInput, unsupported } from '../errors';
 import type { OutputLink, TwoLayerModel } from '../model/types';
 import type { ResolvedActivation } from './activation';
-import { elementCount, formatShape, isFloatDtype, type NamedTensor } from './tensors';
+import { elementCount, formatShape, isFloatDtype, type NamedTensor } from '../io/tensors';
 
 /**
  * Turns named weight tensors into a TwoLayerModel. Recognised naming schemes:

@@ -3,7 +3,7 @@ import type { TwoLayerModel } from '../../model/types';
 import { resolveActivation } from '../activation';
 import type { ModelFormat, ModelLoadOptions } from '../formatTypes';
 import { isNumericArray, looksLikeJson, nestedArrayToTensor, parseJsonText } from '../jsonArrays';
-import type { NamedTensor } from '../tensors';
+import type { NamedTensor } from '../../io/tensors';
 import { twoLayerFromTensors } from '../twoLayerFromTensors';
 
 /**

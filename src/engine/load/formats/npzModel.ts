@@ -3,7 +3,7 @@ import { isZip, zipEntryNames } from '../../io/zip';
 import type { TwoLayerModel } from '../../model/types';
 import { resolveActivation } from '../activation';
 import type { ModelFormat, ModelLoadOptions } from '../formatTypes';
-import type { NamedTensor } from '../tensors';
+import type { NamedTensor } from '../../io/tensors';
 import { twoLayerFromTensors } from '../twoLayerFromTensors';
 import { npzMembers } from './npzMembers';
 

@@ -1,7 +1,7 @@
 import { unsupported } from '../../errors';
 import type { OutputLink, TwoLayerModel } from '../../model/types';
 import { resolveActivation } from '../activation';
-import type { NamedTensor } from '../tensors';
+import type { NamedTensor } from '../../io/tensors';
 import { assembleTwoLayerModel } from '../twoLayerFromTensors';
 import { own } from '../../io/own';
 

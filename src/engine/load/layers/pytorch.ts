@@ -5,7 +5,7 @@ import type { TwoLayerModel } from '../../model/types';
 import { resolveActivation } from '../activation';
 import { buildDataset, type DataArray } from '../datasetBuilder';
 import type { DataFormat, DataLoadOptions, ModelFormat, ModelLoadOptions } from '../formatTypes';
-import type { NamedTensor } from '../tensors';
+import type { NamedTensor } from '../../io/tensors';
 import { twoLayerFromTensors } from '../twoLayerFromTensors';
 import { bfloat16ToNumber, halfToNumber } from '../../io/float16';
 import { checkAllocation, checkFileSize } from './limits';
