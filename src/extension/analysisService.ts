@@ -112,7 +112,8 @@ export class AnalysisService implements vscode.Disposable {
         return this.runWithProgress(model, request, (stage, fraction) => panel?.post({ type: 'progress', stage, fraction }));
       });
       this.logBackend(report);
-      await this.store.add(report, context);
+      // A report that cannot be stored (a full disk, say) is still shown.
+      await this.store.add(report, context).catch((error: unknown) => this.log.warn(`could not store the report of ${context.modelLabel} for the Reports view: ${error instanceof Error ? error.message : String(error)}`));
       this.models.setStatus(model, 'analysed');
       this.log.info(`done: ${report.verdict.headline} (${Math.round(report.timings.totalMs)} ms, backend ${report.backend.name})`);
       if (showPanel) this.panels.show({ kind: 'report', report, context }, options.reveal ?? true);
