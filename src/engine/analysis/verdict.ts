@@ -52,12 +52,12 @@ export function buildVerdict(flatness: ReportFlatness, interpolation: ReportInte
   const level = ratioLevel(corrected);
   const shown = alpha === 1 ? `R = ${ratio.toPrecision(3)}` : `R = ${ratio.toPrecision(3)} (${corrected.toPrecision(3)} corrected for the activation)`;
   if (level === 'flat') {
-    return { level, headline: `Flattest order: ${shown}`, explanation: `Within a factor ${RATIO_THRESHOLDS.flat} of the flattest any interpolator can be: ${numbers}. Flattest interpolators of multi-index data generalize.` };
+    return { level, headline: `Flattest order: ${shown}`, explanation: `R is at most ${RATIO_THRESHOLDS.flat}, the threshold of the flattest order (R = 1 is the flattest any interpolator can be): ${numbers}. Flattest interpolators of multi-index data generalize.` };
   }
   if (level === 'in-between') {
-    return { level, headline: `In between: ${shown}`, explanation: `Flatter than typical memorizing interpolators but not of the flattest order: ${numbers}.` };
+    return { level, headline: `In between: ${shown}`, explanation: `R is between ${RATIO_THRESHOLDS.flat} and ${RATIO_THRESHOLDS.sharp}: flatter than typical memorizing interpolators but not of the flattest order: ${numbers}.` };
   }
-  return { level, headline: `Far from the flattest: ${shown}`, explanation: `More than ${RATIO_THRESHOLDS.sharp} times the certified minimum, where interpolators that memorize sit: ${numbers}. No rescaling of this network makes it flatter.` };
+  return { level, headline: `Far from the flattest: ${shown}`, explanation: `R is above ${RATIO_THRESHOLDS.sharp}, where interpolators that memorize sit: ${numbers}. No rescaling of this network makes it flatter.` };
 }
 
 /**
