@@ -152,7 +152,7 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     const profile = join(base, 'chromium');
     context = await chromium.launchPersistentContext(profile, { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
     page = await context.newPage();
-    await page.goto(url);
+    await page.goto(url, { timeout: 120_000 }); // the workbench's first load can exceed 30 s on a busy machine
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
     // The explorer lists the workspace once the file service is up.
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'memorizing.safetensors' }).waitFor({ timeout: 90_000 });
