@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../../src/engine/compute/backend';
+import { initBackend, isGpuFailure } from '../../src/engine/compute/backend';
 import { hasVulkanLoader, findDawnAddon, isSoftwareAdapter, loseWebGpuDeviceForTest, stopWebGpu } from '../../src/engine/compute/webgpu';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { SeededRandom } from '../../src/engine/math/random';
@@ -155,6 +155,15 @@ describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout:
       }
     });
   }
+
+  it('tells GPU failures (out of memory, lost device) from other errors, only while webgpu runs', async () => {
+    await initBackend('webgpu');
+    assert.equal(isGpuFailure(new Error('GPUOutOfMemoryError: Out of memory while allocating a buffer')), true);
+    assert.equal(isGpuFailure(new Error('Buffer size exceeds maxStorageBufferBindingSize')), true);
+    assert.equal(isGpuFailure(new Error('data.npz: the loss is not finite on this data')), false);
+    await initBackend('wasm');
+    assert.equal(isGpuFailure(new Error('GPUOutOfMemoryError: Out of memory')), false);
+  });
 
   it('a lost GPU device falls back to wasm with a notice, and the figures stay the same', async () => {
     const testCase = CASES[0]!;

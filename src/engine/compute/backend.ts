@@ -144,8 +144,15 @@ export function activeBackend(): BackendInfo | null {
   return active;
 }
 
-export function isGpuFailure(error: unknown): error is GpuDeviceFailure {
-  return error instanceof GpuDeviceFailure;
+const GPU_FAILURE_MESSAGES = /out of memory|GPUOutOfMemoryError|maxBufferSize|maxStorageBufferBindingSize|device (?:is |was )?lost|device is destroyed/i;
+
+/**
+ * A failure of the GPU rather than of the analysis: reported by Dawn (GpuDeviceFailure), or an
+ * allocation or lost-device error thrown by tfjs while the webgpu backend was running.
+ */
+export function isGpuFailure(error: unknown): error is Error {
+  if (error instanceof GpuDeviceFailure) return true;
+  return active?.name === 'webgpu' && error instanceof Error && GPU_FAILURE_MESSAGES.test(error.message);
 }
 
 /**
