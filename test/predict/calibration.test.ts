@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitCalibration, predictFromFit, splitRows } from '../../src/engine/predict/calibration';
-import { conformalHalfWidth, conformalRank, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor } from '../../src/engine/predict/conformal';
+import { conformalHalfWidth, conformalRank, denoised, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor } from '../../src/engine/predict/conformal';
 import { type LossSample, fitLossModel, predictLog } from '../../src/engine/predict/lossModel';
 import { kendallTau, kendallTauFinite } from '../../src/engine/predict/kendall';
 import { SeededRandom } from '../../src/engine/math/random';
@@ -45,12 +45,12 @@ test('held-out coverage checks each point against an interval built without it (
   assert.deepEqual(heldOutCoverage(points.slice(0, 4), meanFitter, (p) => p.y, 0.8), { inside: 0, checked: 0 });
 });
 
-/** Reference points of a known law: log L = log(0.01 + D) + 0.5 log R + N(0, sd^2). */
+/** Reference points of a known law: log L = log(0.01 + D) + N(0, sd^2) (R carries no information). */
 function lawPoints(random: SeededRandom, count: number, sd: number): LossSample[] {
   return Array.from({ length: count }, () => {
     const disagreement = Math.exp(random.uniform() * 8 - 6);
     const ratio = Math.exp(random.uniform() * 4);
-    return { ratio, disagreement, heldOutLoss: (0.01 + disagreement) * Math.sqrt(ratio) * Math.exp(sd * random.normal()) };
+    return { ratio, disagreement, heldOutLoss: (0.01 + disagreement) * Math.exp(sd * random.normal()) };
   });
 }
 
@@ -59,7 +59,7 @@ test('the loss model recovers a known law and stays monotone', () => {
   const points = lawPoints(random, 20, 0);
   const model = fitLossModel(points, 1e-9);
   assert.ok(Math.abs(model.b - 1) < 0.02, `b ${model.b}`);
-  assert.ok(Math.abs(model.c - 0.5) < 0.02, `c ${model.c}`);
+  assert.equal(model.c, 0);
   for (const p of lawPoints(random, 10, 0)) {
     const predicted = Math.exp(predictLog(model, p.ratio, p.disagreement));
     assert.ok(Math.abs(predicted / p.heldOutLoss - 1) < 0.05, `${predicted} vs ${p.heldOutLoss}`);
@@ -71,6 +71,19 @@ test('the loss model recovers a known law and stays monotone', () => {
   // A loss that falls with D cannot be fitted with a negative slope: the slopes stay >= 0.
   const falling = fitLossModel(points.map((p) => ({ ...p, heldOutLoss: 1 / (1 + p.disagreement!) })), 1e-9);
   assert.ok(falling.b >= 0 && falling.c >= 0);
+});
+
+test('known target noise is taken out of each residual, and only that', () => {
+  assert.equal(denoised(0.5, 0), 0.5);
+  assert.ok(Math.abs(denoised(-0.5, 0.09) - -0.4) < 1e-12);
+  assert.equal(denoised(0.2, 0.09), 0);
+  // With noise on the mean fitter's targets: residuals (4/3)(y - 4) shrunk by their own variance.
+  const points = [1, 2, 4, 9].map((y) => ({ y, v: 0.25 }));
+  const residuals = leaveOneOutResiduals(points, meanFitter, (p) => p.y, (p) => p.v);
+  [1, 2, 4, 9].forEach((y, k) => {
+    const r = (4 / 3) * (y - 4);
+    assert.ok(Math.abs(residuals[k]! - Math.sign(r) * Math.sqrt(Math.max(0, r * r - 0.25))) < 1e-12);
+  });
 });
 
 test('the 80% interval covers 70-90% of fresh points, and the held-out check agrees', () => {

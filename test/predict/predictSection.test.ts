@@ -39,15 +39,34 @@ test('the measured test loss agrees with an independent forward pass', async () 
 
 test('the prediction section writes prediction, flattest and test keys', async () => {
   const model = await trained(0.05, 1);
-  const report = await analyzeLoaded(model, trainData, { backend: 'cpu', sections: { predict: true }, testData });
+  const progress: { stage: string; fraction: number }[] = [];
+  const report = await analyzeLoaded(model, trainData, { backend: 'cpu', sections: { predict: true }, testData }, { onProgress: (stage, fraction) => progress.push({ stage, fraction }) });
   const { prediction, flattest } = report;
+  // Every stage of the prediction reports progress: the search, then the reference family to its end.
+  for (const stage of ['flattest', 'calibration']) {
+    const fractions = progress.filter((p) => p.stage === stage).map((p) => p.fraction);
+    assert.ok(fractions.length >= 5, `${stage}: ${fractions.length} progress reports`);
+    assert.ok(fractions.every((f) => f >= 0 && f <= 1), stage);
+  }
+  const calibration = progress.filter((p) => p.stage === 'calibration').map((p) => p.fraction);
+  assert.ok(calibration.every((f, i) => i === 0 || f >= calibration[i - 1]! - 1e-12), 'calibration progress never goes back');
+  assert.equal(calibration[calibration.length - 1], 1);
   assert.ok(prediction?.available, prediction?.reason);
   const direct = referenceLoss(model, testData, 'mse');
   assert.ok(report.test && Math.abs(report.test.loss - direct) <= 1e-4 * direct + 1e-9, `${report.test?.loss} vs ${direct}`);
   assert.equal(prediction.measuredTestLoss, report.test.loss);
   const [low, high] = prediction.interval!;
   assert.ok(low <= prediction.testLoss! && prediction.testLoss! <= high);
-  assert.ok(prediction.calibration!.points.length >= 3);
+  assert.ok(prediction.calibration!.points.length >= 4);
+  // The interval's coverage is checked on reference points held out of the fit and the quantile.
+  const { heldOutCoverage } = prediction.calibration!;
+  assert.equal(heldOutCoverage.checked, prediction.calibration!.points.length);
+  assert.ok(prediction.disagreement !== null && prediction.disagreement >= 0);
+  // relativeLoss is the predicted loss over the loss of predicting the mean (mse: the targets' variance).
+  const targets = Array.from(trainData.targets);
+  const mean = targets.reduce((sum, v) => sum + v, 0) / targets.length;
+  const variance = targets.reduce((sum, v) => sum + (v - mean) ** 2, 0) / targets.length;
+  assert.ok(Math.abs(prediction.relativeLoss! * variance - prediction.testLoss!) <= 1e-6 * prediction.testLoss!, `${prediction.relativeLoss} x ${variance} vs ${prediction.testLoss}`);
   for (const point of prediction.calibration!.points) assert.ok(point.ratio >= 1 - 1e-6, `ratio ${point.ratio} below the certified bound`);
   // The flattest found is an interpolator no flatter than the certified bound.
   assert.ok(flattest && flattest.normalized !== null && flattest.lowerBound !== null);

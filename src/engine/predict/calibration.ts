@@ -3,11 +3,11 @@ import type { LossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import type { CalibrationKind, CalibrationPoint, ReportCalibration } from '../../shared/report';
 import { SeededRandom } from '../math/random';
-import { type TrainingArrays, evaluateObjective, initialNetwork, squaredErrorScale, trainNetwork } from './trainer';
+import { type TrainingArrays, initialNetwork, squaredErrorScale, trainNetwork } from './trainer';
 import { randomFeatureInterpolator, withPoisonedPoints } from './randomFeatures';
 import { measureFlatness } from './measure';
 import { DEFAULT_FLATTEST_OPTIONS, searchFlattest } from './flattest';
-import { type DisagreementProbe, disagreement, makeProbe } from './disagreement';
+import { type DisagreementProbe, disagreement, forward64, makeProbe } from './disagreement';
 import { type LossModel, type LossSample, fitLossModel, logTarget, predictLog } from './lossModel';
 import {
   type Fitter, type HeldOutCoverage, conformalHalfWidth, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor,
@@ -49,8 +49,11 @@ export function fitCalibration(samples: readonly LossSample[], floor: number, le
   const list = [...samples];
   const model = fitLossModel(list, floor);
   const target = (s: LossSample) => logTarget(s, floor);
-  const halfWidth = conformalHalfWidth(leaveOneOutResiduals(list, lossFitter(floor), target), level);
-  const coverage = checkCoverage ? heldOutCoverage(list, lossFitter(floor), target, level) : { inside: 0, checked: 0 };
+  // The interval is for the population loss; a reference point's held-out loss estimates it with
+  // sampling noise of known variance, which is taken out of its residual.
+  const noise = (s: LossSample) => s.logVariance ?? 0;
+  const halfWidth = conformalHalfWidth(leaveOneOutResiduals(list, lossFitter(floor), target, noise), level);
+  const coverage = checkCoverage ? heldOutCoverage(list, lossFitter(floor), target, level, noise) : { inside: 0, checked: 0 };
   const ratios = list.map((s) => s.ratio);
   const ds = list.map((s) => s.disagreement).filter((v): v is number => v !== null);
   return {
@@ -79,8 +82,9 @@ export function predictFromFit(fit: CalibrationFit, ratio: number, disagreement:
   const extrapolated = ratio > fit.ratioRange[1] * 1.05 || ratio < fit.ratioRange[0] / 1.05
     || (disagreement !== null && fit.disagreementRange !== null
       && (disagreement > fit.disagreementRange[1] * 1.05 || disagreement < fit.disagreementRange[0] / 1.05));
-  // Beyond the reference range the fitted form is unchecked: widen by what the extrapolated part adds.
-  const beyond = Math.abs(centre - predictLog(model, inRatio, inD));
+  // Beyond the reference range the fitted form is unchecked: widen by what the extrapolated part
+  // adds to the prediction, and by how far (in log) R lies outside, whether or not the form uses R.
+  const beyond = Math.abs(centre - predictLog(model, inRatio, inD)) + Math.abs(Math.log(ratio / inRatio));
   const toLoss = (logValue: number) => Math.max(0, Math.exp(logValue) - model.floor);
   return {
     testLoss: toLoss(centre),
@@ -250,6 +254,22 @@ export function lossFloor(arrays: TrainingArrays, scale: number): number {
   return Math.max(1e-12, 1e-4 * (scale / 2) * targetSquares / arrays.n);
 }
 
+/** Mean of the per-row losses (scale/2) ||f(x_i) - y_i||^2 on `arrays` and their variance (the mean's is variance / n). */
+export function heldOutLosses(model: TwoLayerModel, arrays: TrainingArrays, scale: number): { mean: number; variance: number } {
+  const values = forward64(model, arrays.x, arrays.n);
+  const losses = new Float64Array(arrays.n);
+  for (let i = 0; i < arrays.n; i++) {
+    let sum = 0;
+    for (let o = 0; o < arrays.c; o++) sum += (values[i * arrays.c + o]! - arrays.y[i * arrays.c + o]!) ** 2;
+    losses[i] = (scale / 2) * sum;
+  }
+  let mean = 0;
+  for (const v of losses) mean += v / arrays.n;
+  let variance = 0;
+  for (const v of losses) variance += (v - mean) ** 2 / Math.max(1, arrays.n - 1);
+  return { mean, variance };
+}
+
 /** Seed of the probe inputs of a split (the model's probe uses split -1). */
 export const probeSeed = (seed: number, split: number) => seed + 7777 + 1000 * split;
 
@@ -262,6 +282,8 @@ export async function buildCalibration(
   const scale = squaredErrorScale(loss);
   const family = options.family ?? REFERENCE_FAMILY;
   const points: CalibrationPoint[] = [];
+  const logVariances: number[] = [];
+  const floor = lossFloor(arrays, scale);
   let skipped = 0;
   const total = options.splits * family.length;
   let done = 0;
@@ -289,15 +311,17 @@ export async function buildCalibration(
         skipped++;
         continue;
       }
-      const heldOutLoss = evaluateObjective(model, heldOutPart, scale, 1, 0, null).loss;
+      const heldOut = heldOutLosses(model, heldOutPart, scale);
+      const heldOutLoss = heldOut.mean;
+      logVariances.push(heldOut.variance / heldOutPart.n / (heldOutLoss + floor) ** 2);
       points.push({
         kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN,
         disagreement: probe ? disagreement(model, probe) : null,
       });
     }
   }
-  const samples: LossSample[] = points.map((p) => ({ ratio: p.ratio, disagreement: p.disagreement, heldOutLoss: p.heldOutLoss }));
-  return { points, fit: fitCalibration(samples, lossFloor(arrays, scale)), skipped };
+  const samples: LossSample[] = points.map((p, k) => ({ ratio: p.ratio, disagreement: p.disagreement, heldOutLoss: p.heldOutLoss, logVariance: logVariances[k]! }));
+  return { points, fit: fitCalibration(samples, floor), skipped };
 }
 
 export function calibrationReport(result: CalibrationResult, splits: number, trainFraction: number): ReportCalibration {

@@ -23,11 +23,22 @@ export function minimumPointsFor(level: number): number {
   return Math.ceil(level / (1 - level) - 1e-9);
 }
 
-/** r_k = y_k - fit_{-k}(x_k): each point predicted by a fit that never saw it. */
-export function leaveOneOutResiduals<P>(points: readonly P[], fitter: Fitter<P>, target: (point: P) => number): number[] {
+/**
+ * The part of a residual r not explained by known noise of variance v in its target:
+ * sign(r) sqrt(max(0, r^2 - v)). With v = 0 it is r.
+ */
+export function denoised(residual: number, variance: number): number {
+  return variance > 0 ? Math.sign(residual) * Math.sqrt(Math.max(0, residual * residual - variance)) : residual;
+}
+
+/** Variance of the noise in a point's target (sampling noise of a held-out estimate); none by default. */
+export type TargetNoise<P> = (point: P) => number;
+
+/** r_k = y_k - fit_{-k}(x_k): each point predicted by a fit that never saw it (less its target's known noise). */
+export function leaveOneOutResiduals<P>(points: readonly P[], fitter: Fitter<P>, target: (point: P) => number, noise?: TargetNoise<P>): number[] {
   return points.map((point, k) => {
     const others = points.filter((_, i) => i !== k);
-    return target(point) - fitter(others)(point);
+    return denoised(target(point) - fitter(others)(point), noise?.(point) ?? 0);
   });
 }
 
@@ -51,16 +62,16 @@ export interface HeldOutCoverage {
  * quantile are computed from the other points only, and the point is checked against that
  * interval. Unlike the share of residuals under their own quantile, this can come out low.
  */
-export function heldOutCoverage<P>(points: readonly P[], fitter: Fitter<P>, target: (point: P) => number, level: number): HeldOutCoverage {
+export function heldOutCoverage<P>(points: readonly P[], fitter: Fitter<P>, target: (point: P) => number, level: number, noise?: TargetNoise<P>): HeldOutCoverage {
   let inside = 0;
   let checked = 0;
   for (let k = 0; k < points.length; k++) {
     const others = points.filter((_, i) => i !== k);
-    const halfWidth = conformalHalfWidth(leaveOneOutResiduals(others, fitter, target), level);
+    const halfWidth = conformalHalfWidth(leaveOneOutResiduals(others, fitter, target, noise), level);
     if (halfWidth === null) continue;
     checked++;
     const point = points[k]!;
-    if (Math.abs(target(point) - fitter(others)(point)) <= halfWidth) inside++;
+    if (Math.abs(denoised(target(point) - fitter(others)(point), noise?.(point) ?? 0)) <= halfWidth) inside++;
   }
   return { inside, checked };
 }

@@ -1,21 +1,25 @@
 /**
  * The predictor of held-out loss fitted on the reference interpolators:
  *
- *   log(L + floor) = a + b log(rho + D) + c log R,     b, c >= 0,
+ *   log(L + floor) = a + b log(rho + D)     (b >= 0), or, without D,   a + c log R   (c >= 0),
  *
  * D the disagreement with the flattest interpolator found (disagreement.ts), R = F_sym / F_LB.
  * The form says: an interpolator's loss is the flattest one's (rho, in units of b) plus how far it
- * strays from it, scaled by how much flatter it could be. b, c >= 0 keep the prediction monotone
- * in both. For each rho on a log grid (a, b, c) is least squares with the sign constraints
- * (every active set tried); the rho of smallest error wins. Without D (no flattest interpolator)
- * the model is a + c log R.
+ * strays from it between the training points. For each rho on a log grid (a, b) is least squares
+ * with the sign constraint; the rho of smallest error wins. R enters only when there is no
+ * flattest interpolator to measure D against: the validation study compared a + b log(rho + D)
+ * + c log R with the D-only form, and leaving each task out, the other tasks always favoured the
+ * D-only form (docs/validation/README.md); RATIO_TERM_WITH_D switches the combined form back on.
  */
+export const RATIO_TERM_WITH_D = false;
 
 export interface LossSample {
   ratio: number;
   /** Null when no flattest interpolator was available to compare with. */
   disagreement: number | null;
   heldOutLoss: number;
+  /** Sampling variance of log(heldOutLoss + floor) as an estimate of the population loss (0: exact). */
+  logVariance?: number;
 }
 
 export interface LossModel {
@@ -101,7 +105,9 @@ export function fitLossModel(samples: readonly LossSample[], floor: number): Los
   let best: LossModel = { rho: null, a: y.length ? y.reduce((s, v) => s + v, 0) / y.length : 0, b: 0, c: 0, floor };
   let bestError = y.reduce((s, v) => s + (v - best.a) ** 2, 0);
   const consider = (rho: number | null, logD: number[] | null) => {
-    const sets: { d: boolean; r: boolean }[] = logD ? [{ d: true, r: true }, { d: true, r: false }, { d: false, r: true }] : [{ d: false, r: true }];
+    const sets: { d: boolean; r: boolean }[] = logD
+      ? (RATIO_TERM_WITH_D ? [{ d: true, r: true }, { d: true, r: false }, { d: false, r: true }] : [{ d: true, r: false }])
+      : [{ d: false, r: true }];
     for (const set of sets) {
       const columns = [...(set.d ? [logD!] : []), ...(set.r ? [logR] : [])];
       const fit = constrainedFit(columns, y);
@@ -116,9 +122,15 @@ export function fitLossModel(samples: readonly LossSample[], floor: number): Los
       };
     }
   };
-  consider(null, null);
+  if (!haveD || RATIO_TERM_WITH_D) consider(null, null);
   if (haveD) {
-    for (const rho of rhoGrid(samples, floor)) consider(rho, samples.map((s) => Math.log(rho + Math.max(0, s.disagreement!))));
+    const columnFor = (rho: number) => samples.map((s) => Math.log(rho + Math.max(0, s.disagreement!)));
+    for (const rho of rhoGrid(samples, floor)) consider(rho, columnFor(rho));
+    // Refine rho around the best grid value by halving steps in log10 (the grid step is 0.25).
+    for (let step = 0.125; step > 0.004 && best.rho !== null; step /= 2) {
+      const centre = best.rho;
+      for (const factor of [Math.pow(10, -step), Math.pow(10, step)]) consider(centre * factor, columnFor(centre * factor));
+    }
   }
   return best;
 }

@@ -135,7 +135,7 @@ export async function preparePrediction(
   // Without a flattest interpolator on the full data the model has no D: predict from R alone.
   const calibration = probe ? calibrated : {
     ...calibrated,
-    fit: fitCalibration(calibrated.points.map((p) => ({ ratio: p.ratio, disagreement: null, heldOutLoss: p.heldOutLoss })), lossFloor(arrays, scale)),
+    fit: fitCalibration(calibrated.fit.samples.map((sample) => ({ ...sample, disagreement: null })), lossFloor(arrays, scale)),
   };
   return {
     arrays, rowsUsed: arrays.n, totalRows: data.n, loss, architecture, budget, width, targetMse, calibration, flattest, probe,
