@@ -72,7 +72,11 @@ async function findFrame(page: Page, selector: string, timeoutMs: number, textPa
         // frame detached while we looked
       }
     }
-    if (Date.now() > deadline) throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      await page.screenshot({ path: join(ARTIFACTS, 'e2e-timeout.png') }).catch(() => undefined);
+      const views = await Promise.all(page.frames().map((frame) => frame.evaluate(() => `${document.body?.dataset.view ?? '-'}: ${document.body?.innerText.slice(0, 200) ?? ''}`).catch(() => '')));
+      throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms (screenshot e2e-timeout.png; webviews: ${views.filter((v) => v && !v.startsWith('-')).join(' | ')})`);
+    }
     await page.waitForTimeout(250);
   }
 }
@@ -108,6 +112,9 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
   let base: string;
   let workspace: string;
   const serverLog: string[] = [];
+  /** What the earlier tests saw, to find again after a window reload. */
+  let exampleVerdicts: string[] = [];
+  let memorizingVerdict = '';
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -176,6 +183,7 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     const verdicts = await frame.locator('[data-testid="comparison-verdict"]').allTextContents();
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-open-example.png') });
     assert.equal(verdicts.length, 2);
+    exampleVerdicts = verdicts;
     assert.match(verdicts[0]!, /^Flattest order: R = 1\.\d+$/, 'the generalizing example is of the flattest order');
     assert.doesNotMatch(verdicts[1]!, /^Flattest order/, 'the memorizing example is not');
   });
@@ -191,6 +199,12 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     await first.waitFor({ timeout: 30_000 });
     assert.match(await first.textContent() ?? '', /train\.npz/);
     await page.keyboard.press('Enter');
+    // Then the optional test data (held-out files beside the training data first): take test.npz.
+    const testData = page.locator('.quick-input-widget', { hasText: 'Test data for memorizing.safetensors' });
+    if (await testData.waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
+      assert.match(await page.locator('.quick-input-list .monaco-list-row').first().textContent() ?? '', /test\.npz/);
+      await page.keyboard.press('Enter');
+    }
     // The single-report panel (body[data-view="report"]), not the example's comparison panel.
     // A hidden webview is destroyed (no retainContextWhenHidden), so read again if it detaches.
     let verdict = '';
@@ -213,10 +227,11 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     }
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-analyze-memorizing.png') });
     assert.match(verdict, /R = (\d+(\.\d+)?)/);
+    memorizingVerdict = verdict;
     const headlineRatio = Number(/R = (\d+(?:\.\d+)?)/.exec(verdict)![1]);
     assert.ok(Number.isFinite(Number(ratio)) && Number(ratio) > 2, `the memorizing network has a large flatness ratio (${ratio})`);
     assert.ok(Math.abs(headlineRatio - Number(ratio)) / Number(ratio) < 0.01, `headline ${headlineRatio} agrees with the ratio card ${ratio}`);
-    assert.equal(data, 'train.npz');
+    assert.match(data, /^train\.npz\b/);
     assert.ok(Number(canvases) > 10, 'the orbit chart is drawn');
     // The packaged worker must run the bundled wasm backend, not fall back to cpu (issue 9).
     assert.match(backend, /^wasm \(requested auto\b/, `the installed extension computes on wasm: ${backend}`);
@@ -228,8 +243,8 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     const frame = await findFrame(page, '.summary-view dl', 120_000);
     const text = (await frame.locator('.summary-view').textContent()) ?? '';
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-model-summary.png') });
-    assert.match(text, /Hidden neurons m\s*64/);
-    assert.match(text, /Input dimension d\s*10/);
+    assert.match(text, /10-64\(relu\)-1/, 'input dimension 10, 64 hidden neurons, one output');
+    assert.match(text, /64 hidden neurons/);
     assert.match(text, /Analyze flatness/);
   });
 
@@ -244,5 +259,47 @@ describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false
     await reports.locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
     assert.ok(await reports.locator('.monaco-list-row').count() >= 3, 'the example (2) and the explorer analysis are listed');
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-side-panel.png') });
+  });
+
+  it('a report and a comparison come back after a window reload', async () => {
+    assert.ok(memorizingVerdict && exampleVerdicts.length === 2, 'the earlier tests showed a report and a comparison');
+    // Leave only the report panels open, the memorizing report active, and no Flatness Lens view
+    // visible: after the reload nothing but the restored panel (onWebviewPanel) wakes the extension.
+    await page.locator('.tabs-container .tab', { hasText: 'generalizing.safetensors' }).first().click();
+    await runCommand(page, 'View: Close Editor');
+    await runCommand(page, 'View: Show Explorer');
+    await page.locator('.tabs-container .tab', { hasText: 'Flatness: memorizing.safetensors' }).first().click();
+    await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 60_000, /R = /);
+
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    const report = await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 120_000, /R = /);
+    assert.equal(await report.locator('[data-testid="verdict"]').first().textContent(), memorizingVerdict);
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-reload-report.png') });
+
+    await page.locator('.tabs-container .tab', { hasText: 'Flatness: comparison' }).first().click();
+    const comparison = await findFrame(page, 'body[data-view="comparison"] [data-testid="comparison-verdict"]', 120_000);
+    assert.deepEqual(await comparison.locator('[data-testid="comparison-verdict"]').allTextContents(), exampleVerdicts);
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-reload-comparison.png') });
+    // The restored report is not an error page.
+    const texts = await Promise.all(page.frames().map((frame) => frame.locator('[data-testid="error-message"]').allTextContents().catch(() => [])));
+    assert.deepEqual(texts.flat(), [], 'no panel shows a restore error');
+  });
+
+  it('cancelling a re-run from the notification keeps the previous report and says so as a notice', async () => {
+    await page.locator('.tabs-container .tab', { hasText: 'Flatness: memorizing.safetensors' }).first().click();
+    const frame = await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 60_000, /R = /);
+    // Predict Generalization is a re-run long enough (it trains networks) to cancel reliably.
+    await frame.locator('vscode-button', { hasText: 'Predict generalization' }).first().click();
+    const running = await findFrame(page, '[data-testid="rerun-banner"][data-status="running"]', 60_000);
+    assert.equal(await running.locator('[data-testid="verdict"]').first().textContent(), memorizingVerdict, 'the previous report stays visible during the re-run');
+    const cancel = page.locator('.notifications-toasts .notification-toast', { hasText: 'predicting generalization' }).locator('.monaco-button', { hasText: 'Cancel' }).first();
+    await cancel.waitFor({ timeout: 60_000 });
+    await cancel.click();
+    const cancelled = await findFrame(page, '[data-testid="rerun-banner"][data-status="cancelled"]', 60_000);
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-rerun-cancelled.png') });
+    assert.equal(await cancelled.locator('[data-testid="rerun-banner"]').getAttribute('role'), 'status', 'a notice, not an alert');
+    assert.equal(await cancelled.locator('body[data-view="report"] [data-testid="verdict"]').first().textContent(), memorizingVerdict, 'the previous report is kept');
+    assert.equal(await cancelled.locator('[role="alert"]').count(), 0, 'no error is shown');
   });
 });
