@@ -116,3 +116,23 @@ test('network Hessians: an over-parametrized interpolator (null space) and an in
     assert.ok(result!.report.bottomConverged.every(Boolean), `${label}: converged`);
   }
 });
+
+test('at the default tolerance, every value flagged converged is the i-th smallest eigenvalue to within the tolerance', async () => {
+  const random = new SeededRandom(95);
+  const size = 150;
+  for (let trial = 0; trial < 6; trial++) {
+    // Indefinite bulks with a dense cluster at the bottom, null spaces, and a few outliers on top.
+    const lambda = Array.from({ length: size }, (_, i) => {
+      if (trial % 3 === 0 && i < 25) return 0;
+      if (i < 12) return -1 + 0.02 * i + 0.005 * random.normal();
+      return -0.5 + 3 * random.uniform();
+    });
+    lambda[size - 1] = 100;
+    lambda[size - 2] = 40;
+    const exact = [...lambda].sort((x, y) => x - y);
+    const [result] = await smallestEigenpairs(denseOperators([lambda], random), 1, { k: 5, tolerance: 1e-3, scales: [100], maxSteps: 40, random });
+    result!.values.forEach((value, i) => {
+      if (result!.converged[i]) assert.ok(Math.abs(value - exact[i]!) <= 1e-3 * 100, `trial ${trial} value ${i}: ${value} vs ${exact[i]} (${exact.slice(0, 6).map((x) => x.toFixed(3)).join(', ')})`);
+    });
+  }
+});

@@ -125,6 +125,7 @@ export async function computeSpectra(
   const bottoms = settings.bottomK > 0
     ? await smallestEigenpairs(viewOperator, views.length, {
       k: settings.bottomK, tolerance: settings.tolerance, scales: spectralScales, maxSteps: stepCap, random, context,
+      initial: views.map((_, v) => runs[v * probes]!),
     })
     : null;
 
