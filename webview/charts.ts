@@ -244,6 +244,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   if (curve.length > 1) {
     datasets.push({
       label: 'monotone fit',
+      pointStyle: 'line',
       data: curve.map((knot) => ({ x: knot.ratio, y: knot.loss })),
       showLine: true,
       stepped: 'after',
@@ -319,6 +320,8 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
       parsing: false,
       plugins: {
         ...baseOptions(theme).plugins,
+        // The legend shows each marker's shape: colour is never the only thing that tells two models apart.
+        legend: { labels: { color: theme.foreground, usePointStyle: true } },
         tooltip: { callbacks: { label: (item) => `${item.dataset.label}: R = ${formatNumber(item.parsed.x)}, loss ${formatNumber(item.parsed.y)}` } },
       },
       scales: { x: logAxis('flatness ratio R = F_sym / F_LB'), y: logAxis('held-out loss') },

@@ -2,7 +2,8 @@
  * Every section of a report has a renderer (checked against the report schema), the curvature
  * sections draw what they claim on real engine output, no raw array is dumped anywhere, and all
  * text reaches a 4.5:1 contrast in the light, dark and high-contrast themes (computed colours).
- * With FLATNESS_SCREENSHOTS=1 the section screenshots are written to docs/screenshots/.
+ * With FLATNESS_SCREENSHOTS=1 the screenshots of every section, the comparison and the model view
+ * in the three themes are written to docs/screenshots/ (how the committed ones were made).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,8 @@ import { isFlatnessLensError } from '../../src/engine/errors';
 import { makeSamples, type Sample } from './sampleReports';
 
 const THEME_NAMES: ThemeName[] = ['light', 'dark', 'high-contrast'];
-const SHOTS = process.env.FLATNESS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'test-artifacts', 'screenshots');
+/** FLATNESS_SCREENSHOTS=1 writes the documentation's screenshots, =artifacts to test-artifacts/; unset: none (faster). */
+const SHOTS = process.env.FLATNESS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : process.env.FLATNESS_SCREENSHOTS === 'artifacts' ? join(ROOT, 'test-artifacts', 'screenshots') : null;
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', name), 'utf8')) as T;
 const curvatureReport = (): Report => fixture<Report>('curvature-report.json');
@@ -73,7 +75,7 @@ describe('report sections in chromium', () => {
 
   before(async () => {
     buildWebview();
-    mkdirSync(SHOTS, { recursive: true });
+    if (SHOTS) mkdirSync(SHOTS, { recursive: true });
     samples = await makeSamples();
     harness = await startHarness();
   });
@@ -215,14 +217,16 @@ describe('report sections in chromium', () => {
         for (const failure of await contrastFailures(page)) failures.push(`${label}: ${failure.element} "${failure.text}" ${failure.ratio}:1 (${failure.foreground} on ${failure.background})`);
       };
       const shot = async (selector: string, name: string): Promise<void> => {
-        await page.locator(selector).first().screenshot({ path: join(SHOTS, `${name}-${theme}.png`) });
+        if (SHOTS) await page.locator(selector).first().screenshot({ path: join(SHOTS, `${name}-${theme}.png`) });
       };
       const curvature = curvatureReport();
       await show(page, { kind: 'report', report: curvature, context: context('memorizing.safetensors') });
       await check('curvature report');
-      const header = await page.locator('.report > header').boundingBox();
-      const cards = await page.locator('.report > .cards').boundingBox();
-      await page.screenshot({ path: join(SHOTS, `report-verdict-${theme}.png`), clip: { x: 0, y: header!.y, width: 1100, height: cards!.y + cards!.height - header!.y + 8 } });
+      if (SHOTS) {
+        const header = await page.locator('.report > header').boundingBox();
+        const cards = await page.locator('.report > .cards').boundingBox();
+        await page.screenshot({ path: join(SHOTS, `report-verdict-${theme}.png`), clip: { x: 0, y: header!.y, width: 1100, height: cards!.y + cards!.height - header!.y + 8 } });
+      }
       await page.setViewportSize({ width: 900, height: 900 });
       await show(page, { kind: 'report', report: curvature, context: context('memorizing.safetensors') });
       for (const key of ['spectrum', 'sharpness', 'landscape']) await shot(`[data-section-key="${key}"]`, `section-${key}`);
@@ -237,6 +241,8 @@ describe('report sections in chromium', () => {
         await show(page, sample.report ? { kind: 'report', report: sample.report, context: sample.context } : { kind: 'error', error: sample.error!, context: sample.context });
         await check(sample.name);
       }
+      await show(page, { kind: 'comparison', reports: samples.filter((x) => x.report).map((x) => ({ report: x.report!, context: x.context })) });
+      await check('example comparison');
       const comparison = comparisonReport();
       await show(page, { kind: 'ranking', comparison, models: comparison.models.map((row) => ({ path: row.path, modelUri: `file:///work/${row.path}`, modelLabel: row.path })), dataLabel: 'multi-index/train.npz (test: multi-index/test.npz)' });
       await check('comparison');
