@@ -69,7 +69,7 @@ describe('generalization prediction in the extension host', () => {
   beforeEach(() => {
     mock.reset();
     workspace = mkdtempSync(join(tmpdir(), 'flatness-predict-'));
-    for (const file of readdirSync(EXAMPLE)) copyFileSync(join(EXAMPLE, file), join(workspace, file));
+    for (const file of readdirSync(EXAMPLE, { withFileTypes: true })) if (file.isFile()) copyFileSync(join(EXAMPLE, file.name), join(workspace, file.name));
     writeFileSync(join(workspace, `${MODEL_NAME}.flatness.json`), JSON.stringify({ trainingData: 'train.npz', testData: 'test.npz' }));
     mock.workspaceRoot = workspace;
     mock.workspaceFiles = readdirSync(workspace).map((file) => Uri.file(join(workspace, file)));
