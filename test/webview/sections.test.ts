@@ -165,6 +165,25 @@ describe('report sections in chromium', () => {
     await page.close();
   });
 
+  it('marks a model that does not interpolate and keeps it off the calibration', async () => {
+    const comparison = comparisonReport();
+    comparison.models[1] = { ...comparison.models[1]!, interpolates: false };
+    const models = comparison.models.map((row) => ({ path: row.path, modelUri: `file:///work/${row.path}`, modelLabel: row.path.split('/').pop()! }));
+    const { page, problems } = await openPage(harness, 'light');
+    await show(page, { kind: 'ranking', comparison, models, dataLabel: 'train.npz (test: test.npz)' });
+    assert.match(await page.textContent('[data-testid="off-fit"]') ?? '', /^ memorizing\.safetensors does not interpolate the training data: .* not placed on the calibration\.$/);
+    assert.deepEqual(await page.locator('[data-testid="ranking-interpolates"]').allTextContents(), ['yes', ' no: off the calibration']);
+    const references = comparison.calibration!.points.filter((p) => p.ratio > 0 && p.heldOutLoss > 0).length;
+    assert.equal(await chartPoints(page, 'ranking'), references + 2, 'only the interpolating model, predicted and measured');
+    const legend = await page.evaluate(() => {
+      const canvas = document.querySelector('canvas[data-chart="ranking"]') as HTMLCanvasElement;
+      return canvas.getAttribute('aria-label');
+    });
+    assert.match(legend ?? '', /with generalizing\.safetensors at their predicted and measured test loss/);
+    assert.deepEqual(problems.console, []);
+    await page.close();
+  });
+
   it('shows a model with its architecture, tensors (shape, dtype, statistics), norm histogram, activation source and data', async () => {
     const summary = await describeModelFile(join(EXAMPLE, 'memorizing.safetensors'));
     const { page, problems } = await openPage(harness, 'dark');
