@@ -35,7 +35,8 @@ export function isHdf5(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && SIGNATURE.every((value, index) => bytes[index] === value);
 }
 
-async function loadModule(): Promise<H5Module> {
+/** Loads and initializes h5wasm once (the worker thread does it before it reports ready). */
+export async function loadModule(): Promise<H5Module> {
   modulePromise ??= (async () => {
     const h5wasm = await import('h5wasm');
     await h5wasm.ready;

@@ -41,6 +41,56 @@ export function errorFromReply(error: Extract<Hdf5ThreadReply, { ok: false }>['e
 }
 
 /**
+ * One idle thread is kept (unreferenced, so it never keeps the process alive) and reused: starting
+ * a thread and h5wasm costs far more than reading a Keras file. A thread that timed out, failed or
+ * is busy is never reused.
+ */
+class ThreadPool {
+  private idle: Worker | null = null;
+  private nextId = 1;
+
+  /** A thread that has started and initialized h5wasm (started now, or the idle one). */
+  async take(script: { script: string; eval: boolean }): Promise<Worker> {
+    const reused = this.idle;
+    this.idle = null;
+    if (reused !== null) {
+      reused.ref();
+      return reused;
+    }
+    const worker = new Worker(script.script, { eval: script.eval });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if (typeof message !== 'object' || message === null || !('ready' in message)) return;
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    }).catch(async (error: unknown) => {
+      await worker.terminate();
+      throw new FlatnessLensError('internal', `the HDF5 reader thread could not start (${error instanceof Error ? error.message : String(error)})`);
+    });
+    return worker;
+  }
+
+  give(worker: Worker): void {
+    if (this.idle !== null) {
+      void worker.terminate();
+      return;
+    }
+    worker.unref();
+    this.idle = worker;
+  }
+
+  id(): number {
+    return this.nextId++;
+  }
+}
+
+const threads = new ThreadPool();
+
+/**
  * Runs `reader` on the bytes in a worker thread; rejects with a bad-input error naming the file
  * when it takes longer than `budgetMs`, or a cancellation when `signal` aborts, and in both
  * cases terminates the thread.
@@ -57,9 +107,9 @@ export async function runHdf5Reader<N extends Hdf5ReaderName>(
     const reader = HDF5_READERS[request.reader] as (bytes: Uint8Array, file: string, options: unknown) => unknown;
     return (await reader(request.bytes, request.file, request.options)) as never;
   }
-  const worker = new Worker(started.script, { eval: started.eval, stdout: true, stderr: true });
-  worker.stdout.resume();
-  worker.stderr.resume();
+  const worker = await threads.take(started);
+  const id = threads.id();
+  let reusable = false;
   try {
     return await new Promise((resolve, reject) => {
       const seconds = Math.max(1, Math.round(budgetMs / 1000));
@@ -68,26 +118,35 @@ export async function runHdf5Reader<N extends Hdf5ReaderName>(
       }, budgetMs);
       const onAbort = () => reject(new FlatnessLensError('cancelled', 'analysis cancelled'));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      worker.once('message', (reply: Hdf5ThreadReply) => {
+      const onMessage = (reply: Hdf5ThreadReply & { id: number }) => {
+        if (reply.id !== id) return;
         settle();
+        reusable = true;
         if (reply.ok) resolve(reply.value as never);
         else reject(errorFromReply(reply.error));
-      });
-      worker.once('error', (error) => {
+      };
+      const onError = (error: Error) => {
         settle();
         reject(badInput(request.file, `the HDF5 library failed on the file (${error.message.split('\n')[0]})`));
-      });
-      worker.once('exit', (code) => {
+      };
+      const onExit = (code: number) => {
         settle();
         reject(badInput(request.file, `the HDF5 reader stopped (exit ${code}) before reading the file (out of memory on a corrupt file?)`));
-      });
-      worker.postMessage(request);
+      };
+      function settle() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      }
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+      worker.postMessage({ ...request, id });
     });
   } finally {
-    await worker.terminate();
+    if (reusable) threads.give(worker);
+    else await worker.terminate();
   }
 }
