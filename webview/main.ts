@@ -15,6 +15,7 @@ import { chartImages, destroyCharts } from './charts';
 import { renderReport, type Post } from './reportView';
 import { rankingView } from './rankingView';
 import { modelView } from './modelView';
+import { showStage } from './progressStages';
 import { trajectoryView } from './trajectoryView';
 import { rerunBanner } from './rerunBanner';
 
@@ -156,7 +157,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
         bar.value = Math.round(message.fraction * 100);
       }
       const stage = document.getElementById('progress-stage');
-      if (stage) stage.textContent = `${message.stage}: ${Math.round(message.fraction * 100)}%`;
+      if (stage) showStage(stage, message.stage, message.fraction);
       return;
     }
     case 'captureCharts':
