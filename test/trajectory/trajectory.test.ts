@@ -92,18 +92,18 @@ describe('trajectory over the example run', () => {
 });
 
 describe('checkpoint formats', () => {
-  test('safetensors, npz and Keras h5 checkpoints of the same weights give the same figures as the .pt checkpoints', async () => {
+  test('safetensors, npz, Keras h5 and Keras 3 .keras checkpoints of the same weights give the same figures as the .pt checkpoints', async () => {
     const run = await runExample();
     const byStep = new Map(run.points.map((p) => [p.step, p]));
     const formats = await analyzeTrajectory({ checkpoints: [fixtures], dataPath: train, backend: 'wasm' });
-    assert.equal(formats.points.length, 9);
+    assert.equal(formats.points.length, 10);
     assert.equal(formats.order, 'file-name');
     const seen = new Set<string>();
     for (const point of formats.points) {
       const name = path.basename(point.path);
       seen.add(point.format);
       // Keras's ModelCheckpoint names files weights.{epoch:02d}-{loss:.2f}.h5: the epoch is 1, 6, 12 here (750 steps each).
-      const step = name.endsWith('.h5') ? point.step! * 750 : point.step;
+      const step = /\.(h5|keras)$/.test(name) ? point.step! * 750 : point.step;
       const twin = byStep.get(step);
       assert.ok(twin, `${name}: step ${point.step} read from the file name`);
       assert.equal(point.stepSource, 'file-name');
@@ -111,7 +111,7 @@ describe('checkpoint formats', () => {
         close(point[key], twin[key], 1e-9, `${name} ${key}`);
       }
     }
-    assert.equal(seen.size, 3, `three formats: ${[...seen].join(', ')}`);
+    assert.equal(seen.size, 4, `four formats: ${[...seen].join(', ')}`);
   });
 });
 
