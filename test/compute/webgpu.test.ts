@@ -14,6 +14,9 @@ import { initBackend, isGpuFailure } from '../../src/engine/compute/backend';
 import { hasVulkanLoader, findDawnAddon, isSoftwareAdapter, loseWebGpuDeviceForTest, stopWebGpu } from '../../src/engine/compute/webgpu';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { SeededRandom } from '../../src/engine/math/random';
+import { makeLossSpec } from '../../src/engine/math/losses';
+import { LossOperator } from '../../src/engine/curvature/lossOperator';
+import { computeSpectra } from '../../src/engine/curvature/spectrum';
 import type { Report } from '../../src/shared/report';
 import type { TwoLayerModel } from '../../src/engine/model/types';
 import type { Dataset } from '../../src/engine/data/types';
@@ -77,8 +80,25 @@ function assertSameFigures(gpu: Report, wasm: Report, label: string): void {
   assertClose(gpu.loss.value, wasm.loss.value, `${label} loss`);
 }
 
+/** Hessian-vector products and top eigenvalues through the backend products (not the float64 path small problems take). */
+async function backendCurvature(testCase: Case, fastPath: boolean): Promise<{ products: Float64Array[]; top: number[] }> {
+  const { model, data } = inputsOf(testCase, 7);
+  const operator = await LossOperator.prepare(model, data, makeLossSpec(testCase.loss, model.outputDim), { products: 'backend', fastPath });
+  try {
+    const random = new SeededRandom(11);
+    const products = await operator.hessianVectorProducts([random.normals(operator.layout.size), random.normals(operator.layout.size)]);
+    const [spectrum] = await computeSpectra(operator, [{ scaling: null }], { topK: 3, bottomK: 0 });
+    return { products, top: spectrum!.report.top };
+  } finally {
+    operator.dispose();
+  }
+}
+
+const CURVATURE_RUNS = CASES.flatMap((testCase) => (testCase.spec.c === 1 ? [true, false] : [false]).map((fastPath) => ({ testCase, fastPath })));
+
 describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout: 900_000 }, () => {
   const wasmReports = new Map<string, Report>();
+  const wasmCurvature = new Map<string, { products: Float64Array[]; top: number[] }>();
 
   before(async () => {
     await initBackend('wasm');
@@ -87,6 +107,7 @@ describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout:
       const sections = testCase.loss === 'mse' && testCase.spec.c === 1 ? { spectrum: true, sharpness: true, landscape: true } : {};
       wasmReports.set(testCase.name, await analyzeLoaded(model, data, { backend: 'wasm', loss: testCase.loss, sections }));
     }
+    for (const { testCase, fastPath } of CURVATURE_RUNS) wasmCurvature.set(`${testCase.name} ${fastPath}`, await backendCurvature(testCase, fastPath));
   });
 
   after(() => stopWebGpu());
@@ -153,6 +174,23 @@ describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout:
         const gpuCurve = gpu.landscape.oneD[0]!.loss;
         wasm.landscape.oneD[0]!.loss.forEach((value, k) => assertClose(gpuCurve[k]!, value, `1D landscape point ${k}`));
       }
+    });
+  }
+
+  for (const { testCase, fastPath } of CURVATURE_RUNS) {
+    it(`Hessian-vector products and top eigenvalues on the device equal wasm's to 1e-4: ${testCase.name}${fastPath ? ' (fast scalar path)' : ''}`, async () => {
+      await initBackend('webgpu');
+      const gpu = await backendCurvature(testCase, fastPath);
+      const wasm = wasmCurvature.get(`${testCase.name} ${fastPath}`)!;
+      gpu.products.forEach((product, b) => {
+        const reference = wasm.products[b]!;
+        let difference = 0;
+        let norm = 0;
+        for (let p = 0; p < reference.length; p++) { difference += (product[p]! - reference[p]!) ** 2; norm += reference[p]! ** 2; }
+        assert.ok(Math.sqrt(difference) <= 1e-4 * Math.sqrt(norm), `H v ${b}: relative difference ${Math.sqrt(difference / norm)}`);
+      });
+      assert.equal(gpu.top.length, 3);
+      wasm.top.forEach((value, k) => assertClose(gpu.top[k]!, value, `top eigenvalue ${k}`));
     });
   }
 
