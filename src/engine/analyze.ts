@@ -38,6 +38,7 @@ export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeCon
     activation,
     expectedInputDim: data.d,
     maxFileBytes: request.maxFileBytes,
+    signal: context?.signal,
   });
   const loadModelMs = performance.now() - modelStarted;
   const testData = request.testDataPath
