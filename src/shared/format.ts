@@ -11,9 +11,11 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   if (value === 0) return '0';
-  const magnitude = Math.abs(value);
+  const rounded = Number(value.toPrecision(digits));
+  // Judged after rounding: 99999 rounds to 1.000e+5, not to "100000".
+  const magnitude = Math.abs(rounded);
   if (magnitude >= 1e5 || magnitude < 1e-3) return value.toExponential(Math.max(0, digits - 1));
-  return Number(value.toPrecision(digits)).toString();
+  return rounded.toString();
 }
 
 /** A number the theory may leave undefined: "not defined" (the reason is shown beside it, see maybeReason). */
