@@ -158,7 +158,14 @@ export function loadTorchData(bytes: Uint8Array, path: string, options: DataLoad
   const archive = readTorchArchive(bytes, path, options.maxFileBytes, [...FLOAT_STORAGES, ...INTEGER_STORAGES]);
   const entries = dictEntries(archive.root);
   if (entries === null) throw unsupported(path, "a .pt data file must hold a dict such as {'X': tensor, 'y': tensor}");
-  const lower = new Map(entries.map(([key, value]) => [key.toLowerCase(), [key, value] as const]));
+  const lower = new Map<string, readonly [string, PickleValue]>();
+  for (const [key, value] of entries) {
+    const other = lower.get(key.toLowerCase());
+    if (other !== undefined && DATA_KEYS.some((names) => names.includes(key.toLowerCase()))) {
+      throw badInput(path, `holds both '${other[0]}' and '${key}': ambiguous, keep one of them`);
+    }
+    lower.set(key.toLowerCase(), [key, value]);
+  }
   const pair = DATA_KEYS.map(([x, y]) => [lower.get(x), lower.get(y)] as const).find(([x, y]) => x !== undefined && y !== undefined);
   if (pair === undefined) {
     throw badInput(path, `no input/target tensors found: expected keys X and y (or ${DATA_KEYS.slice(1).map(([x, y]) => `${x}/${y}`).join(', ')}); the file holds ${entries.map(([key]) => key).join(', ')}`);
