@@ -185,7 +185,11 @@ export interface ReportSpectrum {
   /** Residual norms ||H v - lambda v|| of the unit Ritz vectors, from the Lanczos recurrence, same order. */
   topResiduals: number[];
   bottomResiduals: number[];
-  /** residual <= tolerance * max |lambda|, or the Krylov space was exhausted (then exact). */
+  /**
+   * Top: residual <= tolerance * max |lambda|, or the Krylov space was exhausted (then exact).
+   * Bottom: each value resolved (residual within the tolerance and r^2 / gap too) and a deflated
+   * verification run found nothing smaller (curvature/bottomEigen.ts); false otherwise.
+   */
   topConverged: boolean[];
   bottomConverged: boolean[];
   /** Relative residual tolerance: ||H v - lambda v|| <= tolerance * max |lambda|. */
