@@ -1,7 +1,7 @@
 import type { TrajectoryCommand } from './trajectoryArgs';
 import { analyzeTrajectory } from '../engine/trajectory/run';
 import { listCheckpoints } from '../engine/trajectory/checkpointFiles';
-import { trajectoryCsv, trajectoryHtml, trajectoryText } from '../engine/trajectory/render';
+import { trajectoryCsv, trajectoryHtml, trajectoryPageHeader, trajectoryText } from '../engine/trajectory/render';
 import { checkOutputs, filesRead, writeOutputs, writesToStdout } from './outputs';
 import { createProgress } from './progress';
 
@@ -23,7 +23,7 @@ export async function runTrajectory(command: TrajectoryCommand, signal: AbortSig
   // Rendered before anything is written, then written all or none.
   const rendered: Record<string, string> = {
     '--json': `${JSON.stringify(report, null, 2)}\n`,
-    '--html': command.htmlPath ? trajectoryHtml(report) : '',
+    '--html': command.htmlPath ? trajectoryHtml(report, trajectoryPageHeader(report)) : '',
     '--csv': command.csvPath ? trajectoryCsv(report) : '',
   };
   writeOutputs(outputs, (label) => rendered[label] ?? '');

@@ -19,6 +19,7 @@ import { foundNetworkToSafetensors } from '../engine/save/safetensors';
 import { reportFailure } from './failures';
 import { COMPARISON_KEY, withoutRerun } from './reportPanel';
 import { afterFailedRerun } from './analysisService';
+import { exportTrajectory } from './trajectoryExport';
 import '../engine/report/allRenderers';
 
 export interface CommandDeps {
@@ -131,6 +132,10 @@ export async function saveFlattest(state: ViewState, modelUri: string): Promise<
 async function exportState(state: ViewState, format: ExportFormat, panel: ReportPanel | undefined): Promise<void> {
   if (state.kind === 'ranking') {
     await exportRanking(state.comparison, state.models, format);
+    return;
+  }
+  if (state.kind === 'trajectory') {
+    await exportTrajectory(state.run, format, panel);
     return;
   }
   const report: Report | undefined = state.kind === 'report' ? state.report : state.kind === 'comparison' ? state.reports[0]?.report : undefined;

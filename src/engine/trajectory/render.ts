@@ -38,7 +38,7 @@ interface Column {
   log: boolean;
 }
 
-function columns(report: TrajectoryReport): Column[] {
+function columns(report: Pick<TrajectoryReport, 'points'>): Column[] {
   const list: Column[] = [
     { header: 'train loss', value: (p) => p.trainingLoss, log: true },
     { header: 'raw trace', value: (p) => p.rawTrace, log: true },
@@ -109,7 +109,7 @@ function csvCell(value: string | number | boolean | null | undefined): string {
 }
 
 /** One row per checkpoint, full precision, empty cells where a figure is undefined or not asked for. */
-export function trajectoryCsv(report: TrajectoryReport): string {
+export function trajectoryCsv(report: Pick<TrajectoryReport, 'points' | 'failures'>): string {
   const lines = [CSV_HEADER.join(',')];
   for (const p of report.points) {
     lines.push([
@@ -142,8 +142,21 @@ function seriesOf(label: string, color: string, points: readonly TrajectoryPoint
   return data.length ? { label, color, points: data, ...(dashed ? { dashed } : {}) } : null;
 }
 
+/** What the page says about where the points come from (the CLI's run, or a watched folder). */
+export interface TrajectoryPageHeader {
+  title: string;
+  description: string;
+}
+
+export function trajectoryPageHeader(report: TrajectoryReport): TrajectoryPageHeader {
+  return {
+    title: baseName(report.data.path),
+    description: `${report.points.length} checkpoints on ${report.data.path} (n = ${report.data.n}, d = ${report.data.d}); loss ${report.loss.convention}; ordered by ${report.order.replace('-', ' ')}; backend ${report.backend}; flatness-lens ${report.tool.version}.`,
+  };
+}
+
 /** Self-contained HTML (inline CSS and SVG, no scripts): the curves and the table. */
-export function trajectoryHtml(report: TrajectoryReport): string {
+export function trajectoryHtml(report: Pick<TrajectoryReport, 'points' | 'failures' | 'notes'>, header: TrajectoryPageHeader): string {
   const points = report.points;
   const haveSteps = points.length > 0 && points.every((p) => p.step !== null);
   const x = (p: TrajectoryPoint, i: number) => (haveSteps ? p.step! : i + 1);
@@ -163,15 +176,15 @@ export function trajectoryHtml(report: TrajectoryReport): string {
   const chart = (series: Series[], title: string, yLabel: string) =>
     (series.length ? lineChart(series, { title, xLabel, yLabel, yLog: true, width: 760, height: 320 }) : '');
   const cols = columns(report);
-  const header = `<tr><th>step</th><th>checkpoint</th>${cols.map((c) => `<th>${escapeHtml(c.header)}</th>`).join('')}<th>verdict</th></tr>`;
+  const headerRow = `<tr><th>step</th><th>checkpoint</th>${cols.map((c) => `<th>${escapeHtml(c.header)}</th>`).join('')}<th>verdict</th></tr>`;
   const rows = points.map((p) => `<tr><td>${escapeHtml(stepLabel(p))}</td><td>${escapeHtml(baseName(p.path))}</td>${cols.map((c) => `<td>${escapeHtml(formatNumber(c.value(p) ?? null, 4))}</td>`).join('')}<td>${escapeHtml(p.verdict.headline)}</td></tr>`).join('\n');
   const latest = points[points.length - 1];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Flatness over training: ${escapeHtml(baseName(report.data.path))}</title>
+<title>Flatness over training: ${escapeHtml(header.title)}</title>
 <style>${STYLE}</style></head><body>
 <h1>Flatness over training</h1>
-<p class="muted">${points.length} checkpoints on ${escapeHtml(report.data.path)} (n = ${report.data.n}, d = ${report.data.d}); loss ${escapeHtml(report.loss.convention)}; ordered by ${escapeHtml(report.order.replace('-', ' '))}; backend ${escapeHtml(report.backend)}; flatness-lens ${escapeHtml(report.tool.version)}.</p>
+<p class="muted">${escapeHtml(header.description)}</p>
 ${latest ? `<div class="verdict"><strong>Latest checkpoint (${escapeHtml(baseName(latest.path))}):</strong> ${escapeHtml(latest.verdict.headline)}</div>` : ''}
 <h2>Raw trace and symmetry-normalized flatness</h2>
 <p class="muted">The raw Hessian trace moves with the optimizer's rescaling of the neurons; F_sym does not. The bound F_LB depends on the data alone.</p>
@@ -182,7 +195,7 @@ ${chart(ratio, 'Ratio R (log scale)', 'R')}
 <h2>Losses</h2>
 ${chart(losses, 'Losses (log scale)', 'loss')}
 <h2>Checkpoints</h2>
-<table>${header}
+<table>${headerRow}
 ${rows}</table>
 ${report.failures.length ? `<h2>Skipped</h2><ul>${report.failures.map((f) => `<li>${escapeHtml(f.path)}: ${escapeHtml(f.message)}</li>`).join('')}</ul>` : ''}
 ${report.notes.length ? `<h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
