@@ -25,7 +25,7 @@ export interface SharpnessOptions {
 }
 
 export const SHARPNESS_DEFAULTS = {
-  rhos: [0.01, 0.05, 0.1], steps: 40, randomStarts: 2, stopTolerance: 1e-7, averageSamples: 16, seed: 2,
+  rhos: [0.01, 0.05, 0.1], steps: 20, randomStarts: 1, stopTolerance: 1e-5, averageSamples: 16, seed: 2,
 } as const;
 
 export const ADAPTIVE_SHARPNESS_DEFINITION =
