@@ -29,7 +29,11 @@ let subscriptions: { dispose(): unknown }[] = [];
 
 function activateExtension(): void {
   subscriptions = [];
-  const context = { subscriptions, extensionPath: ROOT, extensionUri: Uri.file(ROOT), workspaceState: new MockMemento(), globalState: new MockMemento() };
+  const storage = mkdtempSync(join(tmpdir(), 'flatness-storage-'));
+  const context = {
+    subscriptions, extensionPath: ROOT, extensionUri: Uri.file(ROOT), workspaceState: new MockMemento(), globalState: new MockMemento(),
+    storageUri: Uri.file(join(storage, 'workspace')), globalStorageUri: Uri.file(join(storage, 'global')),
+  };
   deps = activate(context as never).deps;
 }
 
