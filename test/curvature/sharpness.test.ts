@@ -28,7 +28,6 @@ for (const [index, testCase] of CASES.entries()) {
       assert.equal(entry.rho, rho);
       assert.ok(entry.radius <= rho * (1 + 1e-12));
       let sampledWorst = -Infinity;
-      let sampledMean = 0;
       for (let s = 0; s < 400; s++) {
         // Directions uniform on the sphere, radii on the boundary or inside.
         const xi = Float64Array.from(theta, () => random.normal());
@@ -37,17 +36,14 @@ for (const [index, testCase] of CASES.entries()) {
         const point = theta.map((value, p) => value + Math.abs(value) * (radius * xi[p]!) / length);
         const increase = referenceLoss(model, data, testCase.loss, point) - base;
         sampledWorst = Math.max(sampledWorst, increase);
-        sampledMean += increase / 400;
       }
       assert.ok(entry.lossIncrease >= sampledWorst - 1e-9 * Math.max(1, base), `rho ${rho}: ascent ${entry.lossIncrease} below a sampled point ${sampledWorst}`);
       assert.ok(entry.lossIncrease > 0);
-      // The ascent point itself is in the ball and realises the reported increase (checked by the value being finite and positive above);
-      // the Gaussian average is far below the worst case.
+      // The Gaussian average is below the worst case (the maximum itself is pinned in adaptiveSharpness.test.ts).
       const average = sharpness.average[r]!;
       assert.equal(average.samples, 32);
       assert.ok(average.mean <= entry.lossIncrease);
       assert.ok(Number.isFinite(average.standardError));
-      void sampledMean;
     }
     // Monotone in rho (the balls are nested and the ascent finds the interior maxima).
     assert.ok(sharpness.adaptive[0]!.lossIncrease <= sharpness.adaptive[2]!.lossIncrease);
