@@ -20,7 +20,6 @@ import { reportFailure } from './failures';
 import { COMPARISON_KEY, withoutRerun } from './reportPanel';
 import { afterFailedRerun } from './analysisService';
 import { exportTrajectory } from './trajectoryExport';
-import '../engine/report/allRenderers';
 
 export interface CommandDeps {
   extensionUri: vscode.Uri;
