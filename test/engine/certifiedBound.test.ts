@@ -122,6 +122,22 @@ describe('the certified bound with an output bias', () => {
     }
   });
 
+  test('leaky ReLU carries its slope: on the same collinear data, all samples active, R = 1 / alpha exactly', async () => {
+    const random = new SeededRandom(47);
+    const d = 3;
+    const w = random.normals(d);
+    const wNorm = Math.hypot(...w);
+    const model = randomModel({ d, m: 1, c: 1, hiddenBias: false, outputBias: false, activation: { name: 'leaky_relu', slope: 0.1 } }, random);
+    model.hiddenWeights = Float64Array.from(w);
+    const data = randomData(25, d, 1, random);
+    for (let i = 0; i < data.n; i++) {
+      const r = 0.3 + random.uniform();
+      for (let l = 0; l < d; l++) data.inputs[i * d + l] = (r * w[l]!) / wNorm;
+    }
+    const flatness = await flatnessOf(model, withOwnOutputs(model, data));
+    assert.ok(Math.abs(flatness.ratio.value! - 10) < 1e-4, `R = ${flatness.ratio.value}`);
+  });
+
   test('with an output bias the attained bound is the model-specific value; the certified one is the minimum over c and lies below', async () => {
     const random = new SeededRandom(43);
     for (const c of [1, 2]) {
