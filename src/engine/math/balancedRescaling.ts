@@ -62,13 +62,3 @@ export function balancedRescaling(model: TwoLayerModel, k: number): BalancedResc
   }
   return { model: { ...model, hiddenWeights, hiddenBias, outputWeights }, scales, degree: k };
 }
-
-/**
- * How far the raw parameters sit from their balanced representative, as the largest factor
- * s_j^(2k) or s_j^-2 by which a raw trace term differs from its balanced one.
- */
-export function rawSpread(rescaling: BalancedRescaling): number {
-  let spread = 1;
-  for (const s of rescaling.scales) spread = Math.max(spread, s ** (2 * rescaling.degree), s ** -(2 * rescaling.degree), s ** 2, s ** -2);
-  return spread;
-}
