@@ -8,7 +8,7 @@ import './setup';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -17,6 +17,7 @@ import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import type { CommandDeps } from '../../src/extension/commands';
 import { isPersistedViewState, type HostToWebview, type ViewState } from '../../src/shared/protocol';
+import type { ComparisonReport } from '../../src/shared/report';
 import { buildWebview, openPage, rememberState, startHarness, type Harness } from '../webview/harness';
 
 const ROOT = join(__dirname, '..', '..');
@@ -150,6 +151,19 @@ describe('restore after a window reload from the state the webview saves', () =>
     assert.equal(state.kind, 'comparison');
     assert.deepEqual((state as Extract<ViewState, { kind: 'comparison' }>).reports.map((r) => r.report.verdict.headline), verdicts);
     assert.equal(restored.title, 'Flatness: comparison');
+  });
+
+  it('a ranking (Compare Models) comes back', async () => {
+    const comparison = JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', 'comparison-report.json'), 'utf8')) as ComparisonReport;
+    const models = comparison.models.map((row) => ({ path: row.path, modelUri: Uri.file(join(ROOT, row.path)).toString(), modelLabel: row.path.split('/').pop()! }));
+    const ranking: ViewState = { kind: 'ranking', comparison, models, dataLabel: 'train.npz (test: test.npz)' };
+    const { page } = await openPage(harness, 'dark');
+    await show(page, { type: 'show', state: ranking });
+    const saved = await savedState(page);
+    await page.close();
+    const restored = await reloadWith(workspace, saved);
+    assert.deepEqual(lastShown(restored), ranking);
+    assert.equal(restored.title, 'Flatness: 2 models ranked');
   });
 
   it('a panel reloaded during an analysis offers to run it again; a re-run in progress is saved as its finished result', async () => {
