@@ -83,7 +83,13 @@ export function listCheckpoints(inputs: readonly string[], exclude: readonly str
       const before = files.length;
       for (const name of names) {
         const file = path.join(input, name);
-        if (fs.statSync(file).isFile()) add(file);
+        let isFile = false;
+        try {
+          isFile = fs.statSync(file).isFile();
+        } catch {
+          // a dangling link or a file removed meanwhile: not a checkpoint
+        }
+        if (isFile) add(file);
       }
       if (files.length === before) {
         throw badInput(input, `the folder holds no checkpoint files (${CHECKPOINT_EXTENSIONS.join(', ')})`);

@@ -16,6 +16,7 @@ import {
   predictionUnavailableReason, preparePrediction, unavailablePrediction,
 } from '../predict/predictor';
 import { stepFromFileName } from './checkpointFiles';
+import { badInput } from '../errors';
 
 export interface TrajectoryOptions {
   dataPath: string;
@@ -81,7 +82,12 @@ export class TrajectorySession {
   async analyze(path: string, context?: ComputeContext, fileStep: CheckpointStep = stepFromFileName(path)): Promise<{ point: TrajectoryPoint; report: Report }> {
     throwIfCancelled(context);
     const started = performance.now();
-    const modifiedAt = fs.statSync(path).mtime.toISOString();
+    let modifiedAt: string;
+    try {
+      modifiedAt = fs.statSync(path).mtime.toISOString();
+    } catch {
+      throw badInput(path, 'no such file (was the checkpoint removed?)');
+    }
     const model = await loadModel(path, {
       ...(this.activation ? { activation: this.activation } : {}),
       expectedInputDim: this.data.d,
