@@ -199,7 +199,7 @@ describe('the real worker process and hostile messages', () => {
       assert.deepEqual(malformed, { type: 'failed', id: 2, error: { code: 'bad-input', message: 'malformed analyze request 2: activation must be a string' } });
       const missing = await waitFor((m) => 'id' in m && m.id === 3);
       assert.equal(missing.type, 'failed');
-      // id 4: a describe that takes long (the hanging HDF5 file, stopped after 30 s), then a second request with the same id.
+      // id 4: a describe that takes long (the hanging HDF5 file, stopped after its 6 s budget), then a second request with the same id.
       child.send({ type: 'describe', id: 4, modelPath: join(root, 'test', 'fixtures', 'hostile', 'hdf5_hang.h5') });
       child.send({ type: 'describe', id: 4, modelPath: join(root, 'examples', 'multi-index', 'generalizing.safetensors') });
       child.send({ type: 'describe', id: 3, modelPath: join(root, 'examples', 'multi-index', 'generalizing.safetensors') });

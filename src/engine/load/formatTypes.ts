@@ -10,7 +10,7 @@ export interface ModelLoadOptions {
   expectedInputDim?: number;
   /** Refuse files larger than this before reading them (default 2 GiB). */
   maxFileBytes?: number;
-  /** Longest an HDF5 file may take to parse before it is refused (default 30 s). */
+  /** Longest an HDF5 file may take to parse before it is refused (default 5 s + 1 s per 8 MiB). */
   hdf5BudgetMs?: number;
   /** Stops a long read (an HDF5 parse) when aborted. */
   signal?: AbortSignal;

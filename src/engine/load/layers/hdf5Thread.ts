@@ -10,7 +10,13 @@ import type { Hdf5ReaderName, Hdf5Readers } from './hdf5Readers';
  * which nothing in the calling thread could interrupt. The thread runs a reader from the closed
  * list in hdf5Readers.ts and posts back its result (structured-cloned) or its FlatnessLensError.
  */
-export const DEFAULT_HDF5_BUDGET_MS = 30_000;
+/**
+ * The default time budget: 5 s plus 1 s per 8 MiB. h5wasm reads Keras files at well over
+ * 100 MiB/s, so a file that takes this long is not being read but looped over.
+ */
+export function defaultHdf5BudgetMs(bytes: number): number {
+  return 5_000 + Math.ceil(bytes / (8 * 1024 * 1024)) * 1_000;
+}
 
 export interface Hdf5ThreadRequest<N extends Hdf5ReaderName = Hdf5ReaderName> {
   reader: N;
@@ -97,7 +103,7 @@ const threads = new ThreadPool();
  */
 export async function runHdf5Reader<N extends Hdf5ReaderName>(
   request: Hdf5ThreadRequest<N>,
-  budgetMs = DEFAULT_HDF5_BUDGET_MS,
+  budgetMs = defaultHdf5BudgetMs(request.bytes.length),
   signal?: AbortSignal,
 ): Promise<ReturnType<Hdf5Readers[N]> extends Promise<infer T> ? T : ReturnType<Hdf5Readers[N]>> {
   const started = threadScript();
