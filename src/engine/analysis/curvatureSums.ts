@@ -39,8 +39,7 @@ export interface CurvatureSums {
   outputBiasTerm: number;
   /** sum_p theta_p^2 H_pp, when requested. */
   invariantDiagonal: number | null;
-  /** (1/n) sum_i ||u_i|| * ||y_i - c0||, and the same with f(x_i) in place of y_i. */
-  meanWeightedTargetNorm: number;
+  /** (1/n) sum_i ||u_i|| * ||f(x_i) - c0||: the bound at the model's own outputs. */
   meanWeightedOutputNorm: number;
   /** Data part of the certified bound (squared-error layouts only). */
   targetTerm: TargetTerm | null;
@@ -119,7 +118,6 @@ export async function computeCurvatureSums(
   let correct = 0;
   let outputBiasTerm = 0;
   let outputBiasDiagonal = 0;
-  let weightedTargetNorm = 0;
   let weightedOutputNorm = 0;
   const output = new Float64Array(c);
   const gradient = new Float64Array(c);
@@ -161,18 +159,15 @@ export async function computeCurvatureSums(
           }
           if (layout === 'regression') {
             let residual = 0;
-            let target = 0;
             let centered = 0;
             for (let o = 0; o < c; o++) {
               const bias = outputBias ? outputBias[o]! : 0;
               const y = data.targets[i * c + o]!;
               residual += (output[o]! - y) ** 2;
-              target += (y - bias) ** 2;
               centered += (output[o]! - bias) ** 2;
             }
             squaredResidualSum += residual;
             const inputNorm = Math.sqrt(inputNormValues[r]!);
-            weightedTargetNorm += inputNorm * Math.sqrt(target);
             weightedOutputNorm += inputNorm * Math.sqrt(centered);
           } else if (argmax(output) === targetClass(layout, data.targets, i, c)) {
             correct++;
@@ -329,7 +324,6 @@ export async function computeCurvatureSums(
     activeSamples,
     outputBiasTerm: outputBias ? outputBiasTerm / n : 0,
     invariantDiagonal,
-    meanWeightedTargetNorm: weightedTargetNorm / n,
     meanWeightedOutputNorm: weightedOutputNorm / n,
     targetTerm: layout === 'regression' ? computeTargetTerm(model, data) : null,
   };
