@@ -222,16 +222,3 @@ describe('class 3: a file that hangs the HDF5 library', () => {
     assert.doesNotMatch(stderr, /could not be read/);
   });
 });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // Interrupt once the CLI is inside the analysis (its SIGINT handler installed): it reads the
-    // data first, then the model; the hang lasts the 30 s budget, long past this point.
-    await new Promise((resolve) => setTimeout(resolve, 6000));
-    child.kill('SIGINT');
-    const code = await exited;
-    assert.equal(code, 130, stderr);
-    assert.match(stderr, /flatness-lens: interrupted/);
-  });
-});
