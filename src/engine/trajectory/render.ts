@@ -109,7 +109,7 @@ function csvCell(value: string | number | boolean | null | undefined): string {
 }
 
 /** One row per checkpoint, full precision, empty cells where a figure is undefined or not asked for. */
-export function trajectoryCsv(report: Pick<TrajectoryReport, 'points' | 'failures'>): string {
+export function trajectoryCsv(report: Pick<TrajectoryReport, 'points'>): string {
   const lines = [CSV_HEADER.join(',')];
   for (const p of report.points) {
     lines.push([
