@@ -104,7 +104,8 @@ export interface NeuronRow {
   activeSamples: number;
   /** ||a_j|| * ||(w_j, b_j)||^k (null if not homogeneous). */
   pathNorm: number | null;
-  status: 'ok' | 'dead' | 'not-at-minimum' | 'not-homogeneous';
+  /** 'not-finite': the neuron's trace terms overflow even at its balanced rescaling (no figure is reported). */
+  status: 'ok' | 'dead' | 'not-at-minimum' | 'not-homogeneous' | 'not-finite';
 }
 
 export interface OrbitPoint {

@@ -153,3 +153,26 @@ describe('extreme per-neuron rescalings of the example\'s generalizing network',
     }
   });
 });
+
+describe('trace terms that overflow float32 even at the balanced rescaling', () => {
+  test('are reported as not finite with a reason, never as numbers or "ok"', async () => {
+    const { computeCurvatureSums } = await import('../../src/engine/analysis/curvatureSums');
+    const { buildFlatnessSection } = await import('../../src/engine/analysis/flatness');
+    const { makeLossSpec } = await import('../../src/engine/math/losses');
+    const { SeededRandom } = await import('../../src/engine/math/random');
+    const { randomData, randomModel } = await import('../helpers/tinyNetworks');
+    const random = new SeededRandom(130);
+    const model = randomModel({ d: 2, m: 3, c: 1, hiddenBias: false, outputBias: false, activation: { name: 'abs' } }, random);
+    const data = randomData(5, 2, 1, random);
+    data.inputs[0] = 1e25; // |z| ~ 1e25 for every neuron: sigma(z)^2 overflows float32
+    const spec = makeLossSpec('mse', 1);
+    const flatness = buildFlatnessSection(model, spec, await computeCurvatureSums(model, data, spec));
+    assert.equal(flatness.normalized.value, null);
+    assert.match(flatness.normalized.reason!, /not finite/);
+    assert.equal(flatness.ratio.value, null);
+    for (const row of flatness.perNeuron) {
+      assert.equal(row.status, 'not-finite');
+      assert.equal(row.normalized, null);
+    }
+  });
+});

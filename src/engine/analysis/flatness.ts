@@ -62,6 +62,7 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
   let normalizedTotal = sums.outputBiasTerm;
   let pathNormTotal = 0;
   let atMinimum = true;
+  let notFinite = 0;
   const balanced = sums.balanced;
   for (let j = 0; j < m; j++) {
     const a = sums.neuronA[j]!;
@@ -83,7 +84,10 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
       row.pathNorm = pathNormOf(model, j, k);
       pathNormTotal += row.pathNorm;
       // D < 0 only off a minimum: the orbit infimum is -infinity. Allow rounding-level negatives.
-      if (d < -1e-12 * (Math.abs(invariantB) + Math.abs(invariantC) + 1e-300)) {
+      if (!(Number.isFinite(invariantA) && Number.isFinite(d))) {
+        row.status = 'not-finite';
+        notFinite++;
+      } else if (d < -1e-12 * (Math.abs(invariantB) + Math.abs(invariantC) + 1e-300)) {
         row.status = 'not-at-minimum';
         atMinimum = false;
       } else {
@@ -103,7 +107,9 @@ export function buildFlatnessSection(model: TwoLayerModel, loss: LossSpec, sums:
   const notHomogeneous = `${activation.label} is not positively homogeneous: the rescaling symmetry does not exist, so symmetry-normalized quantities are not defined`;
   const normalized: MaybeNumber = k === null
     ? { value: null, reason: notHomogeneous }
-    : atMinimum
+    : notFinite > 0
+      ? { value: null, reason: `the trace terms of ${notFinite} neuron(s) are not finite even at the balanced rescaling (the activations overflow float32 on this data)` }
+      : atMinimum
       ? { value: normalizedTotal }
       : { value: null, reason: 'some neurons have B_j + C_j < 0 (negative curvature along their orbit): not at a minimum, the orbit infimum is -infinity' };
 
