@@ -16,6 +16,7 @@ import { labelOf, withLocalFiles, type LocalFiles } from './localFiles';
 import { baseName } from './modelFiles';
 import type { Log } from './log';
 import { toWire } from './failures';
+import { backendLabel } from '../shared/backendLabel';
 
 export { toWire } from './failures';
 
@@ -55,6 +56,8 @@ export function afterFailedRerun(previous: FinishedViewState, error: WireError, 
 export class AnalysisService implements vscode.Disposable {
   private readonly running = new Set<Running>();
   private readonly statusBar: vscode.StatusBarItem;
+  /** The backend of the last analysis (the GPU's name for webgpu); click to change it. */
+  private readonly backendItem: vscode.StatusBarItem;
 
   constructor(
     private readonly worker: WorkerClient,
@@ -67,6 +70,9 @@ export class AnalysisService implements vscode.Disposable {
     this.statusBar = vscode.window.createStatusBarItem('flatnessLens.progress', vscode.StatusBarAlignment.Left, 10);
     this.statusBar.name = 'Flatness Lens analysis';
     this.statusBar.command = 'flatnessLens.cancelAnalysis';
+    this.backendItem = vscode.window.createStatusBarItem('flatnessLens.backend', vscode.StatusBarAlignment.Left, 9);
+    this.backendItem.name = 'Flatness Lens compute backend';
+    this.backendItem.command = 'flatnessLens.selectBackend';
   }
 
   get isRunning(): boolean {
@@ -144,6 +150,13 @@ export class AnalysisService implements vscode.Disposable {
     const backend = report.backend;
     this.log.info(`backend: ${backend.name} (requested ${backend.requested}, TF.js ${backend.tfjsVersion})`);
     for (const fallback of backend.fallbacks) this.log.warn(`backend fallback: ${fallback}`);
+    this.backendItem.text = `$(chip) ${backendLabel(backend)}`;
+    this.backendItem.tooltip = `Flatness Lens computed on ${backendLabel(backend)} (requested ${backend.requested}): click to select the compute backend`;
+    this.backendItem.show();
+    if (backend.switchedFrom) {
+      this.log.warn(`the ${backend.switchedFrom.name} backend failed during the analysis (${backend.switchedFrom.reason}); it ran again on ${backend.name}`);
+      void vscode.window.showWarningMessage(`Flatness Lens: the GPU failed during the analysis (${backend.switchedFrom.reason}); the analysis ran again on ${backend.name}.`);
+    }
   }
 
   async buildRequest(model: vscode.Uri, association: DataAssociation, files: LocalFiles): Promise<AnalysisRequest> {
@@ -254,5 +267,6 @@ export class AnalysisService implements vscode.Disposable {
   dispose(): void {
     this.cancelAll();
     this.statusBar.dispose();
+    this.backendItem.dispose();
   }
 }
