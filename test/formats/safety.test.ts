@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { zipSync } from 'fflate';
 import { loadModel, loadModelFromBytes } from '../../src/engine/load/modelLoader';
+import { loadDataset } from '../../src/engine/load/dataLoader';
 import { loadTfjsLayers } from '../../src/engine/load/layers/tfjsLayers';
 import { denseStackToModel, type DenseLayer } from '../../src/engine/load/layers/denseStack';
 import { unpickle } from '../../src/engine/load/layers/pickle';
@@ -78,6 +79,30 @@ describe('the unpickler runs no code', () => {
   it('checks the storage entry holds the declared elements', async () => {
     await assertRefused(() => loadModelFromBytes(torchZip(stateDictPickle([2, 3]), { 0: new Uint8Array(8) }), 'short.pt'),
       'bad-input', /declares 6 elements but holds 8 bytes/);
+  });
+
+  it('a data dict holding both X and x is refused as ambiguous (and X with y alone loads)', async () => {
+    const int2 = (value: number) => concat(latin1('M'), Uint8Array.of(value & 0xff, value >> 8));
+    /** {name: float tensor [rows, cols] over storage `key` of 6 floats} for each entry, protocol 2. */
+    const dataDict = (entries: Array<[string, number, number]>) => concat(
+      Uint8Array.of(0x80, 0x02), latin1('ccollections\nOrderedDict\n)R('),
+      ...entries.flatMap(([name, rows, cols], key) => [
+        text(name), latin1('ctorch._utils\n_rebuild_tensor_v2\n(('), text('storage'), latin1('ctorch\nFloatStorage\n'),
+        text(String(key)), text('cpu'), latin1('K\x06tQK\x00('), int2(rows), int2(cols), latin1('t('), int2(cols), latin1('K\x01t\x89'),
+        latin1('ccollections\nOrderedDict\n)RtR'),
+      ]),
+      latin1('u.'),
+    );
+    const storage = new Uint8Array(Float32Array.of(1, 2, 3, 4, 5, 6).buffer);
+    const both = torchZip(dataDict([['X', 2, 3], ['x', 2, 3], ['y', 2, 1]]), { 0: storage, 1: storage, 2: storage });
+    const good = torchZip(dataDict([['X', 2, 3], ['y', 2, 1]]), { 0: storage, 1: storage });
+    const folder = mkdtempSync(join(tmpdir(), 'flatness-pt-data-'));
+    writeFileSync(join(folder, 'both.pt'), both);
+    writeFileSync(join(folder, 'good.pt'), good);
+    const data = await loadDataset(join(folder, 'good.pt'));
+    assert.deepEqual([data.n, data.d, data.targetDim], [2, 3, 1]);
+    await assertRefused(() => loadDataset(join(folder, 'both.pt')), 'bad-input', /holds both 'X' and 'x': ambiguous/);
+    rmSync(folder, { recursive: true, force: true });
   });
 
   it('a zip entry leaving the archive is refused', async () => {
