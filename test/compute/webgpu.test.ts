@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, isGpuFailure } from '../../src/engine/compute/backend';
-import { hasVulkanLoader, findDawnAddon, isSoftwareAdapter, loseWebGpuDeviceForTest, stopWebGpu } from '../../src/engine/compute/webgpu';
+import { hasVulkanLoader, findDawnAddon, isSoftwareAdapter, loseWebGpuDeviceForTest, startWebGpu, stopWebGpu } from '../../src/engine/compute/webgpu';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { SeededRandom } from '../../src/engine/math/random';
 import { makeLossSpec } from '../../src/engine/math/losses';
@@ -111,6 +111,16 @@ describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout:
   });
 
   after(() => stopWebGpu());
+
+  it('without any Vulkan driver the probe reports "no adapter" (before Dawn is loaded here)', async () => {
+    const saved = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = path.join(os.tmpdir(), 'flatness-no-such-icd.json');
+    try {
+      await assert.rejects(startWebGpu(false), /^Error: no adapter \(no GPU with a Vulkan, Metal or Direct3D 12 driver was found\)$/);
+    } finally {
+      process.env.VK_ICD_FILENAMES = saved;
+    }
+  });
 
   it('the CLI: auto never picks the software adapter and says why; --backend webgpu names it and gives the wasm figures', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flatness-webgpu-'));
