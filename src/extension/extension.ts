@@ -52,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): { deps: CommandDeps 
     log, associations, store, comparisons, panels, models, reports, analysis,
     { dispose: () => worker.dispose() },
     ...registerCommands(deps),
-    ...registerTrainingWatcher(new TrainingWatcher(worker, associations, panels, log)),
+    ...registerTrainingWatcher(new TrainingWatcher(worker, associations, panels, log), log),
     vscode.commands.registerCommand('flatnessLens.internal.refreshModels', () => models.refreshWithFeedback()),
     vscode.commands.registerCommand('flatnessLens.internal.openComparison', (id?: string) => {
       const entry = typeof id === 'string' ? comparisons.get(id) : undefined;

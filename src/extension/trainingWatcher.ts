@@ -18,6 +18,7 @@ import { readSettings } from './settings';
 import { baseName } from './modelFiles';
 import { labelOf } from './localFiles';
 import { verdictIcon } from './views';
+import { reportFailure } from './failures';
 
 /** How often a watched folder is looked at besides the file-system events (they can be late or missing on some file systems). */
 export const POLL_MS = 1000;
@@ -267,16 +268,34 @@ function associationArgument(value: unknown): DataAssociation | undefined {
   return { trainingData: training, ...(test ? { testData: test } : {}), source: 'picked' };
 }
 
-/** The commands and the view of training runs. */
-export function registerTrainingWatcher(watcher: TrainingWatcher): vscode.Disposable[] {
+/** The training-run commands (contributed in package.json beside commands.ts's COMMAND_IDS). */
+export const TRAINING_COMMAND_IDS = ['flatnessLens.trackTrainingFolder', 'flatnessLens.stopWatching', 'flatnessLens.openTrainingRun'] as const;
+
+const TRAINING_COMMAND_ACTIONS: Record<(typeof TRAINING_COMMAND_IDS)[number], string> = {
+  'flatnessLens.trackTrainingFolder': 'track the training folder',
+  'flatnessLens.stopWatching': 'stop watching the training run',
+  'flatnessLens.openTrainingRun': 'open the training run',
+};
+
+/** The commands and the view of training runs; a failing command tells the user and the log. */
+export function registerTrainingWatcher(watcher: TrainingWatcher, log: Log): vscode.Disposable[] {
+  const register = (id: (typeof TRAINING_COMMAND_IDS)[number], handler: (...args: unknown[]) => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(...args);
+      } catch (error) {
+        reportFailure(log, TRAINING_COMMAND_ACTIONS[id], error);
+        return undefined;
+      }
+    });
   return [
     vscode.window.registerTreeDataProvider(TRAINING_VIEW_ID, watcher),
     // Scripted use (tests, other extensions): a second argument { trainingData, testData? } of URIs skips the question.
-    vscode.commands.registerCommand('flatnessLens.trackTrainingFolder', (target?: unknown, data?: unknown) =>
+    register('flatnessLens.trackTrainingFolder', (target?: unknown, data?: unknown) =>
       watcher.track(target instanceof vscode.Uri ? target : undefined, associationArgument(data))),
-    vscode.commands.registerCommand('flatnessLens.stopWatching', (target?: unknown) =>
+    register('flatnessLens.stopWatching', (target?: unknown) =>
       watcher.stop(target instanceof TrainingRunItem || typeof target === 'string' || target instanceof vscode.Uri ? target : undefined)),
-    vscode.commands.registerCommand('flatnessLens.openTrainingRun', (folderUri?: unknown) => {
+    register('flatnessLens.openTrainingRun', (folderUri?: unknown) => {
       if (typeof folderUri === 'string') watcher.open(folderUri);
     }),
     watcher,

@@ -14,6 +14,7 @@ import { mock, MockMemento, Uri, CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import { COMMAND_IDS, type CommandDeps } from '../../src/extension/commands';
+import { TRAINING_COMMAND_IDS } from '../../src/extension/trainingWatcher';
 import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 import type { Report } from '../../src/shared/report';
 import { WorkerClient } from '../../src/extension/workerClient';
@@ -94,7 +95,7 @@ describe('extension host (mocked vscode, real worker)', () => {
     assert.equal(manifest.engines.vscode, '^1.90.0');
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, true);
     const contributed = manifest.contributes.commands.map((c) => c.command).sort();
-    assert.deepEqual(contributed, [...COMMAND_IDS].sort());
+    assert.deepEqual(contributed, [...COMMAND_IDS, ...TRAINING_COMMAND_IDS].sort());
     for (const command of manifest.contributes.commands) assert.equal(command.category, 'Flatness Lens');
     for (const key of ['backend', 'loss', 'defaultActivation', 'interpolationTolerance', 'memoryLimitMb', 'modelGlobs']) {
       assert.ok(`flatnessLens.${key}` in manifest.contributes.configuration.properties, key);
@@ -106,7 +107,7 @@ describe('extension host (mocked vscode, real worker)', () => {
   });
 
   it('registers every command, both views, the serializer and the custom editors', () => {
-    for (const id of COMMAND_IDS) assert.ok(mock.commands.has(id), id);
+    for (const id of [...COMMAND_IDS, ...TRAINING_COMMAND_IDS]) assert.ok(mock.commands.has(id), id);
     assert.ok(mock.treeProviders.has('flatnessLens.models'));
     assert.ok(mock.treeProviders.has('flatnessLens.reports'));
     assert.ok(mock.serializers.has('flatnessLens.report'));
