@@ -227,6 +227,10 @@ describe('class 1: names from files are looked up as own properties only', () =>
     });
   }
 
+  it('weights named both W1 and w1 are refused as ambiguous, not one silently picked', async () => {
+    await assertFails(loadModel(write('both-w1.json', JSON.stringify({ W1, w1: W1, b1: B1, W2, b2: B2 }))), 'bad-input', "holds both 'W1' and 'w1': ambiguous");
+  });
+
   it('metadata keys named __proto__ or constructor are plain keys', async () => {
     const header = safetensors(twoLayer(), { placehold: 'x', activation: 'relu' });
     const patched = new TextDecoder('latin1').decode(header).replace('"placehold":"x"', '"__proto__":"x"');

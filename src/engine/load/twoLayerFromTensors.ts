@@ -159,8 +159,13 @@ function findWScheme(tensors: readonly NamedTensor[], file: string): WScheme | n
   for (const tensor of tensors) {
     const weight = /^w_?(\d+)$/i.exec(tensor.name);
     const bias = /^b_?(\d+)$/i.exec(tensor.name);
-    if (weight) weights.set(Number(weight[1]), tensor);
-    if (bias) biases.set(Number(bias[1]), tensor);
+    for (const [match, found] of [[weight, weights], [bias, biases]] as const) {
+      if (match === null) continue;
+      const other = found.get(Number(match[1]));
+      // W1 and w1 (or W_1) name the same layer: refuse rather than pick one.
+      if (other !== undefined) throw badInput(file, `holds both '${other.name}' and '${tensor.name}': ambiguous, keep one of them`);
+      found.set(Number(match[1]), tensor);
+    }
   }
   if (weights.size === 0) return null;
   const indices = [...weights.keys()].sort((a, b) => a - b);
