@@ -11,7 +11,7 @@ import { type TrajectoryRunView, trajectoryPointFromReport } from '../shared/tra
 import { stepFromFileName, isCheckpointName } from '../engine/trajectory/checkpointFiles';
 import type { DataAssociation, DataAssociations } from './dataAssociation';
 import type { WorkerClient } from './workerClient';
-import type { ReportPanels } from './reportPanel';
+import { type ReportPanels, keyOf } from './reportPanel';
 import type { Log } from './log';
 import { TrainingRun, type TrainingRunSnapshot } from './trainingRun';
 import { readSettings } from './settings';
@@ -24,6 +24,10 @@ import { reportFailure } from './failures';
 export const POLL_MS = 1000;
 
 export const TRAINING_VIEW_ID = 'flatnessLens.training';
+
+function panelKey(run: WatchedRun): string {
+  return keyOf({ kind: 'trajectory', run: run.view() });
+}
 
 class WatchedRun implements vscode.Disposable {
   readonly run: TrainingRun;
@@ -216,7 +220,8 @@ export class TrainingWatcher implements vscode.TreeDataProvider<TrainingRunItem>
     }
     existing?.dispose();
     const watched = new WatchedRun(folder, data, this.worker, this.log, (run) => {
-      this.show(run, false);
+      // A panel the user closed stays closed: the Training Runs view opens it again.
+      if (this.panels.find(panelKey(run))) this.show(run, false);
       this.changed.fire(undefined);
     });
     this.runs.set(folder.toString(), watched);
