@@ -146,6 +146,16 @@ describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout:
       assert.match(gpu.backend.adapter?.description ?? '', /SwiftShader/);
       assert.equal(gpu.backend.adapter?.software, true);
       assertSameFigures(gpu, analyze('wasm'), 'example');
+      // Forced without any driver: exit 2 and one line, none of the drivers' console messages.
+      const refused = spawnSync(process.execPath, [
+        path.join('bin', 'flatness-lens.js'), 'analyze', '--quiet',
+        '--model', path.join('examples', 'multi-index', 'generalizing.safetensors'),
+        '--data', path.join('examples', 'multi-index', 'train.npz'),
+        '--backend', 'webgpu', '--json', path.join(directory, 'refused.json'),
+      ], { encoding: 'utf8', env: { ...process.env, FLATNESS_LENS_FROM_SOURCE: '1', VK_ICD_FILENAMES: path.join(directory, 'no-such-icd.json') }, timeout: 300_000 });
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.deepEqual(refused.stderr.trim().split('\n'), ["flatness-lens: backend 'webgpu' is not available (webgpu: no adapter (no GPU with a Vulkan, Metal or Direct3D 12 driver was found))"]);
+      assert.equal(fs.existsSync(path.join(directory, 'refused.json')), false);
     } finally {
       fs.rmSync(directory, { recursive: true, force: true });
     }

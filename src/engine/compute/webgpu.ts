@@ -231,17 +231,17 @@ let failure: string | null = null;
 
 /**
  * Creates a device on the best adapter and registers tfjs's 'webgpu' backend on it. A software
- * adapter is accepted only when `allowSoftware` (the backend was forced); otherwise the adapters
- * are first listed by a probe process, and Dawn is loaded here only when a hardware one exists.
+ * adapter is accepted only when `allowSoftware` (the backend was forced). The adapters are first
+ * listed by a probe process, and Dawn is loaded here only when a usable one exists.
  */
 export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuDevice> {
   const addon = requireAddon();
   ensureRuntimeDirectory();
-  if (!allowSoftware && gpu === null) {
+  if (gpu === null) {
     const adapters = await probeAdapters(addon);
     if (adapters.length === 0) throw new WebGpuUnavailable(noAdapterReason());
     const software = adapters.filter((info) => isSoftwareAdapter(info));
-    if (software.length === adapters.length) {
+    if (!allowSoftware && software.length === adapters.length) {
       throw new WebGpuUnavailable(`software adapter only (${adapterLabel(describeAdapter(software[0]!))}): slower than wasm, used only with --backend webgpu`);
     }
   }
