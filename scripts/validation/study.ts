@@ -4,10 +4,10 @@
  * each measure ranks the zoo. Nothing here looks at population samples when predicting: the
  * calibration and the flattest search see the task's training set only.
  */
-import type { TwoLayerModel } from '../../src/engine/model/types';
+import type { ActivationSpec, TwoLayerModel } from '../../src/engine/model/types';
 import type { ReportVerdict } from '../../src/shared/report';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
-import { RATIO_THRESHOLDS, RELATIVE_LOSS_THRESHOLDS } from '../../src/engine/analysis/verdict';
+import { RATIO_THRESHOLDS, RELATIVE_LOSS_THRESHOLDS, activationSlopeFactor } from '../../src/engine/analysis/verdict';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { SeededRandom } from '../../src/engine/math/random';
 import {
@@ -41,7 +41,11 @@ export interface TaskSpec {
   inputs: InputKind;
   /** Hidden and output biases in the target and every zoo network. */
   biases: boolean;
+  /** Activation of every network (the target stays a sum of ReLU indices); ReLU when absent. */
+  activation?: ActivationSpec;
 }
+
+const activationOf = (spec: TaskSpec): ActivationSpec => spec.activation ?? { name: 'relu' };
 
 export interface StudyMode {
   name: 'small' | 'full';
@@ -70,6 +74,7 @@ export const FULL_MODE: StudyMode = {
     { ...base, id: 'spiked cov, biases', family: 'out', inputs: 'spiked', biases: true, seed: 21 },
     { ...base, id: 'uniform shifted d30 k3', family: 'out', inputs: 'uniform-shifted', d: 30, indices: 3, seed: 22 },
     { ...base, id: 'rademacher noise 0.25, biases', family: 'out', inputs: 'rademacher', noise: 0.25, biases: true, seed: 23 },
+    { ...base, id: 'leaky(0.1) networks d20 k2', family: 'out', activation: { name: 'leaky_relu', slope: 0.1 }, seed: 24 },
   ],
   budget: { ...DEFAULT_PREDICTION_BUDGET },
   maxSteps: 3000,
@@ -202,17 +207,33 @@ export interface ZooMember {
   model: TwoLayerModel;
 }
 
+/**
+ * The target as a network of the task's activation. With leaky ReLU of slope q each index needs
+ * two neurons: relu(z) = (leaky(z) + q leaky(-z)) / (1 - q^2).
+ */
 function targetNetwork(task: Task): TwoLayerModel {
   const { d } = task.spec;
+  const activation = activationOf(task.spec);
+  const q = activation.name === 'leaky_relu' ? (activation.slope ?? 0.01) : null;
   const k = task.directions.length;
-  const hiddenWeights = new Float64Array(k * d);
-  task.directions.forEach((u, j) => hiddenWeights.set(u, j * d));
+  const m = q === null ? k : 2 * k;
+  const hiddenWeights = new Float64Array(m * d);
+  const hiddenBias = task.spec.biases ? new Float64Array(m) : null;
+  const outputWeights = new Float64Array(m);
+  task.directions.forEach((u, j) => {
+    hiddenWeights.set(u, j * d);
+    if (hiddenBias) hiddenBias[j] = TARGET_BIAS.hidden;
+    outputWeights[j] = q === null ? 1 : 1 / (1 - q * q);
+    if (q !== null) {
+      hiddenWeights.set(u.map((v) => -v), (k + j) * d);
+      if (hiddenBias) hiddenBias[k + j] = -TARGET_BIAS.hidden;
+      outputWeights[k + j] = q / (1 - q * q);
+    }
+  });
   return {
-    inputDim: d, hiddenDim: k, outputDim: 1, hiddenWeights,
-    hiddenBias: task.spec.biases ? new Float64Array(k).fill(TARGET_BIAS.hidden) : null,
-    outputWeights: new Float64Array(k).fill(1),
+    inputDim: d, hiddenDim: m, outputDim: 1, hiddenWeights, hiddenBias, outputWeights,
     outputBias: task.spec.biases ? Float64Array.of(TARGET_BIAS.output) : null,
-    activation: { name: 'relu' }, activationSource: 'option', outputLink: 'identity',
+    activation: { ...activation }, activationSource: 'option', outputLink: 'identity',
     source: { path: 'memory://target', format: 'memory', tensorNames: [], notes: [] },
   };
 }
@@ -277,7 +298,7 @@ async function buildZoo(task: Task, mode: StudyMode, flattest: TwoLayerModel | n
   const { spec, train } = task;
   const members: ZooMember[] = [];
   const biases = spec.biases;
-  const start = (width: number, scale: number, seed: number) => initialNetwork({ inputDim: spec.d, hiddenDim: width, outputDim: 1, scale, hiddenBias: biases, outputBias: biases, activation: { name: 'relu' }, seed });
+  const start = (width: number, scale: number, seed: number) => initialNetwork({ inputDim: spec.d, hiddenDim: width, outputDim: 1, scale, hiddenBias: biases, outputBias: biases, activation: activationOf(spec), seed });
   const enough = (points: number, width: number) => Math.max(width, Math.ceil((2 * points) / spec.d));
   const gd = async (data: TrainingArrays, scale: number, seed: number, width = spec.width) => {
     return (await trainNetwork(start(enough(data.n, width), scale, seed), data, 2, { maxSteps: mode.maxSteps, learningRate: scale < 0.2 ? 0.005 : 0.01, targetMse: 1e-5 })).model;
@@ -293,11 +314,11 @@ async function buildZoo(task: Task, mode: StudyMode, flattest: TwoLayerModel | n
       case 'gd-small': model = await gd(train, 0.05, seed + 1); break;
       case 'gd-standard': model = await gd(train, 1, seed + 2); break;
       case 'gd-large': model = await gd(train, 4, seed + 3); break;
-      case 'random-features': model = randomFeatureInterpolator(train, 4 * spec.n, { name: 'relu' }, seed + 4, biases); break;
+      case 'random-features': model = randomFeatureInterpolator(train, 4 * spec.n, activationOf(spec), seed + 4, biases); break;
       case 'poisoned-gd': model = await gd(withPoisonedPoints(train, spec.n, 1, seed + 5), 1, seed + 5); break;
       case 'poisoned-random-features': {
         const poisoned = withPoisonedPoints(train, Math.ceil(spec.n / 4), 1, seed + 6);
-        model = randomFeatureInterpolator(poisoned, 4 * poisoned.n, { name: 'relu' }, seed + 6, biases);
+        model = randomFeatureInterpolator(poisoned, 4 * poisoned.n, activationOf(spec), seed + 6, biases);
         break;
       }
       case 'flattest-search': model = flattest; break;
@@ -311,7 +332,7 @@ async function buildZoo(task: Task, mode: StudyMode, flattest: TwoLayerModel | n
       case 'adam-narrow': model = await gd(train, 1, seed + 10, Math.max(16, Math.ceil((1.5 * spec.n) / spec.d))); break;
       case 'adam-scale-2': model = await gd(train, 2, seed + 11); break;
       case 'poisoned-mild': model = await gd(withPoisonedPoints(train, Math.ceil(spec.n / 10), 0.5, seed + 12), 0.5, seed + 12); break;
-      case 'random-features-narrow': model = randomFeatureInterpolator(train, Math.ceil(1.25 * spec.n), { name: 'relu' }, seed + 13, biases); break;
+      case 'random-features-narrow': model = randomFeatureInterpolator(train, Math.ceil(1.25 * spec.n), activationOf(spec), seed + 13, biases); break;
     }
     if (!model) continue;
     members.push({ name: kind, kind, model });
@@ -387,7 +408,7 @@ export async function runTask(spec: TaskSpec, mode: StudyMode, log: (line: strin
   const task = makeTask(spec);
   const loss = makeLossSpec('mse', 1);
   const trainData = toDataset(task.train, `memory://${spec.id}`);
-  const setup = await preparePrediction(trainData, loss, { width: spec.width, activation: { name: 'relu' }, hiddenBias: spec.biases, outputBias: spec.biases }, DEFAULT_INTERPOLATION_TOLERANCE, mode.budget);
+  const setup = await preparePrediction(trainData, loss, { width: spec.width, activation: activationOf(spec), hiddenBias: spec.biases, outputBias: spec.biases }, DEFAULT_INTERPOLATION_TOLERANCE, mode.budget);
   log(`  ${spec.id}: calibration ${setup.calibration.points.length} points, flattest F_found ${setup.flattest.normalized?.toPrecision(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   const zoo = await buildZoo(task, mode, setup.flattest.model);
   log(`  ${spec.id}: zoo of ${zoo.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
@@ -571,14 +592,16 @@ export function summarize(results: readonly TaskResult[], mode: string): StudySu
   const tauOverall = Object.fromEntries(MEASURES.map((measure) => [measure, mean(results.map((r) => tauByTask[r.spec.id]![measure]))])) as Record<Measure, number | null>;
 
   // Frozen R thresholds judged on every task; and the selection procedure run leaving each task out.
-  const pairs = (results_: readonly TaskResult[]) => results_.flatMap(interpolatorsOf).map((m) => ({ value: m.ratio!, excess: m.relativeExcess }));
+  // On the activation-corrected ratio alpha R, as the product's verdict reads it.
+  const corrected = (r: TaskResult, m: MemberResult) => activationSlopeFactor(r.spec.activation) * m.ratio!;
+  const pairs = (results_: readonly TaskResult[]) => results_.flatMap((r) => interpolatorsOf(r).map((m) => ({ value: corrected(r, m), excess: m.relativeExcess })));
   const leaveOneTaskOutThresholds: Record<string, { flat: number; sharp: number }> = {};
   const lotoRight = new Map<MemberResult, boolean>();
   for (const held of results) {
     const others = results.filter((r) => r !== held);
     const chosen = others.length ? bestThresholds(pairs(others)) : { flat: RATIO_THRESHOLDS.flat, sharp: RATIO_THRESHOLDS.sharp };
     leaveOneTaskOutThresholds[held.spec.id] = { flat: chosen.flat, sharp: chosen.sharp };
-    for (const m of interpolatorsOf(held)) lotoRight.set(m, verdictIsRight(levelFor(m.ratio!, chosen.flat, chosen.sharp), m.relativeExcess));
+    for (const m of interpolatorsOf(held)) lotoRight.set(m, verdictIsRight(levelFor(corrected(held, m), chosen.flat, chosen.sharp), m.relativeExcess));
   }
   const all = results.flatMap(interpolatorsOf);
   const figures = (members: readonly MemberResult[]): GroupFigures => {
