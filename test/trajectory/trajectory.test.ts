@@ -133,3 +133,14 @@ describe('the certified bound is computed once per data set', () => {
     assert.ok(Math.abs(shifted.center[0]! - first.center[0]! - 1) < 1e-6, 'a new data set is not served from the cache');
   });
 });
+
+describe('--top-eigenvalue', () => {
+  test("each checkpoint's largest Hessian eigenvalue agrees with analyze --spectrum and lies below the trace", async () => {
+    const checkpoint = path.join(checkpoints, 'step_09000.pt');
+    const run = await analyzeTrajectory({ checkpoints: [checkpoint], dataPath: train, backend: 'wasm', topEigenvalue: true });
+    const top = run.points[0]!.topEigenvalue;
+    const report = await analyzeFiles({ modelPath: checkpoint, dataPath: train, backend: 'wasm', sections: { spectrum: true } });
+    close(top, report.spectrum?.top[0], 1e-4, 'top eigenvalue');
+    assert.ok(top! > 0 && top! < run.points[0]!.rawTrace, 'an interpolating minimum: 0 < lambda_max < tr H');
+  });
+});
