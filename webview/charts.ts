@@ -146,7 +146,7 @@ export { isRarelyActive };
 
 export function neuronChart(name: string, canvas: HTMLCanvasElement, rows: NeuronRow[], n: number, normalizedAvailable: boolean): Chart {
   const theme = chartTheme();
-  const colours = rows.map((row) => (row.status === 'dead' ? theme.muted : row.status === 'not-at-minimum' ? theme.negative : isRarelyActive(row, n) ? theme.highlight : theme.primary));
+  const colors = rows.map((row) => (row.status === 'dead' ? theme.muted : row.status === 'not-at-minimum' ? theme.negative : isRarelyActive(row, n) ? theme.highlight : theme.primary));
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {
@@ -154,8 +154,8 @@ export function neuronChart(name: string, canvas: HTMLCanvasElement, rows: Neuro
       datasets: [{
         label: normalizedAvailable ? 'normalized contribution min_t (A t^2k + D t^-2)' : 'raw contribution A + B + C',
         data: rows.map(neuronValue),
-        backgroundColor: colours,
-        borderColor: colours,
+        backgroundColor: colors,
+        borderColor: colors,
         borderWidth: theme.highContrast ? 1 : 0,
       }],
     },
@@ -202,18 +202,18 @@ export interface ModelPoint {
 }
 
 /**
- * Reference interpolators (one colour per kind), the fitted monotone map ratio -> held-out loss,
+ * Reference interpolators (one color per kind), the fitted monotone map ratio -> held-out loss,
  * and the model(s) read off it (one model: with its interval): held-out loss against the flatness
  * ratio, log-log. data-points counts the scatter points: the references plus the models.
  */
-/** One marker per compared model: the shape (also a glyph for tables) and the theme colour it is drawn in. */
+/** One marker per compared model: the shape (also a glyph for tables) and the theme color it is drawn in. */
 export const MODEL_MARKERS = [
-  { glyph: '●', style: 'circle', colour: '--vscode-charts-blue' },
-  { glyph: '▲', style: 'triangle', colour: '--vscode-charts-orange' },
-  { glyph: '■', style: 'rect', colour: '--vscode-charts-green' },
-  { glyph: '◆', style: 'rectRot', colour: '--vscode-charts-red' },
-  { glyph: '★', style: 'star', colour: '--vscode-charts-purple' },
-  { glyph: '✚', style: 'cross', colour: '--vscode-charts-yellow' },
+  { glyph: '●', style: 'circle', color: '--vscode-charts-blue' },
+  { glyph: '▲', style: 'triangle', color: '--vscode-charts-orange' },
+  { glyph: '■', style: 'rect', color: '--vscode-charts-green' },
+  { glyph: '◆', style: 'rectRot', color: '--vscode-charts-red' },
+  { glyph: '★', style: 'star', color: '--vscode-charts-purple' },
+  { glyph: '✚', style: 'cross', color: '--vscode-charts-yellow' },
 ] as const;
 
 /** A compared model on the calibration: its predicted and (with test data) measured loss at its ratio. */
@@ -228,7 +228,7 @@ export interface NamedModelPoint {
 
 export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibration: ReportCalibration, models: ModelPoint[], modelLabel = 'this model (predicted)', named: NamedModelPoint[] = []): Chart {
   const theme = chartTheme();
-  // With named models the references step back to one muted colour: the colours belong to the models.
+  // With named models the references step back to one muted color: the colors belong to the models.
   const palette = named.length ? [theme.muted] : [theme.reference, theme.primary, theme.muted, theme.negative, theme.foreground];
   const points = plottableCalibration(calibration);
   const kinds = (Object.keys(CALIBRATION_KIND_LABELS) as CalibrationKind[]).filter((kind) => points.some((p) => p.kind === kind));
@@ -275,7 +275,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
     datasets.push({
       label: modelLabel,
       data: shown.map((m) => ({ x: m.ratio, y: m.testLoss })),
-      // Drawn last (lowest order), over the references, outlined in the text colour.
+      // Drawn last (lowest order), over the references, outlined in the text color.
       borderColor: theme.foreground,
       backgroundColor: theme.highlight,
       borderWidth: 2,
@@ -288,19 +288,19 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   let namedPoints = 0;
   named.forEach((model) => {
     const mark = MODEL_MARKERS[model.marker % MODEL_MARKERS.length]!;
-    const colour = cssVar(mark.colour, theme.primary);
+    const color = cssVar(mark.color, theme.primary);
     if (model.ratio > 0 && model.predicted > 0) {
       namedPoints++;
       datasets.push({
         label: `${model.label} (predicted, filled)`, data: [{ x: model.ratio, y: model.predicted }],
-        borderColor: theme.foreground, backgroundColor: colour, borderWidth: 1.5, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
+        borderColor: theme.foreground, backgroundColor: color, borderWidth: 1.5, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
       });
     }
     if (model.measured !== null && model.ratio > 0 && model.measured > 0) {
       namedPoints++;
       datasets.push({
         label: `${model.label} (measured, hollow)`, data: [{ x: model.ratio, y: model.measured }],
-        borderColor: colour, backgroundColor: 'transparent', borderWidth: 3, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
+        borderColor: color, backgroundColor: 'transparent', borderWidth: 3, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
       });
     }
   });
@@ -320,7 +320,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
       parsing: false,
       plugins: {
         ...baseOptions(theme).plugins,
-        // The legend shows each marker's shape: colour is never the only thing that tells two models apart.
+        // The legend shows each marker's shape: color is never the only thing that tells two models apart.
         legend: { labels: { color: theme.foreground, usePointStyle: true } },
         tooltip: { callbacks: { label: (item) => `${item.dataset.label}: R = ${formatNumber(item.parsed.x)}, loss ${formatNumber(item.parsed.y)}` } },
       },

@@ -71,12 +71,12 @@ function spectrumChart(name: string, canvas: HTMLCanvasElement, rows: { label: s
       .map((e) => ({ x: Math.max(Math.abs(e.value), floor), y, eigen: e, row: row.label })));
     if (data.length === 0) continue;
     points += data.length;
-    const colour = sign === 'positive' ? theme.primary : sign === 'negative' ? theme.negative : theme.muted;
+    const color = sign === 'positive' ? theme.primary : sign === 'negative' ? theme.negative : theme.muted;
     datasets.push({
       label: sign === 'positive' ? 'λ > 0 (filled circle)' : sign === 'negative' ? 'λ < 0: not a minimum (cross)' : 'λ = 0 (square)',
       data,
-      borderColor: colour,
-      backgroundColor: colour,
+      borderColor: color,
+      backgroundColor: color,
       pointStyle: sign === 'positive' ? 'circle' : sign === 'negative' ? 'crossRot' : 'rect',
       pointRadius: 6,
       borderWidth: sign === 'negative' ? 3 : 1,
@@ -283,7 +283,7 @@ function orbitLossChart(name: string, canvas: HTMLCanvasElement, rows: { label: 
   register(name, canvas, config as ChartConfiguration, rows.reduce((sum, row) => sum + row.curve.loss.length, 0));
 }
 
-/** Perceptually ordered, colour-blind safe (viridis), sampled at 9 stops. */
+/** Perceptually ordered, color-blind safe (viridis), sampled at 9 stops. */
 const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
 
 function viridis(t: number): string {
@@ -295,7 +295,7 @@ function viridis(t: number): string {
   return `rgb(${mix(a.slice(1, 3), b.slice(1, 3), f)},${mix(a.slice(3, 5), b.slice(3, 5), f)},${mix(a.slice(5, 7), b.slice(5, 7), f)})`;
 }
 
-/** The 2D landscape as a heat map of log10(loss) with its colour scale, the model ringed at the centre. */
+/** The 2D landscape as a heat map of log10(loss) with its color scale, the model ringed at the center. */
 export function drawSurface(name: string, canvas: HTMLCanvasElement, surface: ReportLandscapeSurface): void {
   const theme = chartTheme();
   const ratio = window.devicePixelRatio || 1;
@@ -314,8 +314,8 @@ export function drawSurface(name: string, canvas: HTMLCanvasElement, surface: Re
   const nx = surface.x.length;
   const ny = surface.y.length;
   const logs = surface.loss.flat().map((v) => Math.log10(Math.max(v, 1e-300))).sort((a, b) => a - b);
-  // The model's own cell can sit many decades below the rest (an interpolator at ~0 loss): the colour
-  // scale starts at the 2nd percentile so that the basin's shape shows; lower cells get the lowest colour.
+  // The model's own cell can sit many decades below the rest (an interpolator at ~0 loss): the color
+  // scale starts at the 2nd percentile so that the basin's shape shows; lower cells get the lowest color.
   const floorLog = logs[Math.floor(0.02 * (logs.length - 1))]!;
   const low = floorLog;
   const high = logs[logs.length - 1]!;
@@ -329,11 +329,11 @@ export function drawSurface(name: string, canvas: HTMLCanvasElement, surface: Re
       g.fillRect(left + ix * cw, top + (ny - 1 - iy) * ch, cw + 0.5, ch + 0.5);
     }
   }
-  // The model sits at the centre of the plane (x = y = 0): a ring in both white and black shows on any colour.
+  // The model sits at the center of the plane (x = y = 0): a ring in both white and black shows on any color.
   const cx = left + (surface.x.findIndex((x) => x >= 0) + 0.5) * cw;
   const cy = top + (ny - 0.5 - surface.y.findIndex((y) => y >= 0)) * ch;
-  for (const [colour, widthPx, radius] of [['#000000', 4, 7], ['#ffffff', 2, 7]] as const) {
-    g.strokeStyle = colour;
+  for (const [color, widthPx, radius] of [['#000000', 4, 7], ['#ffffff', 2, 7]] as const) {
+    g.strokeStyle = color;
     g.lineWidth = widthPx;
     g.beginPath();
     g.arc(cx, cy, radius, 0, 2 * Math.PI);
@@ -353,7 +353,7 @@ export function drawSurface(name: string, canvas: HTMLCanvasElement, surface: Re
   g.textAlign = 'center';
   g.fillText('y along d2', 0, 0);
   g.restore();
-  // Colour scale.
+  // Color scale.
   const barX = left + size + 24;
   const steps = 48;
   for (let k = 0; k < steps; k++) {
@@ -380,7 +380,7 @@ export function drawSurface(name: string, canvas: HTMLCanvasElement, surface: Re
   g.translate(barX + 120, top + size / 2);
   g.rotate(-Math.PI / 2);
   g.textAlign = 'center';
-  g.fillText('training loss (log colour scale)', 0, 0);
+  g.fillText('training loss (log color scale)', 0, 0);
   g.restore();
   registerCanvas(name, canvas, nx * ny);
 }

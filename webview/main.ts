@@ -54,7 +54,7 @@ function actionButton(label: string, icon: string, onClick: () => void, secondar
 
 function progressView(message: string): HTMLElement {
   return h('article', { class: 'progress-view', 'aria-busy': 'true' },
-    h('h1', {}, 'Analysing…'),
+    h('h1', {}, 'Analyzing…'),
     h('p', {}, message),
     h('vscode-progress-bar', { id: 'progress', 'aria-label': 'analysis progress' }),
     h('p', { id: 'progress-stage', class: 'muted' }, 'starting the analysis process'),
@@ -166,7 +166,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   }
 });
 
-// Charts take their colours from the theme: redraw when VS Code switches it.
+// Charts take their colors from the theme: redraw when VS Code switches it.
 new MutationObserver(() => {
   if (current) render(current);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });

@@ -1,7 +1,7 @@
 /**
  * The model view (custom editor): the architecture line, each tensor's shape, dtype and
  * statistics, a histogram of the per-neuron weight norms, the activation and where it came from,
- * the associated data; files it cannot analyse say why, with Analyze disabled; data files are
+ * the associated data; files it cannot analyze say why, with Analyze disabled; data files are
  * named as data.
  */
 import type { ChartConfiguration } from 'chart.js';
@@ -100,9 +100,9 @@ function problemView(name: string, error: WireError, data: AssociatedData | null
       ? h('section', { class: 'notice', role: 'note', 'data-testid': 'data-file' },
         h('p', {}, icon('database'), ' ', h('strong', {}, 'This is a data file. '), `It ${message}`))
       : h('section', { class: 'notice notice-error', role: 'alert', 'data-testid': 'unsupported' },
-        h('p', {}, icon('circle-slash'), ' ', h('strong', {}, error.code === 'unsupported' ? 'Flatness Lens cannot analyse this model. ' : 'This file could not be read. '), error.message)),
+        h('p', {}, icon('circle-slash'), ' ', h('strong', {}, error.code === 'unsupported' ? 'Flatness Lens cannot analyze this model. ' : 'This file could not be read. '), error.message)),
     h('div', { class: 'actions' },
-      button('Analyze flatness', 'play', () => undefined, false, { disabled: 'true', 'aria-disabled': 'true', title: isData ? 'A data file is not a model' : 'This file cannot be analysed (see above)', 'data-testid': 'analyze-button' })),
+      button('Analyze flatness', 'play', () => undefined, false, { disabled: 'true', 'aria-disabled': 'true', title: isData ? 'A data file is not a model' : 'This file cannot be analyzed (see above)', 'data-testid': 'analyze-button' })),
     isData ? null : dataLines(data, modelUri, post));
 }
 

@@ -6,7 +6,7 @@ export type Post = (message: WebviewToHost) => void;
 
 export type Tone = '' | 'good' | 'warn' | 'bad' | 'undefined';
 
-/** Tone is shown by a coloured edge AND an icon of its own shape with its words: never by colour alone. */
+/** Tone is shown by a colored edge AND an icon of its own shape with its words: never by color alone. */
 const TONE_MARK: Record<Exclude<Tone, '' | 'undefined'>, { icon: string; words: string }> = {
   good: { icon: 'pass-filled', words: 'good' },
   warn: { icon: 'warning', words: 'caution' },

@@ -14,7 +14,7 @@ const VERDICT_ICON: Record<ReportPrediction['verdict']['level'], string> = {
 
 const intervalText = (interval: [number, number] | null): string => formatInterval(interval);
 
-/** Whether the prediction held, in words: a measured loss is neither good nor bad by its colour. */
+/** Whether the prediction held, in words: a measured loss is neither good nor bad by its color. */
 function measuredAgainstInterval(measured: number, interval: [number, number] | null, level: number): string {
   if (!interval) return 'no interval to compare with';
   if (measured < interval[0]) return `below the ${level}% interval`;

@@ -1,6 +1,6 @@
 /**
  * Compare Models: the engine's ComparisonReport ranked by predicted test loss. Each model has its
- * own colour AND marker shape in the chart and the table; names open the model's report;
+ * own color AND marker shape in the chart and the table; names open the model's report;
  * measured test loss and Kendall tau when test data was given; models that do not interpolate are
  * marked and kept off the calibration (the prediction assumes an interpolator).
  */
@@ -18,7 +18,7 @@ const MEASURE_LABELS: Record<string, string> = {
 
 const VERDICT_ICON: Record<ComparisonRow['verdict']['level'], string> = { flat: 'pass-filled', 'in-between': 'warning', sharp: 'flame', 'not-applicable': 'circle-slash' };
 
-/** The model's marker: its shape as a character, in its colour (CSS class model-k). */
+/** The model's marker: its shape as a character, in its color (CSS class model-k). */
 function marker(index: number): HTMLElement {
   const mark = MODEL_MARKERS[index % MODEL_MARKERS.length]!;
   return h('span', { class: `model-marker model-${index % MODEL_MARKERS.length}`, 'aria-hidden': 'true' }, mark.glyph);
@@ -31,8 +31,8 @@ function tauText(tau: number | null): string {
 export function rankingView(comparison: ComparisonReport, models: RankedModel[], dataLabel: string, post: Post): HTMLElement {
   const byPath = (path: string): RankedModel | undefined => models.find((m) => m.path === path);
   const labelOf = (path: string): string => byPath(path)?.modelLabel ?? path.split(/[\\/]/).pop() ?? path;
-  // Colours follow the order the user gave the models in, so a model keeps its colour whatever its rank.
-  const colourIndex = (path: string): number => {
+  // Colors follow the order the user gave the models in, so a model keeps its color whatever its rank.
+  const colorIndex = (path: string): number => {
     const index = models.findIndex((m) => m.path === path);
     return index < 0 ? comparison.models.findIndex((row) => row.path === path) : index;
   };
@@ -44,7 +44,7 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
       ? h('button', { class: 'link-button', type: 'button', 'data-testid': 'ranking-model', title: `Open the report of ${labelOf(row.path)}` }, labelOf(row.path))
       : h('span', { 'data-testid': 'ranking-model' }, labelOf(row.path));
     if (uri) name.addEventListener('click', () => post({ type: 'openReport', modelUri: uri }));
-    return h('th', { scope: 'row' }, marker(colourIndex(row.path)), ' ', name);
+    return h('th', { scope: 'row' }, marker(colorIndex(row.path)), ' ', name);
   };
   const table = h('table', { class: 'data-table comparison ranking', 'data-testid': 'ranking-table' },
     h('caption', {}, 'Ranked by predicted test loss (1 = predicted to generalize best). Click a name to open its report.'),
@@ -81,7 +81,7 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
   if (calibration) {
     afterMount(() => calibrationChart('ranking', canvas, calibration, [], '', onFit.map((row) => ({
       label: labelOf(row.path),
-      marker: colourIndex(row.path),
+      marker: colorIndex(row.path),
       ratio: row.ratio!,
       predicted: row.predictedTestLoss!,
       measured: row.testLoss,
@@ -102,7 +102,7 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
     tauSection,
     calibration ? h('section', { class: 'panel' },
       h('h2', {}, 'The models on the calibration'),
-      tells('Each model sits at its flatness ratio R: filled markers are the predicted test loss read off the fitted curve, hollow ones the measured test loss. Grey points are reference interpolators trained on your data.'),
+      tells('Each model sits at its flatness ratio R: filled markers are the predicted test loss read off the fitted curve, hollow ones the measured test loss. Gray points are reference interpolators trained on your data.'),
       h('div', { class: 'chart-box tall' }, canvas)) : null,
     comparison.notes.length ? h('ul', { class: 'notes' }, ...comparison.notes.map((note) => h('li', {}, note))) : null,
     h('div', { class: 'actions' },

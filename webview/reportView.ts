@@ -130,7 +130,7 @@ function neuronSection(report: Report, prefix: string): HTMLElement {
     h('p', { class: 'muted' },
       `${f.perNeuron.length} hidden neurons`,
       rare > 0 ? h('span', { class: 'legend rare' }, ` · ${rare} rarely active (on fewer than ${rarelyActiveThreshold(n)} samples; orange bars, "rarely active" in the table)`) : null,
-      dead > 0 ? h('span', { class: 'legend dead' }, ` · ${dead} dead (grey bars, "dead" in the table)`) : null),
+      dead > 0 ? h('span', { class: 'legend dead' }, ` · ${dead} dead (gray bars, "dead" in the table)`) : null),
     h('div', { class: 'toolbar' }, h('label', { for: `${prefix}neuron-sort` }, 'Sort by '), select),
     h('div', { class: 'chart-box' }, canvas),
     tableHost);

@@ -1,6 +1,6 @@
 import { cssVar } from './dom';
 
-/** Chart colours read from the VS Code theme variables at render time. */
+/** Chart colors read from the VS Code theme variables at render time. */
 export interface ChartTheme {
   foreground: string;
   background: string;

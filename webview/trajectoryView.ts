@@ -63,7 +63,7 @@ export function trajectoryView(run: TrajectoryRunView, post: Post): HTMLElement 
   const { x, label } = xOf(points);
   const latest = points[points.length - 1];
   const status = run.watching
-    ? `Watching ${run.folderLabel}${run.pending.length ? `: analysing ${run.pending.length} new checkpoint${run.pending.length === 1 ? '' : 's'}` : ''}`
+    ? `Watching ${run.folderLabel}${run.pending.length ? `: analyzing ${run.pending.length} new checkpoint${run.pending.length === 1 ? '' : 's'}` : ''}`
     : `Stopped watching ${run.folderLabel}`;
   const ones = points.length ? [{ x: x(points[0]!, 0), y: 1 }, { x: x(points[points.length - 1]!, points.length - 1), y: 1 }] : [];
   const flatness = lineChart('trajectory-flatness', [
@@ -101,19 +101,19 @@ export function trajectoryView(run: TrajectoryRunView, post: Post): HTMLElement 
       h('h1', { class: 'verdict-headline', 'data-testid': 'verdict' }, latest ? `${baseName(latest.path)}: ${latest.verdict.headline}` : 'Waiting for checkpoints'),
       h('p', { class: 'muted', 'data-testid': 'trajectory-status' }, `${status}. Training data: ${run.dataLabel}.`)),
     h('div', { class: 'cards' },
-      card('Checkpoints analysed', String(points.length), run.pending.length ? `${run.pending.length} waiting` : 'none waiting', 'trajectory-count'),
+      card('Checkpoints analyzed', String(points.length), run.pending.length ? `${run.pending.length} waiting` : 'none waiting', 'trajectory-count'),
       card('Latest ratio R', formatNumber(latest?.ratio ?? null), 'F_sym / F_LB; 1 is the flattest possible', 'trajectory-latest-ratio'),
       card('Latest raw trace', formatNumber(latest?.rawTrace ?? null), 'moves with rescaling; F_sym does not', 'trajectory-latest-trace')),
     h('section', { class: 'panel' },
       h('h2', {}, 'Raw trace and normalized flatness'),
       tells('the raw Hessian trace changes when the optimizer rescales neurons without changing the function; F_sym and the ratio below do not.'),
-      flatness ?? h('p', { class: 'muted' }, 'No checkpoint analysed yet.')),
+      flatness ?? h('p', { class: 'muted' }, 'No checkpoint analyzed yet.')),
     h('section', { class: 'panel' }, h('h2', {}, 'Flatness ratio'), ratio ?? h('p', { class: 'muted' }, 'No ratio yet.')),
     h('section', { class: 'panel' }, h('h2', {}, 'Losses'), losses ?? h('p', { class: 'muted' }, 'No losses yet.')),
     h('section', { class: 'panel' }, h('h2', {}, 'Checkpoints (latest first)'),
       h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-testid': 'trajectory-table' },
         h('thead', {}, h('tr', {}, ...['Step', 'Checkpoint', 'Training loss', 'Raw trace', 'F_sym', 'Ratio R', 'Test loss', 'Interpolates'].map((l) => h('th', { scope: 'col' }, l)))),
         h('tbody', {}, ...rows)))),
-    run.failures.length ? h('section', { class: 'panel' }, h('h2', {}, 'Checkpoints that could not be analysed'),
+    run.failures.length ? h('section', { class: 'panel' }, h('h2', {}, 'Checkpoints that could not be analyzed'),
       h('ul', {}, ...run.failures.map((f) => h('li', {}, h('code', {}, baseName(f.path)), `: ${f.message}`)))) : null);
 }

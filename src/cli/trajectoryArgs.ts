@@ -7,7 +7,7 @@ import { colorWanted, targetColumnsOption } from './args';
 export const TRAJECTORY_USAGE = `Usage:
   flatness-lens trajectory --data D [--test T] [options] CKPT... | DIR
 
-Analyses every checkpoint of a training run (files, or folders of .pt/.pth/.ckpt/.safetensors/
+Analyzes every checkpoint of a training run (files, or folders of .pt/.pth/.ckpt/.safetensors/
 .npz/.h5/.keras files) in training order: by the step or epoch stored in the checkpoint or
 in its file name, else by modification time. The data is loaded once for all of them.
 

@@ -85,7 +85,7 @@ export class AnalysisService implements vscode.Disposable {
     return count;
   }
 
-  /** Analyse a model, asking for its training data if none is associated yet. */
+  /** Analyze a model, asking for its training data if none is associated yet. */
   async analyze(model: vscode.Uri, options: { association?: DataAssociation; reveal?: boolean; showPanel?: boolean; predict?: boolean; progressPanel?: ReportPanel } = {}): Promise<AnalysisOutcome> {
     const association = options.association ?? (await this.associations.resolve(model));
     if (!association) {
@@ -101,32 +101,32 @@ export class AnalysisService implements vscode.Disposable {
       dataSource: association.source,
     };
     const showPanel = options.showPanel ?? true;
-    const verb = options.predict ? 'Predicting the generalization of' : 'Analysing';
+    const verb = options.predict ? 'Predicting the generalization of' : 'Analyzing';
     const message = `${verb} ${context.modelLabel} on ${context.dataLabel}`;
     // A re-run keeps the previous report on screen under a progress strip.
     const previous = showPanel ? previousResult(this.panels.find(context.modelUri)) : undefined;
     const panel = showPanel
       ? this.panels.show(previous ? withRerun(previous, { status: 'running', message }) : { kind: 'progress', message, context }, options.reveal ?? true)
       : options.progressPanel;
-    this.models.setStatus(model, 'analysing');
+    this.models.setStatus(model, 'analyzing');
     try {
       const report = await withLocalFiles(async (files) => {
         const built = await this.buildRequest(model, association, files);
         // Predict Generalization switches the prediction on whatever the setting says.
         const request: AnalysisRequest = options.predict ? { ...built, sections: { ...built.sections, predict: true } } : built;
-        this.log.info(`analysing ${context.modelLabel} with ${context.dataLabel} (backend ${request.backend}, loss ${request.loss}${request.sections?.predict ? ', with prediction' : ''})`);
+        this.log.info(`analyzing ${context.modelLabel} with ${context.dataLabel} (backend ${request.backend}, loss ${request.loss}${request.sections?.predict ? ', with prediction' : ''})`);
         return this.runWithProgress(model, request, (stage, fraction) => panel?.post({ type: 'progress', stage, fraction }));
       });
       this.logBackend(report);
       // A report that cannot be stored (a full disk, say) is still shown.
       await this.store.add(report, context).catch((error: unknown) => this.log.warn(`could not store the report of ${context.modelLabel} for the Reports view: ${error instanceof Error ? error.message : String(error)}`));
-      this.models.setStatus(model, 'analysed');
+      this.models.setStatus(model, 'analyzed');
       this.log.info(`done: ${report.verdict.headline} (${Math.round(report.timings.totalMs)} ms, backend ${report.backend.name})`);
       if (showPanel) this.panels.show({ kind: 'report', report, context }, options.reveal ?? true);
       return { report, context };
     } catch (caught) {
       const error = toWire(caught);
-      this.models.setStatus(model, error.code === 'cancelled' ? (this.store.latestFor(model.toString()) ? 'analysed' : 'not analysed') : 'failed');
+      this.models.setStatus(model, error.code === 'cancelled' ? (this.store.latestFor(model.toString()) ? 'analyzed' : 'not analyzed') : 'failed');
       if (error.code === 'cancelled') this.log.info(`analysis of ${context.modelLabel} cancelled`);
       else this.log.error(`analysis of ${context.modelLabel} failed (${error.code}): ${error.message}`);
       if (error.log) this.log.warn(`worker log:\n${error.log}`);
@@ -224,7 +224,7 @@ export class AnalysisService implements vscode.Disposable {
 
   private runWithProgress(model: vscode.Uri, request: AnalysisRequest, onProgress: (stage: string, fraction: number) => void): Promise<Report> {
     const name = baseName(model.path);
-    const title = request.sections?.predict ? `Flatness Lens: predicting generalization of ${name} (can take minutes)` : `Flatness Lens: analysing ${name}`;
+    const title = request.sections?.predict ? `Flatness Lens: predicting generalization of ${name} (can take minutes)` : `Flatness Lens: analyzing ${name}`;
     return this.withProgress(model, title, name, (progress) => this.worker.analyze(request, { onProgress: progress }), onProgress);
   }
 
@@ -250,7 +250,7 @@ export class AnalysisService implements vscode.Disposable {
         const run: Running = { model, cancel: () => this.worker.cancel(id) };
         this.running.add(run);
         this.statusBar.text = `$(sync~spin) Flatness: ${name}`;
-        this.statusBar.tooltip = 'Flatness Lens is analysing a model: click to cancel';
+        this.statusBar.tooltip = 'Flatness Lens is analyzing a model: click to cancel';
         this.statusBar.show();
         const subscription = token.onCancellationRequested(() => run.cancel());
         try {

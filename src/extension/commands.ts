@@ -242,7 +242,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   return [
     register('flatnessLens.analyzeModel', async (uri?: vscode.Uri) => {
-      await analyzeUri(uri instanceof vscode.Uri ? uri : await pickModel('Model to analyse'));
+      await analyzeUri(uri instanceof vscode.Uri ? uri : await pickModel('Model to analyze'));
     }),
     register('flatnessLens.analyzeActiveFile', async (uri?: vscode.Uri) => {
       const target = uri instanceof vscode.Uri ? uri : activeModelUri();
@@ -271,7 +271,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!association) return;
       // Every compared model keeps this data: opening one from the comparison never asks again.
       await associations.setAll(models, association);
-      // One model has nothing to rank against: analyse it with its prediction instead.
+      // One model has nothing to rank against: analyze it with its prediction instead.
       if (models.length === 1) await analysis.analyze(models[0]!, { association, predict: true });
       else {
         const outcome = await analysis.compare(models, association);
@@ -360,7 +360,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     // Running the example again keeps the previous comparison on screen under a progress strip.
     const shown = panels.find(COMPARISON_KEY)?.finished;
     const previous = shown ? (withoutRerun(shown) as typeof shown) : undefined;
-    const progressPanel = previous ? panels.show({ ...previous, rerun: { status: 'running', message: `Analysing ${models.length} models again` } }) : undefined;
+    const progressPanel = previous ? panels.show({ ...previous, rerun: { status: 'running', message: `Analyzing ${models.length} models again` } }) : undefined;
     for (const model of models) {
       const outcome = await analysis.analyze(model, { ...(association ? { association } : {}), showPanel: models.length === 1, ...(progressPanel ? { progressPanel } : {}) });
       if (outcome.error && previous && (outcome.error.code === 'cancelled' || models.length > 1)) {

@@ -1,7 +1,7 @@
 /**
  * Read-only custom editor for model files: the model summary with tensor statistics (read by the
  * worker, which never executes code from the file), the data associated with the model, and an
- * Analyze button (disabled, with the reason, for files it cannot analyse; data files are named as data).
+ * Analyze button (disabled, with the reason, for files it cannot analyze; data files are named as data).
  */
 import * as vscode from 'vscode';
 import type { AssociatedData, ViewState } from '../shared/protocol';

@@ -1,4 +1,4 @@
-/** Which files are models the extension offers to analyse (kept in step with package.json menus). */
+/** Which files are models the extension offers to analyze (kept in step with package.json menus). */
 export const MODEL_EXTENSIONS = ['.safetensors', '.npz', '.h5', '.keras', '.pt', '.pth', '.onnx'] as const;
 
 export const DEFAULT_MODEL_GLOBS = [

@@ -1,6 +1,6 @@
 /**
  * One watched training folder, without VS Code: finds checkpoint files as they appear, waits
- * until a file has stopped changing (a training loop may still be writing it), analyses only
+ * until a file has stopped changing (a training loop may still be writing it), analyzes only
  * new or rewritten files, one at a time, and keeps the points in training order. The extension
  * (trainingWatcher.ts) drives it with file events and a poll, and draws what it reports.
  */
@@ -10,7 +10,7 @@ import type { TrajectoryFailure, TrajectoryPoint } from '../shared/trajectory';
 import { orderPoints } from '../shared/trajectory';
 import { isCheckpointName } from '../engine/trajectory/checkpointFiles';
 
-/** A file must keep the same size and modification time this long before it is analysed. */
+/** A file must keep the same size and modification time this long before it is analyzed. */
 export const SETTLE_MS = 1000;
 
 export interface AnalyzeCheckpoint {
@@ -22,7 +22,7 @@ interface Seen {
   mtimeMs: number;
   /** When this size and time were first seen. */
   since: number;
-  /** The modification time of the version analysed (or that failed), if any. */
+  /** The modification time of the version analyzed (or that failed), if any. */
   doneMtimeMs?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * "Track Training Folder...": watches a folder of checkpoints, analyses each new checkpoint in
+ * "Track Training Folder...": watches a folder of checkpoints, analyzes each new checkpoint in
  * the worker as it appears (debounced until the file stops changing), and draws the run in a
  * trajectory panel; the side panel's Training Runs view lists the runs with their latest verdict
  * and a Stop Watching action.
@@ -110,7 +110,7 @@ class WatchedRun implements vscode.Disposable {
       this.log.info(`training run ${this.label}: ${baseName(file)} ${report.verdict.headline}`);
       return trajectoryPointFromReport(report, stepFromFileName(file), modifiedAt);
     } catch (error) {
-      this.log.warn(`training run ${this.label}: ${baseName(file)} could not be analysed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`training run ${this.label}: ${baseName(file)} could not be analyzed: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
     } finally {
       this.running.delete(id);
@@ -139,14 +139,14 @@ export class TrainingRunItem extends vscode.TreeItem {
     const latest = points[points.length - 1];
     this.id = watched.folder.toString();
     this.resourceUri = watched.folder;
-    this.iconPath = pending.length ? new vscode.ThemeIcon('sync~spin') : verdictIcon(latest?.verdict.level, 'analysed');
+    this.iconPath = pending.length ? new vscode.ThemeIcon('sync~spin') : verdictIcon(latest?.verdict.level, 'analyzed');
     const ratio = latest?.ratio;
     this.description = [
       `${points.length} checkpoint${points.length === 1 ? '' : 's'}`,
       ratio !== null && ratio !== undefined ? `R = ${ratio.toPrecision(3)}` : '',
       watched.watching ? 'watching' : 'stopped',
     ].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(`**${watched.label}**\n\nTraining data: ${watched.dataLabel}\n\n${latest ? `Latest (${baseName(latest.path)}): ${latest.verdict.headline}` : 'No checkpoint analysed yet'}`);
+    this.tooltip = new vscode.MarkdownString(`**${watched.label}**\n\nTraining data: ${watched.dataLabel}\n\n${latest ? `Latest (${baseName(latest.path)}): ${latest.verdict.headline}` : 'No checkpoint analyzed yet'}`);
     this.contextValue = watched.watching ? 'flatnessLens.trainingRun.watching' : 'flatnessLens.trainingRun.stopped';
     this.command = { command: 'flatnessLens.openTrainingRun', title: 'Open Training Run', arguments: [watched.folder.toString()] };
   }
@@ -211,7 +211,7 @@ export class TrainingWatcher implements vscode.TreeDataProvider<TrainingRunItem>
     }
     const data = association ?? (await this.associations.resolve(folder));
     if (!data) {
-      void vscode.window.showInformationMessage(`Flatness Lens needs the training data of the run in ${baseName(folder.path)} to analyse its checkpoints.`);
+      void vscode.window.showInformationMessage(`Flatness Lens needs the training data of the run in ${baseName(folder.path)} to analyze its checkpoints.`);
       return undefined;
     }
     if (data.trainingData.scheme !== 'file' || (data.testData && data.testData.scheme !== 'file')) {

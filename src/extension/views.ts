@@ -9,10 +9,10 @@ import { baseName } from './modelFiles';
 import type { ReportStore, StoredReport } from './reportStore';
 import type { ComparisonHistory, StoredComparison } from './comparisonHistory';
 
-export type ModelStatus = 'not analysed' | 'analysing' | 'analysed' | 'failed' | 'changed since analysis';
+export type ModelStatus = 'not analyzed' | 'analyzing' | 'analyzed' | 'failed' | 'changed since analysis';
 
 export function verdictIcon(level: ReportVerdict['level'] | undefined, status: ModelStatus): vscode.ThemeIcon {
-  if (status === 'analysing') return new vscode.ThemeIcon('sync~spin');
+  if (status === 'analyzing') return new vscode.ThemeIcon('sync~spin');
   if (status === 'failed') return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
   switch (level) {
     case 'flat':
@@ -68,8 +68,8 @@ export class ModelItem extends vscode.TreeItem {
     this.iconPath = verdictIcon(latest?.level, status);
     const ratio = latest?.ratio;
     const ratioText = ratio !== null && ratio !== undefined ? `R = ${formatNumber(ratio, 3)}` : latest ? 'R n/a' : '';
-    this.description = [ratioText, predictionText(latest), status === 'analysed' ? '' : status].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri, false)}**\n\n${latest ? `${latest.headline} (${relativeTime(latest.createdAt)})` : 'Not analysed yet'}\n\nStatus: ${status}`);
+    this.description = [ratioText, predictionText(latest), status === 'analyzed' ? '' : status].filter(Boolean).join(' · ');
+    this.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri, false)}**\n\n${latest ? `${latest.headline} (${relativeTime(latest.createdAt)})` : 'Not analyzed yet'}\n\nStatus: ${status}`);
     this.contextValue = 'flatnessLens.model';
     this.command = latest
       ? { command: 'flatnessLens.openStoredReport', title: 'Open report', arguments: [latest.id] }
@@ -94,7 +94,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Di
     this.subscriptions.push(store.onDidChange(() => {
       // "changed since analysis" and "failed" belong to a report: gone with it (Clear Reports).
       for (const [uri, status] of this.statuses) {
-        if ((status === 'changed since analysis' || status === 'analysed') && !this.store.latestFor(uri)) this.statuses.delete(uri);
+        if ((status === 'changed since analysis' || status === 'analyzed') && !this.store.latestFor(uri)) this.statuses.delete(uri);
       }
       this.refresh();
     }));
@@ -126,7 +126,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Di
   }
 
   statusOf(uri: vscode.Uri): ModelStatus {
-    return this.statuses.get(uri.toString()) ?? (this.store.latestFor(uri.toString()) ? 'analysed' : 'not analysed');
+    return this.statuses.get(uri.toString()) ?? (this.store.latestFor(uri.toString()) ? 'analyzed' : 'not analyzed');
   }
 
   refresh(): void {
@@ -174,7 +174,7 @@ export class ReportItem extends vscode.TreeItem {
     const ratio = entry.ratio !== null ? `R = ${formatNumber(entry.ratio, 3)}` : '';
     this.description = [ratio, predictionText(entry), relativeTime(entry.createdAt), older.length ? `${older.length} earlier` : ''].filter(Boolean).join(' · ');
     this.tooltip = new vscode.MarkdownString(`**${entry.context.modelLabel}** on ${entry.context.dataLabel}\n\n${entry.headline}\n\n${new Date(entry.createdAt).toLocaleString()}`);
-    this.iconPath = verdictIcon(entry.level, 'analysed');
+    this.iconPath = verdictIcon(entry.level, 'analyzed');
     this.contextValue = 'flatnessLens.report';
     this.command = { command: 'flatnessLens.openStoredReport', title: 'Open report', arguments: [entry.id] };
     this.older = older;

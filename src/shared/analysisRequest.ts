@@ -8,7 +8,7 @@ export interface SectionSwitches {
   predict?: boolean;
 }
 
-/** Everything the CLI, the worker process and tests pass to analyse files on disk. */
+/** Everything the CLI, the worker process and tests pass to analyze files on disk. */
 export interface AnalyzeRequest {
   modelPath: string;
   dataPath: string;

@@ -75,7 +75,7 @@ export function isRarelyActive(row: Pick<NeuronRow, 'status' | 'activeSamples'>,
 
 export type NeuronState = 'ok' | 'rare' | 'dead' | 'not-at-minimum' | 'not-homogeneous';
 
-/** The one classification of a neuron every view marks (colour, class and words). */
+/** The one classification of a neuron every view marks (color, class and words). */
 export function neuronState(row: Pick<NeuronRow, 'status' | 'activeSamples'>, n: number): NeuronState {
   if (row.status === 'dead') return 'dead';
   if (row.status === 'not-at-minimum') return 'not-at-minimum';
@@ -83,7 +83,7 @@ export function neuronState(row: Pick<NeuronRow, 'status' | 'activeSamples'>, n:
   return row.status === 'not-homogeneous' ? 'not-homogeneous' : 'ok';
 }
 
-/** The words for a neuron's state, so that colour is never the only carrier. */
+/** The words for a neuron's state, so that color is never the only carrier. */
 export function neuronStatusText(row: Pick<NeuronRow, 'status' | 'activeSamples'>, n: number): string {
   switch (neuronState(row, n)) {
     case 'dead':

@@ -23,13 +23,13 @@ export interface WireError {
   log?: string;
 }
 
-/** What the host asks the engine to analyse. */
+/** What the host asks the engine to analyze. */
 export type AnalysisRequest = AnalyzeRequest;
 
 /** Several models of one data set, one shared calibration. */
 export type ComparisonRequest = CompareRequest;
 
-/** What the custom editor shows about a model file without analysing it: the report's model section and tensor statistics. */
+/** What the custom editor shows about a model file without analyzing it: the report's model section and tensor statistics. */
 export type ModelSummary = ReportModel & { statistics?: ModelStatistics };
 
 /* ------------------------------------------------------------------ host -> worker */
@@ -95,7 +95,7 @@ export type ViewState =
   | { kind: 'error'; error: WireError; context: ReportContext | null }
   | { kind: 'progress'; message: string; context: ReportContext | null }
   | { kind: 'summary'; summary: ModelSummary | null; error: WireError | null; modelUri: string; data?: AssociatedData | null }
-  /** A watched training folder: one point per analysed checkpoint (Track Training Folder). */
+  /** A watched training folder: one point per analyzed checkpoint (Track Training Folder). */
   | { kind: 'trajectory'; run: TrajectoryRunView };
 
 /** A view state that holds a finished result (what a re-run keeps on screen). */
@@ -147,7 +147,7 @@ export type WebviewToHost =
   | { type: 'cancel' }
   | { type: 'chartImages'; requestId: number; images: ChartImage[] }
   | { type: 'openFile'; uri: string }
-  /** Open the latest report of a model (a name clicked in a comparison), analysing it if there is none. */
+  /** Open the latest report of a model (a name clicked in a comparison), analyzing it if there is none. */
   | { type: 'openReport'; modelUri: string }
   /** Save report.flattest.network of the panel's report (of this model, in a comparison) as safetensors. */
   | { type: 'saveFlattest'; modelUri: string }

@@ -315,7 +315,7 @@ export type CalibrationKind = 'flattest-search' | 'gd-init' | 'random-features' 
 
 export interface CalibrationPoint {
   kind: CalibrationKind;
-  /** gd-init: initialisation scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: 1; flattest-bump: bump amplitude / target scale. */
+  /** gd-init: initialization scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: 1; flattest-bump: bump amplitude / target scale. */
   setting: number;
   /** Which train / held-out split it was trained on. */
   split: number;

@@ -56,7 +56,7 @@ export interface TrajectoryReport {
   /** How the checkpoints were ordered. */
   order: 'step' | 'file-name' | 'modification-time' | 'as-given';
   points: TrajectoryPoint[];
-  /** Checkpoints that could not be analysed (only when the run was asked to skip them). */
+  /** Checkpoints that could not be analyzed (only when the run was asked to skip them). */
   failures: TrajectoryFailure[];
   timings: { loadDataMs: number; backendInitMs: number; checkpointsMs: number; totalMs: number };
   notes: string[];
@@ -118,11 +118,11 @@ export interface TrajectoryRunView {
   dataLabel: string;
   /** False once the user stopped watching (the chart stays, frozen). */
   watching: boolean;
-  /** Analysed checkpoints in training order. */
+  /** Analyzed checkpoints in training order. */
   points: TrajectoryPoint[];
   /** The URI of each point's file (same order), for opening it. */
   uris: string[];
-  /** Checkpoint file names waiting for analysis or being analysed. */
+  /** Checkpoint file names waiting for analysis or being analyzed. */
   pending: string[];
   failures: TrajectoryFailure[];
 }

@@ -143,7 +143,7 @@ describe('extension host (mocked vscode, real worker)', () => {
     const items = await models.getChildren();
     const memorizing = items.find((i) => i.label === 'memorizing.safetensors')!;
     assert.match(memorizing.description, /^R = \d/);
-    assert.match(items.find((i) => i.label === 'generalizing.safetensors')!.description, /not analysed/);
+    assert.match(items.find((i) => i.label === 'generalizing.safetensors')!.description, /not analyzed/);
 
     // Editing the model file marks its verdict as stale and refreshes the view.
     let refreshed = 0;

@@ -124,7 +124,7 @@ describe('loadDataset on broken files', () => {
 
   it('refuses a missing file and unknown binary bytes', async () => {
     await assertFails(loadDataset(fixture('data/absent.csv')), 'bad-input', 'absent.csv', 'file not found');
-    await assertFails(loadDataset(fixture('broken/random.bin')), 'bad-input', 'random.bin', 'not a recognised data format');
+    await assertFails(loadDataset(fixture('broken/random.bin')), 'bad-input', 'random.bin', 'not a recognized data format');
     await assertFails(loadDataset(fixture('broken/unknown.zip')), 'bad-input', 'unknown.zip', 'readme.txt, weights.bin');
   });
 });

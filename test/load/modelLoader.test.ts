@@ -179,7 +179,7 @@ describe('loadModel on broken files', () => {
       loadModel(fixture('broken/three_layers.safetensors')),
       'unsupported',
       'three_layers.safetensors',
-      'found 3 weight matrices (layers 0, 2, 4): Flatness Lens analyses networks with exactly one hidden layer',
+      'found 3 weight matrices (layers 0, 2, 4): Flatness Lens analyzes networks with exactly one hidden layer',
     );
     await assertFails(loadModel(fixture('broken/three_layers.npz')), 'unsupported', 'three_layers.npz', 'found 3 weight matrices (layers W1, W2, W3)');
   });
@@ -222,9 +222,9 @@ describe('loadModel on broken files', () => {
   });
 
   it('lists the supported formats for unknown bytes', async () => {
-    const error = await assertFails(loadModel(fixture('broken/random.bin')), 'bad-input', 'random.bin', 'not a recognised model format');
+    const error = await assertFails(loadModel(fixture('broken/random.bin')), 'bad-input', 'random.bin', 'not a recognized model format');
     for (const format of ['safetensors', 'NumPy .npz', 'JSON']) assert.ok(error.message.includes(format), error.message);
-    await assertFails(loadModel(fixture('data/train.csv')), 'bad-input', 'train.csv', 'not a recognised model format');
+    await assertFails(loadModel(fixture('data/train.csv')), 'bad-input', 'train.csv', 'not a recognized model format');
   });
 
   it('survives adversarial JSON: deep nesting and a first row far longer than the rest', async () => {
@@ -242,7 +242,7 @@ describe('loadModel on broken files', () => {
       loadModelFromBytes(new TextEncoder().encode('{"foo": [1, 2], "bar": [[1]]}'), 'odd.json'),
       'bad-input',
       'odd.json',
-      'no weight tensors recognised',
+      'no weight tensors recognized',
       'foo [2]',
     );
   });

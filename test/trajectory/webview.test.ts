@@ -75,7 +75,7 @@ describe('training run panel in chromium', () => {
     const { page } = await openPage(harness, 'dark');
     await show(page, { kind: 'trajectory', run: { ...run, points: [], uris: [], pending: ['step_00000.pt'] } });
     assert.equal(await page.textContent('[data-testid="verdict"]'), 'Waiting for checkpoints');
-    assert.match(await page.textContent('[data-testid="trajectory-status"]') ?? '', /analysing 1 new checkpoint/);
+    assert.match(await page.textContent('[data-testid="trajectory-status"]') ?? '', /analyzing 1 new checkpoint/);
     await show(page, { kind: 'trajectory', run: { ...run, points: run.points.slice(0, 2), uris: run.uris.slice(0, 2) } });
     assert.equal(await page.textContent('[data-testid="trajectory-count"]'), '2');
     await show(page, { kind: 'trajectory', run: { ...run, watching: false } });

@@ -8,7 +8,7 @@ import type { CurvatureSums } from './curvatureSums';
 export const ORBIT_POINTS = 81;
 export const ORBIT_RANGE: readonly [number, number] = [1e-2, 1e2];
 
-/** min over t > 0 of A t^{2k} + D t^{-2}, with the minimiser; FLATNESS.md section 3. */
+/** min over t > 0 of A t^{2k} + D t^{-2}, with the minimizer; FLATNESS.md section 3. */
 export function orbitMinimum(a: number, d: number, k: number): { value: number; scale: number | null } {
   if (a === 0 || d === 0) return { value: 0, scale: null };
   const value = (k + 1) * Math.pow(k, -k / (k + 1)) * Math.pow(a, 1 / (k + 1)) * Math.pow(d, k / (k + 1));

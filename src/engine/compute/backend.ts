@@ -71,7 +71,7 @@ export function findWasmDirectory(): string | null {
 async function tryNative(gpu: boolean): Promise<void> {
   optionalRequire(gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
   // Both packages register their backend under the name 'tensorflow' with the shared tfjs-core.
-  if (!(await tf.setBackend('tensorflow'))) throw new Error('the tensorflow backend did not initialise');
+  if (!(await tf.setBackend('tensorflow'))) throw new Error('the tensorflow backend did not initialize');
 }
 
 let wasmPathsSet = false;
@@ -82,11 +82,11 @@ async function tryWasm(): Promise<void> {
     tfWasm.setWasmPaths(directory + path.sep);
     wasmPathsSet = true;
   }
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialize');
 }
 
 async function tryCpu(): Promise<void> {
-  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialize');
 }
 
 /** WebGPU through Dawn: a hardware adapter, or any adapter when the backend was forced. */
@@ -106,7 +106,7 @@ const AUTO_ORDER: BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wa
 
 /**
  * Selects the compute backend once per process: the requested one, or for 'auto' the first of
- * webgpu (hardware adapters only), tfjs-node-gpu, tfjs-node, wasm and cpu that initialises. A forced backend that fails is an
+ * webgpu (hardware adapters only), tfjs-node-gpu, tfjs-node, wasm and cpu that initializes. A forced backend that fails is an
  * error; 'auto' records why each preferred backend was skipped.
  */
 export async function initBackend(requested: BackendRequest = 'auto'): Promise<BackendInfo> {
@@ -157,7 +157,7 @@ export function isGpuFailure(error: unknown): error is Error {
 
 /**
  * After the GPU failed mid-analysis (lost device, out of memory): drops the device and makes
- * the first of wasm and cpu that initialises the process's backend, recording why.
+ * the first of wasm and cpu that initializes the process's backend, recording why.
  */
 export async function fallBackFromGpu(reason: string): Promise<BackendInfo> {
   const previous = active;

@@ -274,7 +274,7 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuDevice>
   const backendDevice = device as unknown as ConstructorParameters<typeof WebGPUBackend>[0];
   const backendInfo = adapter.info as unknown as ConstructorParameters<typeof WebGPUBackend>[1];
   tf.registerBackend('webgpu', () => new WebGPUBackend(backendDevice, backendInfo), 0);
-  if (!(await tf.setBackend('webgpu'))) throw new WebGpuUnavailable('the webgpu backend did not initialise');
+  if (!(await tf.setBackend('webgpu'))) throw new WebGpuUnavailable('the webgpu backend did not initialize');
   current = { device, description };
   return description;
 }

@@ -9,7 +9,7 @@ import type { SeededRandom } from '../math/random';
  * 1. Lanczos with full reorthogonalization on the operator deflated by the pairs locked so far,
  *    P H P with P = I - Y Y^T, from a fresh random start orthogonal to Y;
  * 2. lock every Ritz pair at the bottom whose residual r is <= tolerance * scale, with r^2 / gap too
- *    (resolved from its neighbours, Kato-Temple), and that is smaller
+ *    (resolved from its neighbors, Kato-Temple), and that is smaller
  *    than the k-th locked value (a single Krylov space holds one copy of a repeated eigenvalue, so a
  *    null space of dimension 21 needs the restarts to come out as 21 zeros);
  * 3. stop when a fresh deflated run's smallest Ritz value theta_1 has converged, or theta_1 - r_1 is
@@ -60,7 +60,7 @@ interface ViewState {
 
 /**
  * Ritz pair j is accepted when its residual r is within the tolerance and, relative to the gap to
- * the neighbouring Ritz values, small enough that the Kato-Temple bound r^2 / gap on its distance
+ * the neighboring Ritz values, small enough that the Kato-Temple bound r^2 / gap on its distance
  * to an eigenvalue is too: a Ritz value inside an unresolved cluster is not an eigenvalue yet.
  */
 function resolved(values: Float64Array, residuals: Float64Array, j: number, tolerance: number, exact: boolean): boolean {

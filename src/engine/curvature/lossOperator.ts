@@ -202,7 +202,7 @@ export class LossOperator {
     }, { chunkRows: this.chunkRows }, context, 'hessian-vector product');
   }
 
-  /** Adds the unnormalised (sum over samples) gradient of one chunk into `out`. */
+  /** Adds the unnormalized (sum over samples) gradient of one chunk into `out`. */
   private async accumulateGradient(state: ChunkState, out: Float64Array): Promise<void> {
     const { hiddenDim: m, outputDim: c } = this.model;
     const layout = this.layout;

@@ -31,7 +31,7 @@ export const SHARPNESS_DEFAULTS = {
 export const ADAPTIVE_SHARPNESS_DEFINITION =
   'max over ||eps / |theta| ||_2 <= rho of L(theta + eps) - L(theta) (elementwise-scaled ball, biases included, '
   + 'so the value is invariant under the rescaling symmetry), estimated from below by projected gradient ascent '
-  + 'in eta = eps / |theta| with backtracking, from several starts (the first-order maximiser, both signs of the top '
+  + 'in eta = eps / |theta| with backtracking, from several starts (the first-order maximizer, both signs of the top '
   + 'eigenvector of |theta| H |theta|, random directions), each run until its gain stalls; average case: '
   + 'eps = |theta| o xi with xi ~ N(0, rho^2 / P I), so that E ||xi||^2 = rho^2';
 

@@ -19,7 +19,7 @@ const ITEM_SIZES: Record<string, number> = {
 
 /**
  * A plausible header length word (under 4 GiB) followed by '{'. The length is not checked
- * against the file size here, so a truncated file is still recognised and gets a clear error.
+ * against the file size here, so a truncated file is still recognized and gets a clear error.
  */
 export function isSafetensors(bytes: Uint8Array): boolean {
   if (bytes.length < 10) return false;

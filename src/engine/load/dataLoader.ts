@@ -13,7 +13,7 @@ export async function loadDataset(path: string, options: DataLoadOptions = {}): 
   const bytes = await readFileChecked(path, options.maxFileBytes);
   const format = pickFormat(dataFormats, bytes, path);
   if (format === null) {
-    throw badInput(path, `not a recognised data format (${describeMagic(bytes)}). Supported: ${dataFormats.map((f) => f.description).join('; ')}`);
+    throw badInput(path, `not a recognized data format (${describeMagic(bytes)}). Supported: ${dataFormats.map((f) => f.description).join('; ')}`);
   }
   if (options.targetsPath !== undefined && format.name !== 'npy-pair') {
     throw badInput(path, `a separate targets file (${options.targetsPath}) is only read when the data is an inputs .npy; this ${format.name} file holds its own targets`);

@@ -19,7 +19,7 @@ export async function loadModelFromBytes(bytes: Uint8Array, path: string, option
   const format = pickFormat(modelFormats, bytes, path);
   if (format === null) {
     const supported = modelFormats.filter((entry) => !entry.fallback || entry.name === 'json').map((entry) => entry.description);
-    throw badInput(path, `not a recognised model format (${describeMagic(bytes)}). Supported formats: ${supported.join('; ')}`);
+    throw badInput(path, `not a recognized model format (${describeMagic(bytes)}). Supported formats: ${supported.join('; ')}`);
   }
   return format.load(bytes, path, options);
 }

@@ -4,7 +4,7 @@ import type { ResolvedActivation } from './activation';
 import { elementCount, formatShape, isFloatDtype, type NamedTensor } from '../io/tensors';
 
 /**
- * Turns named weight tensors into a TwoLayerModel. Recognised naming schemes:
+ * Turns named weight tensors into a TwoLayerModel. Recognized naming schemes:
  * - PyTorch `<prefix>.weight` / `<prefix>.bias` (out x in): nn.Sequential `0.`/`2.` (any two
  *   indices), `fc1.`/`fc2.`, `layer1.`, `linear1.`, `l1.`, `hidden.`/`output.`, nested prefixes;
  * - `W1, b1, W2, b2` (case-insensitive, `W_1` too), whose orientation is inferred.
@@ -25,7 +25,7 @@ export interface DenseLayerTensors {
   bias: NamedTensor | null;
 }
 
-const SUPPORT_SENTENCE = 'Flatness Lens analyses networks with exactly one hidden layer';
+const SUPPORT_SENTENCE = 'Flatness Lens analyzes networks with exactly one hidden layer';
 
 export function twoLayerFromTensors(tensors: readonly NamedTensor[], context: TwoLayerBuildContext): TwoLayerModel {
   const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
@@ -294,7 +294,7 @@ function findTorchLayers(
     const names = tensors.map((tensor) => `${tensor.name} ${formatShape(tensor.shape)}`).join(', ');
     throw badInput(
       file,
-      `no weight tensors recognised: expected PyTorch names (0.weight/2.weight, fc1.weight/fc2.weight, ...) or W1, b1, W2, b2; found ${names || 'no tensors'}`,
+      `no weight tensors recognized: expected PyTorch names (0.weight/2.weight, fc1.weight/fc2.weight, ...) or W1, b1, W2, b2; found ${names || 'no tensors'}`,
     );
   }
   for (const prefix of prefixes) {

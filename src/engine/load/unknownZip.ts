@@ -8,5 +8,5 @@ import { listZipEntries } from '../io/zip';
 export function unknownZipError(bytes: Uint8Array, path: string, expected: string): Error {
   const names = listZipEntries(bytes, path).map((entry) => entry.name);
   const shown = names.slice(0, 20).join(', ') + (names.length > 20 ? `, ... (${names.length} entries)` : '');
-  return badInput(path, `zip archive not recognised as ${expected}; it holds: ${shown || 'no entries'}`);
+  return badInput(path, `zip archive not recognized as ${expected}; it holds: ${shown || 'no entries'}`);
 }

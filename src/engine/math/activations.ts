@@ -46,7 +46,7 @@ export function parseActivation(text: string): ActivationSpec | null {
     case 'leaky_relu': return validSpec({ name, slope: parameter ?? 0.01 });
     case 'relu_pow': return validSpec({ name, power: parameter ?? 2 });
     case 'elu': return validSpec({ name, alpha: parameter ?? 1 });
-    default: return rawParameter === undefined ? { name } : null; // 'relu:5' has no parameter to honour
+    default: return rawParameter === undefined ? { name } : null; // 'relu:5' has no parameter to honor
   }
 }
 

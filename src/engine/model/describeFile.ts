@@ -10,7 +10,7 @@ export const DATA_FILE_MARK = 'holds data, not a model';
 
 /**
  * What the model view shows about a file: the model's description and statistics; a data file
- * (an .npz of X and y opened in the model view) is recognised and named as data.
+ * (an .npz of X and y opened in the model view) is recognized and named as data.
  */
 export async function describeModelFile(path: string): Promise<ModelSummary> {
   try {

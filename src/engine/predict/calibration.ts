@@ -76,7 +76,7 @@ const clamp = (value: number, [low, high]: [number, number]) => Math.min(high, M
 
 export function predictFromFit(fit: CalibrationFit, ratio: number, disagreement: number | null): Prediction {
   const { model } = fit;
-  const centre = predictLog(model, ratio, disagreement);
+  const center = predictLog(model, ratio, disagreement);
   const inRatio = clamp(ratio, fit.ratioRange);
   const inD = disagreement !== null && fit.disagreementRange ? clamp(disagreement, fit.disagreementRange) : disagreement;
   const extrapolated = ratio > fit.ratioRange[1] * 1.05 || ratio < fit.ratioRange[0] / 1.05
@@ -84,11 +84,11 @@ export function predictFromFit(fit: CalibrationFit, ratio: number, disagreement:
       && (disagreement > fit.disagreementRange[1] * 1.05 || disagreement < fit.disagreementRange[0] / 1.05));
   // Beyond the reference range the fitted form is unchecked: widen by what the extrapolated part
   // adds to the prediction, and by how far (in log) R lies outside, whether or not the form uses R.
-  const beyond = Math.abs(centre - predictLog(model, inRatio, inD)) + Math.abs(Math.log(ratio / inRatio));
+  const beyond = Math.abs(center - predictLog(model, inRatio, inD)) + Math.abs(Math.log(ratio / inRatio));
   const toLoss = (logValue: number) => Math.max(0, Math.exp(logValue) - model.floor);
   return {
-    testLoss: toLoss(centre),
-    interval: fit.halfWidth === null ? null : [toLoss(centre - fit.halfWidth - beyond), toLoss(centre + fit.halfWidth + beyond)],
+    testLoss: toLoss(center),
+    interval: fit.halfWidth === null ? null : [toLoss(center - fit.halfWidth - beyond), toLoss(center + fit.halfWidth + beyond)],
     extrapolated,
   };
 }
@@ -97,13 +97,13 @@ export function predictFromFit(fit: CalibrationFit, ratio: number, disagreement:
 
 export interface ReferenceMember {
   kind: CalibrationKind;
-  /** GD: initialisation scale multiplying 1/sqrt(fan-in); random features: width / n; poisoned: points / n; bump: amplitude. */
+  /** GD: initialization scale multiplying 1/sqrt(fan-in); random features: width / n; poisoned: points / n; bump: amplitude. */
   setting: number;
 }
 
 /**
  * The reference family spans flatness from the flattest interpolator the search finds, through
- * small to large initialisation, to random features and interpolators that memorize poisoned
+ * small to large initialization, to random features and interpolators that memorize poisoned
  * points. The first member must be the flattest search: the others' D is measured against it.
  * The "bump" members are the flattest found plus a random-features network that is zero on the
  * training points and fits junk at n/4 extra points: interpolators that generalize a little to
@@ -192,7 +192,7 @@ export async function trainReference(
         hiddenBias: options.hiddenBias, outputBias: options.outputBias, targetMse: options.targetMse,
         maxSteps: options.maxSteps, seed: options.seed,
       }, context);
-      // No interpolating run: fall back to small initialisation, the closest plain-GD proxy.
+      // No interpolating run: fall back to small initialization, the closest plain-GD proxy.
       return found.model ?? gd(arrays, 0.05, options.seed);
     }
     case 'random-features':

@@ -10,7 +10,7 @@ import { measureFlatness } from './measure';
  * Search for the flattest interpolator of the data: full-batch Adam on
  *   L(theta) + lambda_t * F_sym(theta),   lambda_t = lambda_0 * 1e-3^(t / T), then lambda = 0,
  * from several random starts and widths, until interpolation. F_sym is a data-weighted path norm
- * (F_j = (2 s sqrt(c) / n) ||a_j|| ||sigma(X w_j)|| ||sigma'(X w_j) u||), so the penalised problem is a
+ * (F_j = (2 s sqrt(c) / n) ||a_j|| ||sigma(X w_j)|| ||sigma'(X w_j) u||), so the penalized problem is a
  * group-lasso over neurons whose solutions approach minimum-F_sym interpolators as lambda -> 0;
  * the last pure-loss phase closes the remaining residual. F_found, the smallest F_sym among the
  * runs that interpolate, brackets the flattest achievable: F_LB <= min F <= F_found.

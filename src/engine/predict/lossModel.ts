@@ -8,7 +8,7 @@
  * strays from it between the training points. For each rho on a log grid (a, b) is least squares
  * with the sign constraint; the rho of smallest error wins. R enters only when there is no
  * flattest interpolator to measure D against: the validation study compared a + b log(rho + D)
- * + c log R with the D-only form, and leaving each task out, the other tasks always favoured the
+ * + c log R with the D-only form, and leaving each task out, the other tasks always favored the
  * D-only form (docs/validation/README.md); RATIO_TERM_WITH_D switches the combined form back on.
  */
 export const RATIO_TERM_WITH_D = false;
@@ -128,8 +128,8 @@ export function fitLossModel(samples: readonly LossSample[], floor: number): Los
     for (const rho of rhoGrid(samples, floor)) consider(rho, columnFor(rho));
     // Refine rho around the best grid value by halving steps in log10 (the grid step is 0.25).
     for (let step = 0.125; step > 0.004 && best.rho !== null; step /= 2) {
-      const centre = best.rho;
-      for (const factor of [Math.pow(10, -step), Math.pow(10, step)]) consider(centre * factor, columnFor(centre * factor));
+      const center = best.rho;
+      for (const factor of [Math.pow(10, -step), Math.pow(10, step)]) consider(center * factor, columnFor(center * factor));
     }
   }
   return best;

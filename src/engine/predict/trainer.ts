@@ -248,7 +248,7 @@ export interface InitOptions {
   inputDim: number;
   hiddenDim: number;
   outputDim: number;
-  /** Multiplies the standard 1/sqrt(fan-in) Gaussian initialisation of both layers. */
+  /** Multiplies the standard 1/sqrt(fan-in) Gaussian initialization of both layers. */
   scale: number;
   hiddenBias: boolean;
   outputBias: boolean;

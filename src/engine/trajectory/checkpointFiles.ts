@@ -98,7 +98,7 @@ export function listCheckpoints(inputs: readonly string[], exclude: readonly str
       add(input);
     }
   }
-  if (files.length === 0) throw badInput(undefined, 'no checkpoints to analyse');
+  if (files.length === 0) throw badInput(undefined, 'no checkpoints to analyze');
   return files;
 }
 

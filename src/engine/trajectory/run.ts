@@ -20,7 +20,7 @@ export interface TrajectoryProgress {
   onPoint?: (point: TrajectoryPoint, index: number, total: number) => void;
 }
 
-/** Analyses every checkpoint of a run with the work shared across them (see TrajectorySession). */
+/** Analyzes every checkpoint of a run with the work shared across them (see TrajectorySession). */
 export async function analyzeTrajectory(
   request: TrajectoryRequest,
   context?: ComputeContext & TrajectoryProgress,

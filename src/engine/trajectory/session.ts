@@ -43,7 +43,7 @@ export interface SessionTimings {
 
 /**
  * The work a run's checkpoints share: the training and test data are loaded once, the compute
- * backend initialised once, and the prediction's calibration (the expensive part of --predict)
+ * backend initialized once, and the prediction's calibration (the expensive part of --predict)
  * built once per architecture. Each checkpoint then costs one core analysis: exactly what
  * `analyze` runs on it (analyzeLoaded with the same options), so the figures are the same.
  */
@@ -78,7 +78,7 @@ export class TrajectorySession {
     return new TrajectorySession(options, data, testData, activation, { loadDataMs, backendInitMs }, backend.name);
   }
 
-  /** Loads and analyses one checkpoint; the step comes from the file when stored, else its name. */
+  /** Loads and analyzes one checkpoint; the step comes from the file when stored, else its name. */
   async analyze(path: string, context?: ComputeContext, fileStep: CheckpointStep = stepFromFileName(path)): Promise<{ point: TrajectoryPoint; report: Report }> {
     throwIfCancelled(context);
     const started = performance.now();

@@ -54,7 +54,7 @@ export function denseStackToModel(layers: readonly DenseLayer[], context: DenseS
     const hidden = Math.max(0, layers.length - 1);
     throw unsupported(
       file,
-      `found ${hidden} hidden layer${hidden === 1 ? '' : 's'} (${found}): Flatness Lens analyses networks with exactly one hidden layer`,
+      `found ${hidden} hidden layer${hidden === 1 ? '' : 's'} (${found}): Flatness Lens analyzes networks with exactly one hidden layer`,
     );
   }
   const [first, second] = layers as [DenseLayer, DenseLayer];

@@ -216,7 +216,7 @@ export function loadOnnx(bytes: Uint8Array, path: string, options: ModelLoadOpti
       if (layer.activation !== 'linear') throw unsupported(path, `${label} follows another activation (${layer.activation})`);
       if (op === 'Softmax') {
         const axis = intAttribute(node, 'axis', model.opsetImport?.some((set) => (set.version ?? 0) >= 13) ? -1 : 1);
-        if (axis !== -1 && axis !== 1) throw unsupported(path, `${label} normalises over axis ${axis}, not over the outputs`);
+        if (axis !== -1 && axis !== 1) throw unsupported(path, `${label} normalizes over axis ${axis}, not over the outputs`);
       }
       layer.activation = own(ACTIVATION_OPS, op)!(node);
     } else if (PASS_THROUGH.has(op)) {

@@ -72,7 +72,7 @@ function readTorchArchive(bytes: Uint8Array, file: string, maxFileBytes: number 
   return { root, storage: (key) => entries.get(`${prefix}data/${key}`) };
 }
 
-/** Materialises a tensor from its storage, honouring offset and strides, all checked first. */
+/** Materializes a tensor from its storage, honoring offset and strides, all checked first. */
 function tensorFromRef(name: string, ref: TensorRef, archive: TorchArchive, file: string, limits: { maxFileBytes?: number }): NamedTensor {
   const info = own(STORAGE_DTYPES, ref.storage.storageType);
   if (info === undefined) throw unsupported(file, `tensor '${name}' uses ${ref.storage.storageType}, which is not supported`);
