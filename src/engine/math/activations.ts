@@ -8,9 +8,9 @@ export interface Activation {
   homogeneityDegree: number | null;
   /** True when sigma'' = 0 almost everywhere, so the C_j term vanishes. */
   piecewiseLinear: boolean;
-  value(z: number): number;
-  firstDerivative(z: number): number;
-  secondDerivative(z: number): number;
+  value: (z: number) => number;
+  firstDerivative: (z: number) => number;
+  secondDerivative: (z: number) => number;
 }
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = [

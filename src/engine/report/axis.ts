@@ -1,10 +1,10 @@
 /** The one axis of the static SVG charts: range with padding, linear or log scale, ticks and labels. */
 export interface Axis {
   /** Data value -> pixel coordinate. */
-  map(value: number): number;
+  map: (value: number) => number;
   /** Tick positions in data units. */
   ticks: number[];
-  label(value: number): string;
+  label: (value: number) => string;
 }
 
 export interface AxisOptions {
