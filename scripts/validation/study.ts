@@ -494,7 +494,7 @@ function levelFor(value: number, flat: number, sharp: number): ReportVerdict['le
 const THRESHOLD_GRID = Array.from({ length: 41 }, (_, i) => Number(Math.pow(10, i * 0.05).toPrecision(3))); // 1 .. 100
 
 /**
- * Thresholds (flat, sharp) maximising verdict accuracy on the given (value, excess) pairs. Among
+ * Thresholds (flat, sharp) maximizing verdict accuracy on the given (value, excess) pairs. Among
  * the pairs that reach the maximum, the median flat threshold and then the median sharp one are
  * taken, so the choice sits inside the plateau rather than on its edge.
  */
