@@ -1,5 +1,6 @@
 import type { ReportFlatness, ReportInterpolation, ReportVerdict } from '../../shared/report';
 import type { ActivationSpec } from '../model/types';
+import { formatInterval, formatNumber } from '../../shared/format';
 
 /**
  * Thresholds on the activation-corrected ratio R_act = alpha R (alpha the slope factor the
@@ -93,10 +94,10 @@ const percent = (value: number) => `${(100 * value).toPrecision(2)}%`;
 export function buildPredictionVerdict(input: PredictionVerdictInput): ReportVerdict {
   const { ratio, ratioToFound, interpolation, testLoss, interval, relativeLoss } = input;
   const band = interval
-    ? `${Math.round(100 * input.intervalLevel)}% interval ${interval[0].toPrecision(3)} to ${interval[1].toPrecision(3)}`
+    ? `${Math.round(100 * input.intervalLevel)}% interval ${formatInterval(interval, 3)}`
     : `no ${Math.round(100 * input.intervalLevel)}% interval: too few reference interpolators`;
   const extrapolation = input.extrapolated ? '; extrapolated: the model lies outside the range of the reference interpolators, so the interval is widened and less certain' : '';
-  const loss = `predicted test loss ${testLoss.toPrecision(3)} (${band}${extrapolation}), ${percent(relativeLoss)} of what predicting the mean costs`;
+  const loss = `predicted test loss ${formatNumber(testLoss, 3)} (${band}${extrapolation}), ${percent(relativeLoss)} of what predicting the mean costs`;
   const against = `R = ${ratio.toPrecision(3)} times the certified minimum F_LB` + (ratioToFound !== null
     ? ` and ${ratioToFound.toPrecision(3)} times the flattest interpolator found on this data`
     : ' (no flattest interpolator was found)');

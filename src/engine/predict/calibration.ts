@@ -211,7 +211,7 @@ export async function trainReference(
       return sumOfNetworks(flattest, randomFeatureInterpolator(bump, 2 * bump.n, options.activation, options.seed + 3, options.hiddenBias));
     }
     default:
-      throw new Error(`no trainer for reference kind ${member.kind}`);
+      throw new Error(`no trainer for reference kind ${String(member.kind as unknown)}`);
   }
 }
 
