@@ -146,7 +146,7 @@ export { isRarelyActive };
 
 export function neuronChart(name: string, canvas: HTMLCanvasElement, rows: NeuronRow[], n: number, normalizedAvailable: boolean): Chart {
   const theme = chartTheme();
-  const colors = rows.map((row) => (row.status === 'dead' ? theme.muted : row.status === 'not-at-minimum' ? theme.negative : isRarelyActive(row, n) ? theme.highlight : theme.primary));
+  const colors = rows.map((row) => (row.status === 'dead' ? theme.muted : row.status === 'not-at-minimum' || row.status === 'not-finite' ? theme.negative : isRarelyActive(row, n) ? theme.highlight : theme.primary));
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {

@@ -73,12 +73,13 @@ export function isRarelyActive(row: Pick<NeuronRow, 'status' | 'activeSamples'>,
   return row.status !== 'dead' && row.activeSamples > 0 && row.activeSamples < rarelyActiveThreshold(n);
 }
 
-export type NeuronState = 'ok' | 'rare' | 'dead' | 'not-at-minimum' | 'not-homogeneous';
+export type NeuronState = 'ok' | 'rare' | 'dead' | 'not-at-minimum' | 'not-homogeneous' | 'not-finite';
 
 /** The one classification of a neuron every view marks (color, class and words). */
 export function neuronState(row: Pick<NeuronRow, 'status' | 'activeSamples'>, n: number): NeuronState {
   if (row.status === 'dead') return 'dead';
   if (row.status === 'not-at-minimum') return 'not-at-minimum';
+  if (row.status === 'not-finite') return 'not-finite';
   if (isRarelyActive(row, n)) return 'rare';
   return row.status === 'not-homogeneous' ? 'not-homogeneous' : 'ok';
 }
@@ -94,6 +95,8 @@ export function neuronStatusText(row: Pick<NeuronRow, 'status' | 'activeSamples'
       return `rarely active (${row.activeSamples} of ${n})`;
     case 'not-homogeneous':
       return 'not homogeneous';
+    case 'not-finite':
+      return 'not finite (trace terms overflow)';
     default:
       return 'active';
   }

@@ -39,6 +39,7 @@ describe('one formatting module', () => {
     assert.equal(shared.neuronStatusText({ status: 'ok', activeSamples: 4 }, 200), 'active');
     assert.equal(shared.neuronStatusText({ status: 'dead', activeSamples: 0 }, 200), 'dead (never active)');
     assert.equal(shared.neuronState({ status: 'not-at-minimum', activeSamples: 1 }, 200), 'not-at-minimum');
+    assert.equal(shared.neuronStatusText({ status: 'not-finite', activeSamples: 120 }, 200), 'not finite (trace terms overflow)');
   });
 
   it('shows a report\'s numbers the same in the terminal and the HTML page', () => {
