@@ -161,7 +161,7 @@ describe('webgpu backend on SwiftShader', { skip: unavailable ?? false, timeout:
     }
   });
 
-  it('recognises software adapters by name and by the fallback flag', () => {
+  it('recognizes software adapters by name and by the fallback flag', () => {
     assert.equal(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' }), true);
     assert.equal(isSoftwareAdapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }), true);
     assert.equal(isSoftwareAdapter({ vendor: 'mesa', device: 'lavapipe' }), true);
