@@ -19,10 +19,11 @@ import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 import type { Report } from '../../src/shared/report';
 import { WorkerClient } from '../../src/extension/workerClient';
 import { AnalysisService } from '../../src/extension/analysisService';
+import { localizedManifest } from './manifest';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLE = join(ROOT, 'examples', 'multi-index');
-const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+const manifest = localizedManifest<{
   activationEvents?: string[];
   main: string;
   engines: { vscode: string };
@@ -34,7 +35,7 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
     views: Record<string, { id: string }[]>;
     viewsWelcome: { view: string; contents: string }[];
   };
-};
+}>();
 
 function decodeAttribute(text: string): string {
   return text.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { mock, MockMemento, Uri, type CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
+import { localizedManifest } from './manifest';
 import type { CommandDeps } from '../../src/extension/commands';
 import type { AnalysisRequest, ComparisonRequest, ViewState } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
@@ -85,9 +86,9 @@ describe('generalization prediction in the extension host', () => {
   });
 
   it('contributes the command, in the palette and the Explorer menu, and documents the setting', () => {
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    const manifest = localizedManifest<{
       contributes: { commands: { command: string; title: string }[]; menus: Record<string, { command: string }[]>; configuration: { properties: Record<string, { type: string; default: unknown }> } };
-    };
+    }>();
     const command = manifest.contributes.commands.find((c) => c.command === 'flatnessLens.predictGeneralization');
     assert.equal(command?.title, 'Predict Generalization');
     assert.ok(manifest.contributes.menus['explorer/context']!.some((m) => m.command === 'flatnessLens.predictGeneralization'));
