@@ -68,7 +68,7 @@ export class AnalysisService implements vscode.Disposable {
     private readonly log: Log,
   ) {
     this.statusBar = vscode.window.createStatusBarItem('flatnessLens.progress', vscode.StatusBarAlignment.Left, 10);
-    this.statusBar.name = 'Flatness Lens analysis';
+    this.statusBar.name = vscode.l10n.t('Flatness Lens analysis');
     this.statusBar.command = 'flatnessLens.cancelAnalysis';
     this.backendItem = vscode.window.createStatusBarItem('flatnessLens.backend', vscode.StatusBarAlignment.Left, 9);
     this.backendItem.name = 'Flatness Lens compute backend';
@@ -89,7 +89,7 @@ export class AnalysisService implements vscode.Disposable {
   async analyze(model: vscode.Uri, options: { association?: DataAssociation; reveal?: boolean; showPanel?: boolean; predict?: boolean; progressPanel?: ReportPanel } = {}): Promise<AnalysisOutcome> {
     const association = options.association ?? (await this.associations.resolve(model));
     if (!association) {
-      void vscode.window.showInformationMessage(`Flatness Lens needs the training data of ${baseName(model.path)}: run "Choose Training Data..." to pick it.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens needs the training data of {0}: run "Choose Training Data..." to pick it.', baseName(model.path)));
       return {};
     }
     // The bundled example lives in the extension's folder: name it by its file, not its path.
@@ -101,8 +101,9 @@ export class AnalysisService implements vscode.Disposable {
       dataSource: association.source,
     };
     const showPanel = options.showPanel ?? true;
-    const verb = options.predict ? 'Predicting the generalization of' : 'Analyzing';
-    const message = `${verb} ${context.modelLabel} on ${context.dataLabel}`;
+    const message = options.predict
+      ? vscode.l10n.t('Predicting the generalization of {0} on {1}', context.modelLabel, context.dataLabel)
+      : vscode.l10n.t('Analyzing {0} on {1}', context.modelLabel, context.dataLabel);
     // A re-run keeps the previous report on screen under a progress strip.
     const previous = showPanel ? previousResult(this.panels.find(context.modelUri)) : undefined;
     const panel = showPanel
@@ -135,10 +136,11 @@ export class AnalysisService implements vscode.Disposable {
         this.panels.show(previous ? afterFailedRerun(previous, error, what) : { kind: 'error', error, context }, false);
       }
       if (error.code === 'cancelled') {
-        void vscode.window.showInformationMessage(`Flatness Lens: analysis of ${baseName(model.path)} cancelled.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: analysis of {0} cancelled.', baseName(model.path)));
       } else {
-        void vscode.window.showErrorMessage(`Flatness Lens: ${error.message}`, 'Show Log').then((choice) => {
-          if (choice === 'Show Log') this.log.show();
+        const showLog = vscode.l10n.t('Show Log');
+        void vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: {0}', error.message), showLog).then((choice) => {
+          if (choice === showLog) this.log.show();
         });
       }
       return { error, context };
@@ -151,11 +153,11 @@ export class AnalysisService implements vscode.Disposable {
     this.log.info(`backend: ${backend.name} (requested ${backend.requested}, TF.js ${backend.tfjsVersion})`);
     for (const fallback of backend.fallbacks) this.log.warn(`backend fallback: ${fallback}`);
     this.backendItem.text = `$(chip) ${backendLabel(backend)}`;
-    this.backendItem.tooltip = `Flatness Lens computed on ${backendLabel(backend)} (requested ${backend.requested}): click to select the compute backend`;
+    this.backendItem.tooltip = vscode.l10n.t('Flatness Lens computed on {0} (requested {1}): click to select the compute backend', backendLabel(backend), backend.requested);
     this.backendItem.show();
     if (backend.switchedFrom) {
       this.log.warn(`the ${backend.switchedFrom.name} backend failed during the analysis (${backend.switchedFrom.reason}); it ran again on ${backend.name}`);
-      void vscode.window.showWarningMessage(`Flatness Lens: the GPU failed during the analysis (${backend.switchedFrom.reason}); the analysis ran again on ${backend.name}.`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: the GPU failed during the analysis ({0}); the analysis ran again on {1}.', backend.switchedFrom.reason, backend.name));
     }
   }
 
@@ -202,7 +204,7 @@ export class AnalysisService implements vscode.Disposable {
         const activation = association.activation ?? settings.defaultActivation;
         if (activation) request.activation = activation;
         this.log.info(`comparing ${ranked.map((m) => m.modelLabel).join(', ')} on ${dataLabel} (backend ${request.backend})`);
-        return this.withProgress(models[0]!, `Flatness Lens: comparing ${models.length} models (can take minutes)`, `${models.length} models`,
+        return this.withProgress(models[0]!, vscode.l10n.t('Flatness Lens: comparing {0} models (can take minutes)', models.length), `${models.length} models`,
           (onProgress) => this.worker.compare(request, { onProgress }), (stage, fraction) => panel.post({ type: 'progress', stage, fraction }));
       });
       this.log.info(`comparison done: ${comparison.models.map((row) => `${row.rank}. ${baseName(row.path)}`).join(', ')}`);
@@ -216,15 +218,15 @@ export class AnalysisService implements vscode.Disposable {
       else this.log.error(`comparison failed (${error.code}): ${error.message}`);
       if (error.log) this.log.warn(`worker log:\n${error.log}`);
       panel.show(previous ? afterFailedRerun(previous, error, 'The new comparison') : { kind: 'error', error, context: null });
-      if (error.code === 'cancelled') void vscode.window.showInformationMessage('Flatness Lens: comparison cancelled.');
-      else void vscode.window.showErrorMessage(`Flatness Lens: ${error.message}`);
+      if (error.code === 'cancelled') void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: comparison cancelled.'));
+      else void vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: {0}', error.message));
       return { error };
     }
   }
 
   private runWithProgress(model: vscode.Uri, request: AnalysisRequest, onProgress: (stage: string, fraction: number) => void): Promise<Report> {
     const name = baseName(model.path);
-    const title = request.sections?.predict ? `Flatness Lens: predicting generalization of ${name} (can take minutes)` : `Flatness Lens: analyzing ${name}`;
+    const title = request.sections?.predict ? vscode.l10n.t('Flatness Lens: predicting generalization of {0} (can take minutes)', name) : vscode.l10n.t('Flatness Lens: analyzing {0}', name);
     return this.withProgress(model, title, name, (progress) => this.worker.analyze(request, { onProgress: progress }), onProgress);
   }
 
@@ -250,7 +252,7 @@ export class AnalysisService implements vscode.Disposable {
         const run: Running = { model, cancel: () => this.worker.cancel(id) };
         this.running.add(run);
         this.statusBar.text = `$(sync~spin) Flatness: ${name}`;
-        this.statusBar.tooltip = 'Flatness Lens is analyzing a model: click to cancel';
+        this.statusBar.tooltip = vscode.l10n.t('Flatness Lens is analyzing a model: click to cancel');
         this.statusBar.show();
         const subscription = token.onCancellationRequested(() => run.cancel());
         try {

@@ -69,7 +69,7 @@ const COMMAND_ACTIONS: Record<(typeof COMMAND_IDS)[number], string> = {
 const MODEL_FILTER = { 'Model files': [...MODEL_EXTENSIONS.map((e) => e.slice(1)), 'json'] };
 
 async function pickModel(title: string): Promise<vscode.Uri | undefined> {
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Analyze', title, filters: MODEL_FILTER });
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Analyze'), title, filters: MODEL_FILTER });
   return picked?.[0];
 }
 
@@ -88,20 +88,20 @@ export function exampleFolder(extensionUri: vscode.Uri): vscode.Uri {
 /** A ranking (Compare Models) exports as the CLI's `compare --json` / `--html` documents, or as Markdown and CSV tables. */
 async function exportRanking(comparison: ComparisonReport, models: RankedModel[], format: ExportFormat): Promise<void> {
   if (format === 'png') {
-    void vscode.window.showWarningMessage('Flatness Lens: a model comparison exports as HTML, Markdown, CSV or JSON.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: a model comparison exports as HTML, Markdown, CSV or JSON.'));
     return;
   }
   const labelOf = (path: string): string => models.find((m) => m.path === path)?.modelLabel ?? baseName(path);
   const extension = { json: 'json', html: 'html', markdown: 'md', csv: 'csv' }[format];
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const defaultUri = folder ? vscode.Uri.joinPath(folder, `comparison.flatness.${extension}`) : undefined;
-  const target = await vscode.window.showSaveDialog({ title: `Export comparison as ${format.toUpperCase()}`, ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
+  const target = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Export comparison as {0}', format.toUpperCase()), ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
   if (!target) return;
   const text = format === 'json' ? JSON.stringify(comparison, null, 2) + '\n'
     : format === 'html' ? comparisonHtml(comparison)
       : format === 'markdown' ? comparisonMarkdown(comparison, labelOf) : comparisonCsv(comparison, labelOf);
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
-  void vscode.window.showInformationMessage(`Flatness Lens: exported ${baseName(target.path)}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: exported {0}', baseName(target.path)));
 }
 
 /** Writes report.flattest.network of the panel's report as a PyTorch-style safetensors file. */
@@ -110,21 +110,21 @@ export async function saveFlattest(state: ViewState, modelUri: string): Promise<
     : state.kind === 'comparison' ? state.reports.find((entry) => entry.context.modelUri === modelUri)?.report : undefined;
   const network = report?.flattest?.network;
   if (!report || !network) {
-    void vscode.window.showWarningMessage('Flatness Lens: this report has no flattest network to save; run Predict Generalization first.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: this report has no flattest network to save; run Predict Generalization first.'));
     return undefined;
   }
   const stem = baseName(report.model.path).replace(/\.[^.]+$/, '') + '.flattest.safetensors';
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const defaultUri = folder ? vscode.Uri.joinPath(folder, stem) : undefined;
-  const target = await vscode.window.showSaveDialog({ title: 'Save the flattest network found', ...(defaultUri ? { defaultUri } : {}), filters: { safetensors: ['safetensors'] } });
+  const target = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Save the flattest network found'), ...(defaultUri ? { defaultUri } : {}), filters: { safetensors: ['safetensors'] } });
   if (!target) return undefined;
   try {
     await vscode.workspace.fs.writeFile(target, foundNetworkToSafetensors(network));
   } catch (error) {
-    void vscode.window.showErrorMessage(`Flatness Lens: could not save the flattest network: ${(error as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: could not save the flattest network: {0}', (error as Error).message));
     return undefined;
   }
-  void vscode.window.showInformationMessage(`Flatness Lens: saved the flattest network (${network.inputDim}-${network.hiddenDim}(${network.activation})-${network.outputDim}) to ${baseName(target.path)}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: saved the flattest network ({0}) to {1}', `${network.inputDim}-${network.hiddenDim}(${network.activation})-${network.outputDim}`, baseName(target.path)));
   return target;
 }
 
@@ -139,14 +139,14 @@ async function exportState(state: ViewState, format: ExportFormat, panel: Report
   }
   const report: Report | undefined = state.kind === 'report' ? state.report : state.kind === 'comparison' ? state.reports[0]?.report : undefined;
   if (!report) {
-    void vscode.window.showWarningMessage('Flatness Lens: open a finished report before exporting.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: open a finished report before exporting.'));
     return;
   }
   const stem = baseName(report.model.path).replace(/\.[^.]+$/, '') + '.flatness';
   const extension = { json: 'json', html: 'html', markdown: 'md', csv: 'csv', png: 'png' }[format];
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const defaultUri = folder ? vscode.Uri.joinPath(folder, `${stem}.${extension}`) : undefined;
-  const target = await vscode.window.showSaveDialog({ title: `Export report as ${format.toUpperCase()}`, ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
+  const target = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Export report as {0}', format.toUpperCase()), ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
   if (!target) return;
   const encoder = new TextEncoder();
   const written: vscode.Uri[] = [];
@@ -166,7 +166,7 @@ async function exportState(state: ViewState, format: ExportFormat, panel: Report
   } else {
     const charts = panel ? await panel.captureCharts() : [];
     if (charts.length === 0) {
-      void vscode.window.showWarningMessage('Flatness Lens: no chart is visible to export; open the report first.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: no chart is visible to export; open the report first.'));
       return;
     }
     const base = target.path.replace(/\.png$/i, '');
@@ -177,7 +177,7 @@ async function exportState(state: ViewState, format: ExportFormat, panel: Report
       written.push(uri);
     }
   }
-  void vscode.window.showInformationMessage(`Flatness Lens: exported ${written.map((uri) => baseName(uri.path)).join(', ')}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: exported {0}', written.map((uri) => baseName(uri.path)).join(', ')));
 }
 
 export function webviewMessageHandler(deps: () => CommandDeps): (message: WebviewToHost, panel: ReportPanel) => Promise<void> {
@@ -247,7 +247,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('flatnessLens.analyzeActiveFile', async (uri?: vscode.Uri) => {
       const target = uri instanceof vscode.Uri ? uri : activeModelUri();
       if (!target || !isModelFile(target.path)) {
-        void vscode.window.showWarningMessage('Flatness Lens: the active editor is not a model file (.safetensors, .npz, .h5, .keras, .pt, .pth, .onnx or TF.js model.json).');
+        void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: the active editor is not a model file (.safetensors, .npz, .h5, .keras, .pt, .pth, .onnx or TF.js model.json).'));
         return;
       }
       await analyzeUri(target);
@@ -261,7 +261,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('flatnessLens.compareModels', async (first?: vscode.Uri, selected?: vscode.Uri[]) => {
       let models = Array.isArray(selected) && selected.length > 1 ? selected : undefined;
       if (!models) {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Compare', title: 'Models to compare (same training data)', filters: MODEL_FILTER });
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: vscode.l10n.t('Compare'), title: vscode.l10n.t('Models to compare (same training data)'), filters: MODEL_FILTER });
         models = picked;
       }
       if (!models || models.length === 0) return;
@@ -305,40 +305,40 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('flatnessLens.exportReport', async (format?: ExportFormat) => {
       const panel = panels.active;
       if (!panel) {
-        void vscode.window.showWarningMessage('Flatness Lens: open a report before exporting it.');
+        void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: open a report before exporting it.'));
         return;
       }
       const chosen = format ?? (await vscode.window.showQuickPick(
         [
-          { label: 'JSON', description: 'the report document (same as the CLI writes)', format: 'json' as const },
-          { label: 'HTML', description: 'a static page with the charts (the same as the CLI writes)', format: 'html' as const },
+          { label: 'JSON', description: vscode.l10n.t('the report document (same as the CLI writes)'), format: 'json' as const },
+          { label: 'HTML', description: vscode.l10n.t('a static page with the charts (the same as the CLI writes)'), format: 'html' as const },
           { label: 'Markdown', format: 'markdown' as const },
-          { label: 'CSV', description: 'one row per hidden neuron', format: 'csv' as const },
-          { label: 'PNG', description: 'one image per chart', format: 'png' as const },
+          { label: 'CSV', description: vscode.l10n.t('one row per hidden neuron'), format: 'csv' as const },
+          { label: 'PNG', description: vscode.l10n.t('one image per chart'), format: 'png' as const },
         ],
-        { title: 'Export report as' },
+        { title: vscode.l10n.t('Export report as') },
       ))?.format;
       if (chosen) await exportState(panel.state, chosen, panel);
     }),
     register('flatnessLens.cancelAnalysis', () => {
       const count = analysis.cancelAll();
-      if (count === 0) void vscode.window.showInformationMessage('Flatness Lens: no analysis is running.');
+      if (count === 0) void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: no analysis is running.'));
     }),
     register('flatnessLens.selectBackend', async () => {
       const current = vscode.workspace.getConfiguration(SECTION).get<string>('backend', 'auto');
       const choice = await vscode.window.showQuickPick(
         [
           { label: 'auto', description: 'the fastest that loads: tfjs-node-gpu, tfjs-node, wasm, cpu' },
-          { label: 'tensorflow-gpu', description: 'native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)' },
-          { label: 'tensorflow', description: 'native TensorFlow (needs @tensorflow/tfjs-node)' },
-          { label: 'wasm', description: 'WebAssembly with SIMD (bundled)' },
-          { label: 'cpu', description: 'plain JavaScript (bundled, slowest)' },
-        ].map((item) => ({ ...item, picked: item.label === current, detail: item.label === current ? 'current' : undefined })),
-        { title: 'Compute backend for analyses' },
+          { label: 'tensorflow-gpu', description: vscode.l10n.t('native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)') },
+          { label: 'tensorflow', description: vscode.l10n.t('native TensorFlow (needs @tensorflow/tfjs-node)') },
+          { label: 'wasm', description: vscode.l10n.t('WebAssembly with SIMD (bundled)') },
+          { label: 'cpu', description: vscode.l10n.t('plain JavaScript (bundled, slowest)') },
+        ].map((item) => ({ ...item, picked: item.label === current, detail: item.label === current ? vscode.l10n.t('current') : undefined })),
+        { title: vscode.l10n.t('Compute backend for analyses') },
       );
       if (!choice) return;
       await vscode.workspace.getConfiguration(SECTION).update('backend', choice.label, vscode.ConfigurationTarget.Global);
-      void vscode.window.showInformationMessage(`Flatness Lens: compute backend set to ${choice.label}.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: compute backend set to {0}.', choice.label));
     }),
     register('flatnessLens.showLog', () => log.show()),
     register('flatnessLens.openStoredReport', async (id?: string) => {
@@ -346,7 +346,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const loaded = await store.load(id);
       if (loaded.error !== undefined) {
         log.warn(`could not open a stored report: ${loaded.error}`);
-        void vscode.window.showWarningMessage(`Flatness Lens: ${loaded.error}.`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: {0}.', loaded.error));
         return;
       }
       panels.show({ kind: 'report', report: loaded.report, context: loaded.context });

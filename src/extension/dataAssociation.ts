@@ -152,14 +152,14 @@ export class DataAssociations {
     const items: Item[] = [...beside.map((key) => item(key, true)), { label: 'No test data', description: 'no measured test loss', action: 'none' }, ...rest.map((key) => item(key, false)),
       { label: '$(folder-opened) Browse...', action: 'browse' }];
     const choice = await vscode.window.showQuickPick(items, {
-      title: `Test data for ${baseName(model.path)} (optional: measured test loss and Kendall tau)`,
-      placeHolder: 'held-out inputs X and targets y from the same distribution as the training data',
+      title: vscode.l10n.t('Test data for {0} (optional: measured test loss and Kendall tau)', baseName(model.path)),
+      placeHolder: vscode.l10n.t('held-out inputs X and targets y from the same distribution as the training data'),
       ignoreFocusOut: true,
     });
     if (!choice) return 'cancelled';
     if (choice.action === 'none') return undefined;
     if (choice.action === 'browse') {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use as test data', filters: { Data: ['npz', 'npy', 'csv', 'json'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use as test data'), filters: { Data: ['npz', 'npy', 'csv', 'json'] } });
       return picked?.[0] ?? 'cancelled';
     }
     return choice.uri;
@@ -181,10 +181,10 @@ export class DataAssociations {
       return { label: baseName(uri.path), description: vscode.workspace.asRelativePath(uri, false), uri };
     });
     items.push({ label: '$(folder-opened) Browse...', action: 'browse' });
-    const choice = await vscode.window.showQuickPick(items, { title, placeHolder: 'inputs X and targets y: .npz, .npy, .csv or .json', ignoreFocusOut: true });
+    const choice = await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('inputs X and targets y: .npz, .npy, .csv or .json'), ignoreFocusOut: true });
     if (!choice) return undefined;
     if (choice.action === 'browse') {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use as data', filters: { Data: ['npz', 'npy', 'csv', 'json'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use as data'), filters: { Data: ['npz', 'npy', 'csv', 'json'] } });
       return picked?.[0];
     }
     return choice.uri;
@@ -205,7 +205,7 @@ export class DataAssociations {
     const sidecar = parseSidecar(new TextDecoder().decode(bytes));
     if (!sidecar) {
       if (!warn) return undefined;
-      void vscode.window.showWarningMessage(`${baseName(uri.path)} is not a valid Flatness Lens sidecar (it needs a "trainingData" path); ignoring it.`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} is not a valid Flatness Lens sidecar (it needs a "trainingData" path); ignoring it.', baseName(uri.path)));
       return undefined;
     }
     return {

@@ -20,8 +20,9 @@ export function reportFailure(log: Log, action: string, error: unknown): WireErr
   const wire = toWire(error);
   log.error(`could not ${action}: ${wire.message}`);
   if (wire.code === 'internal' && error instanceof Error && error.stack) log.debug(error.stack);
-  Promise.resolve(vscode.window.showErrorMessage(`Flatness Lens: could not ${action}: ${wire.message}`, 'Show Log')).then((choice) => {
-    if (choice === 'Show Log') log.show();
+  const showLog = vscode.l10n.t('Show Log');
+  Promise.resolve(vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: could not {0}: {1}', action, wire.message), showLog)).then((choice) => {
+    if (choice === showLog) log.show();
   }, () => undefined);
   return wire;
 }

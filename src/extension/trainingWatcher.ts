@@ -192,7 +192,7 @@ export class TrainingWatcher implements vscode.TreeDataProvider<TrainingRunItem>
     }
     const picked = await vscode.window.showOpenDialog({
       canSelectFolders: true, canSelectFiles: false, canSelectMany: false,
-      openLabel: 'Track Training Folder', title: 'Folder where training writes its checkpoints',
+      openLabel: vscode.l10n.t('Track Training Folder'), title: vscode.l10n.t('Folder where training writes its checkpoints'),
     });
     return picked?.[0];
   }
@@ -201,7 +201,7 @@ export class TrainingWatcher implements vscode.TreeDataProvider<TrainingRunItem>
     const folder = await this.folderFor(target);
     if (!folder) return undefined;
     if (folder.scheme !== 'file') {
-      void vscode.window.showErrorMessage('Flatness Lens: Track Training Folder works on folders on this machine\'s disk.');
+      void vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: Track Training Folder works on folders on this machine\'s disk.'));
       return undefined;
     }
     const existing = this.runs.get(folder.toString());
@@ -211,11 +211,11 @@ export class TrainingWatcher implements vscode.TreeDataProvider<TrainingRunItem>
     }
     const data = association ?? (await this.associations.resolve(folder));
     if (!data) {
-      void vscode.window.showInformationMessage(`Flatness Lens needs the training data of the run in ${baseName(folder.path)} to analyze its checkpoints.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens needs the training data of the run in {0} to analyze its checkpoints.', baseName(folder.path)));
       return undefined;
     }
     if (data.trainingData.scheme !== 'file' || (data.testData && data.testData.scheme !== 'file')) {
-      void vscode.window.showErrorMessage('Flatness Lens: the training and test data of a watched run must be files on this machine\'s disk.');
+      void vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: the training and test data of a watched run must be files on this machine\'s disk.'));
       return undefined;
     }
     existing?.dispose();

@@ -41,13 +41,13 @@ export async function exportTrajectory(run: TrajectoryRunView, format: ExportFor
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const stem = `${baseName(run.folderLabel) || 'run'}.trajectory`;
   const defaultUri = folder ? vscode.Uri.joinPath(folder, `${stem}.${extension}`) : undefined;
-  const target = await vscode.window.showSaveDialog({ title: `Export training run as ${format.toUpperCase()}`, ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
+  const target = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Export training run as {0}', format.toUpperCase()), ...(defaultUri ? { defaultUri } : {}), filters: { [format.toUpperCase()]: [extension] } });
   if (!target) return;
   const written: vscode.Uri[] = [];
   if (format === 'png') {
     const charts = panel ? await panel.captureCharts() : [];
     if (charts.length === 0) {
-      void vscode.window.showWarningMessage('Flatness Lens: no chart is visible to export; open the training run first.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Flatness Lens: no chart is visible to export; open the training run first.'));
       return;
     }
     const base = target.path.replace(/\.png$/i, '');
@@ -60,5 +60,5 @@ export async function exportTrajectory(run: TrajectoryRunView, format: ExportFor
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(trajectoryExportText(run, format)));
     written.push(target);
   }
-  void vscode.window.showInformationMessage(`Flatness Lens: exported ${written.map((uri) => baseName(uri.path)).join(', ')}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: exported {0}', written.map((uri) => baseName(uri.path)).join(', ')));
 }

@@ -135,9 +135,9 @@ export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Di
 
   /** Refresh Models: searches again with a progress bar on the view, then says what it found. */
   async refreshWithFeedback(): Promise<number> {
-    const found = await vscode.window.withProgress({ location: { viewId: 'flatnessLens.models' }, title: 'Searching for model files' }, () => this.find());
+    const found = await vscode.window.withProgress({ location: { viewId: 'flatnessLens.models' }, title: vscode.l10n.t('Searching for model files') }, () => this.find());
     this.refresh();
-    vscode.window.setStatusBarMessage(`Flatness Lens: ${found.length} model file${found.length === 1 ? '' : 's'} found`, 4000);
+    vscode.window.setStatusBarMessage(found.length === 1 ? vscode.l10n.t('Flatness Lens: 1 model file found') : vscode.l10n.t('Flatness Lens: {0} model files found', found.length), 4000);
     return found.length;
   }
 
@@ -250,15 +250,16 @@ export class ReportsView implements vscode.TreeDataProvider<ReportsNode>, vscode
 export async function clearReportsConfirmed(store: ReportStore, comparisons: ComparisonHistory | undefined): Promise<boolean> {
   const count = store.list().length + (comparisons?.list().length ?? 0);
   if (count === 0) {
-    void vscode.window.showInformationMessage('Flatness Lens: there are no stored reports to clear.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: there are no stored reports to clear.'));
     return false;
   }
+  const clear = vscode.l10n.t('Clear Reports');
   const choice = await vscode.window.showWarningMessage(
-    `Clear ${count} stored report${count === 1 ? '' : 's'} and comparison${count === 1 ? '' : 's'}?`,
-    { modal: true, detail: 'The model files and their data associations are kept; only the stored results are removed.' },
-    'Clear Reports',
+    count === 1 ? vscode.l10n.t('Clear 1 stored report or comparison?') : vscode.l10n.t('Clear {0} stored reports and comparisons?', count),
+    { modal: true, detail: vscode.l10n.t('The model files and their data associations are kept; only the stored results are removed.') },
+    clear,
   );
-  if (choice !== 'Clear Reports') return false;
+  if (choice !== clear) return false;
   await store.clear();
   await comparisons?.clear();
   return true;
