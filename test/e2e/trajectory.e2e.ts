@@ -7,125 +7,29 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { requireChromium } from '../helpers/chromium';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, EXAMPLE, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, type Workbench } from './codeServer';
 
-const ROOT = join(__dirname, '..', '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const EXAMPLE = join(ROOT, 'examples', 'multi-index');
-const CODE_SERVER = process.env.CODE_SERVER ?? join(ROOT, '.code-server/node_modules/.bin/code-server');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** "Within a few seconds": the settle time (1 s), the poll (1 s) and one core analysis, with room for a loaded machine. */
 const APPEARS_WITHIN_MS = 15_000;
 
-function newestVsix(): string {
-  if (process.env.FLATNESS_VSIX) return process.env.FLATNESS_VSIX;
-  const candidates = readdirSync(ROOT).filter((f) => /^flatness-lens-.*\.vsix$/.test(f)).map((f) => join(ROOT, f));
-  candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!candidates[0]) throw new Error('no .vsix found: run npm run package first');
-  return candidates[0];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`code-server did not answer at ${url}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** The frame (webviews are nested iframes) whose selector's text matches, polled until the deadline. */
-async function findFrame(page: Page, selector: string, timeoutMs: number, textPattern?: RegExp): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      try {
-        const locator = frame.locator(selector);
-        if ((await locator.count()) > 0) {
-          if (!textPattern) return frame;
-          if ((await locator.allTextContents()).some((text) => textPattern.test(text))) return frame;
-        }
-      } catch {
-        // frame detached while we looked
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms`);
-    await page.waitForTimeout(200);
-  }
-}
-
-describe('Track Training Folder in code-server', { skip: existsSync(CODE_SERVER) ? false : `code-server is not installed at ${CODE_SERVER}: run scripts/e2e.sh` }, () => {
-  let server: ChildProcess | undefined;
-  let context: BrowserContext;
+describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () => {
+  let workbench: Workbench;
   let page: Page;
-  let base: string;
   let run: string;
-  const serverLog: string[] = [];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    base = mkdtempSync(join(tmpdir(), 'flatness-e2e-trajectory-'));
-    const userData = join(base, 'user-data');
-    const extensions = join(base, 'extensions');
-    const workspace = join(base, 'workspace');
-    run = join(workspace, 'run');
-    mkdirSync(join(userData, 'User'), { recursive: true });
-    mkdirSync(run, { recursive: true });
-    for (const file of ['train.npz', 'test.npz']) copyFileSync(join(EXAMPLE, file), join(workspace, file));
-    for (const file of ['step_00000.pt', 'step_00750.pt']) copyFileSync(join(EXAMPLE, 'checkpoints', file), join(run, file));
-    writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-      'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off',
-      'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'workbench.tips.enabled': false,
-      'workbench.enableExperiments': false, 'update.mode': 'none', 'window.commandCenter': false, 'chat.commandCenter.enabled': false,
-      'workbench.colorTheme': 'Default Dark Modern',
-    }, null, 2));
-    const install = spawnSync(CODE_SERVER, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', newestVsix()], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(install.status, 0, `installing the .vsix failed:\n${install.stdout}\n${install.stderr}`);
-    const port = await freePort();
-    server = spawn(CODE_SERVER, [
-      '--auth', 'none', '--disable-workspace-trust', '--disable-telemetry', '--disable-update-check',
-      '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, '--ignore-last-opened', workspace,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (d: Buffer) => serverLog.push(d.toString()));
-    server.stderr?.on('data', (d: Buffer) => serverLog.push(d.toString()));
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
-    context = await chromium.launchPersistentContext(join(base, 'chromium'), { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
-    page = await context.newPage();
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'train.npz' }).waitFor({ timeout: 90_000 });
+    const files: Record<string, string> = { 'train.npz': join(EXAMPLE, 'train.npz'), 'test.npz': join(EXAMPLE, 'test.npz') };
+    for (const file of ['step_00000.pt', 'step_00750.pt']) files[`run/${file}`] = join(EXAMPLE, 'checkpoints', file);
+    workbench = await openWorkbench({ name: 'flatness-e2e-trajectory', files, readyWhenExplorerShows: 'train.npz' });
+    page = workbench.page;
+    run = join(workbench.workspace, 'run');
   });
 
   after(async () => {
-    try {
-      if (page) await page.screenshot({ path: join(ARTIFACTS, 'e2e-trajectory-final.png') });
-    } catch {
-      // the browser may already be gone
-    }
-    await context?.close();
-    server?.kill();
-    if (process.env.FLATNESS_E2E_KEEP !== '1' && base) rmSync(base, { recursive: true, force: true });
-    if (process.env.FLATNESS_E2E_VERBOSE === '1') console.log(serverLog.join(''));
+    await workbench?.close('e2e-trajectory-final.png');
   });
 
   it('watches a folder of checkpoints and draws the run', async () => {

@@ -11,170 +11,26 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { requireChromium } from '../helpers/chromium';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, EXAMPLE, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, runCommand, type Workbench } from './codeServer';
 
-const ROOT = join(__dirname, '..', '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CODE_SERVER = process.env.CODE_SERVER ?? join(ROOT, '.code-server/node_modules/.bin/code-server');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function newestVsix(): string {
-  if (process.env.FLATNESS_VSIX) return process.env.FLATNESS_VSIX;
-  const candidates = readdirSync(ROOT).filter((f) => /^flatness-lens-.*\.vsix$/.test(f)).map((f) => join(ROOT, f));
-  candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!candidates[0]) throw new Error('no .vsix found: run npm run package first');
-  return candidates[0];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      if (response.status < 500) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`code-server did not answer at ${url}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Polls every frame (webviews are iframes inside iframes) until one has the selector. */
-async function findFrame(page: Page, selector: string, timeoutMs: number, textPattern?: RegExp): Promise<Frame> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      try {
-        const locator = frame.locator(selector);
-        if ((await locator.count()) > 0) {
-          if (!textPattern) return frame;
-          const texts = await locator.allTextContents();
-          if (texts.some((text) => textPattern.test(text))) return frame;
-        }
-      } catch {
-        // frame detached while we looked
-      }
-    }
-    if (Date.now() > deadline) {
-      await page.screenshot({ path: join(ARTIFACTS, 'e2e-timeout.png') }).catch(() => undefined);
-      const views = await Promise.all(page.frames().map((frame) => frame.evaluate(() => `${document.body?.dataset.view ?? '-'}: ${document.body?.innerText.slice(0, 200) ?? ''}`).catch(() => '')));
-      throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms (screenshot e2e-timeout.png; webviews: ${views.filter((v) => v && !v.startsWith('-')).join(' | ')})`);
-    }
-    await page.waitForTimeout(250);
-  }
-}
-
-/**
- * Runs a command from the palette. Retries: right after start-up the palette may open before
- * the extension's contributions are registered, or a notification may steal the first keys.
- */
-async function runCommand(page: Page, title: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    try {
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ timeout: 10_000 });
-      await row.click();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(1000);
-    }
-  }
-}
-
-describe('Flatness Lens in code-server', { skip: existsSync(CODE_SERVER) ? false : `code-server is not installed at ${CODE_SERVER}: run scripts/e2e.sh` }, () => {
-  let server: ChildProcess | undefined;
-  let context: BrowserContext;
+describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () => {
+  let workbench: Workbench;
   let page: Page;
-  let base: string;
-  let workspace: string;
-  const serverLog: string[] = [];
   /** What the earlier tests saw, to find again after a window reload. */
   let exampleVerdicts: string[] = [];
   let memorizingVerdict = '';
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    base = mkdtempSync(join(tmpdir(), 'flatness-e2e-'));
-    const userData = join(base, 'user-data');
-    const extensions = join(base, 'extensions');
-    workspace = join(base, 'workspace');
-    mkdirSync(join(userData, 'User'), { recursive: true });
-    mkdirSync(workspace, { recursive: true });
-    for (const file of ['train.npz', 'test.npz', 'generalizing.safetensors', 'memorizing.safetensors']) {
-      copyFileSync(join(ROOT, 'examples/multi-index', file), join(workspace, file));
-    }
-    writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-      'workbench.startupEditor': 'none',
-      'security.workspace.trust.enabled': false,
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoUpdate': false,
-      'extensions.autoCheckUpdates': false,
-      'workbench.tips.enabled': false,
-      'workbench.enableExperiments': false,
-      'update.mode': 'none',
-      'window.commandCenter': false,
-      'chat.commandCenter.enabled': false,
-      'workbench.colorTheme': 'Default Dark Modern',
-    }, null, 2));
-
-    const vsix = newestVsix();
-    const install = spawnSync(CODE_SERVER, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(install.status, 0, `installing ${vsix} failed:\n${install.stdout}\n${install.stderr}`);
-    assert.match(install.stdout + install.stderr, /successfully installed/i);
-
-    const port = await freePort();
-    server = spawn(CODE_SERVER, [
-      '--auth', 'none', '--disable-workspace-trust', '--disable-telemetry', '--disable-update-check',
-      '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, '--ignore-last-opened', workspace,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (d: Buffer) => serverLog.push(d.toString()));
-    server.stderr?.on('data', (d: Buffer) => serverLog.push(d.toString()));
-    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
-
-    const profile = join(base, 'chromium');
-    context = await chromium.launchPersistentContext(profile, { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
-    page = await context.newPage();
-    await page.goto(url, { timeout: 120_000 }); // the workbench's first load can exceed 30 s on a busy machine
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-    // The explorer lists the workspace once the file service is up.
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'memorizing.safetensors' }).waitFor({ timeout: 90_000 });
+    const files: Record<string, string> = {};
+    for (const file of ['train.npz', 'test.npz', 'generalizing.safetensors', 'memorizing.safetensors']) files[file] = join(EXAMPLE, file);
+    workbench = await openWorkbench({ name: 'flatness-e2e', files, readyWhenExplorerShows: 'memorizing.safetensors' });
+    page = workbench.page;
   });
 
   after(async () => {
-    try {
-      if (page) await page.screenshot({ path: join(ARTIFACTS, 'e2e-final.png') });
-    } catch {
-      // the browser may already be gone
-    }
-    await context?.close();
-    server?.kill();
-    if (process.env.FLATNESS_E2E_KEEP !== '1' && base) rmSync(base, { recursive: true, force: true });
-    if (process.env.FLATNESS_E2E_VERBOSE === '1') console.log(serverLog.join(''));
+    await workbench?.close('e2e-final.png');
   });
 
   it('Open Example compares the generalizing and the memorizing network', async () => {

@@ -1,0 +1,183 @@
+/**
+ * The pieces every end-to-end test shares: a code-server (VS Code 1.100) with the packaged
+ * .vsix installed into a fresh profile, a workspace, headless chromium on it, and helpers to
+ * find webview frames and run palette commands.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { requireChromium } from '../helpers/chromium';
+
+export const ROOT = join(__dirname, '..', '..');
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+export const EXAMPLE = join(ROOT, 'examples', 'multi-index');
+export const CODE_SERVER = process.env.CODE_SERVER ?? join(ROOT, '.code-server/node_modules/.bin/code-server');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The `skip` option of an end-to-end suite: a reason when code-server is not installed. */
+export const SKIP_WITHOUT_CODE_SERVER: string | false = existsSync(CODE_SERVER) ? false : `code-server is not installed at ${CODE_SERVER}: run scripts/e2e.sh`;
+
+function newestVsix(): string {
+  if (process.env.FLATNESS_VSIX) return process.env.FLATNESS_VSIX;
+  const candidates = readdirSync(ROOT).filter((f) => /^flatness-lens-.*\.vsix$/.test(f)).map((f) => join(ROOT, f));
+  candidates.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!candidates[0]) throw new Error('no .vsix found: run npm run package first');
+  return candidates[0];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`code-server did not answer at ${url}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Polls every frame (webviews are iframes inside iframes) until one has the selector (with matching text). */
+export async function findFrame(page: Page, selector: string, timeoutMs: number, textPattern?: RegExp): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      try {
+        const locator = frame.locator(selector);
+        if ((await locator.count()) > 0) {
+          if (!textPattern) return frame;
+          if ((await locator.allTextContents()).some((text) => textPattern.test(text))) return frame;
+        }
+      } catch {
+        // frame detached while we looked
+      }
+    }
+    if (Date.now() > deadline) {
+      await page.screenshot({ path: join(ARTIFACTS, 'e2e-timeout.png') }).catch(() => undefined);
+      const views = await Promise.all(page.frames().map((frame) => frame.evaluate(() => `${document.body?.dataset.view ?? '-'}: ${document.body?.innerText.slice(0, 200) ?? ''}`).catch(() => '')));
+      throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms (screenshot e2e-timeout.png; webviews: ${views.filter((v) => v && !v.startsWith('-')).join(' | ')})`);
+    }
+    await page.waitForTimeout(250);
+  }
+}
+
+/**
+ * Runs a command from the palette. Retries: right after start-up the palette may open before
+ * the extension's contributions are registered, or a notification may steal the first keys.
+ */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ timeout: 10_000 });
+      await row.click();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+  }
+}
+
+export interface WorkbenchOptions {
+  /** Prefix of the temporary folder. */
+  name: string;
+  /** Workspace-relative path -> file to copy there. */
+  files: Record<string, string>;
+  /** A file name the explorer shows once the workbench is ready. */
+  readyWhenExplorerShows: string;
+}
+
+export interface Workbench {
+  page: Page;
+  workspace: string;
+  /** Screenshot into test-artifacts/, then stop the browser and code-server and remove the folder. */
+  close(finalScreenshot: string): Promise<void>;
+}
+
+/** Installs the .vsix into a fresh profile, starts code-server on a workspace and opens it in chromium. */
+export async function openWorkbench(options: WorkbenchOptions): Promise<Workbench> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const base = mkdtempSync(join(tmpdir(), `${options.name}-`));
+  const userData = join(base, 'user-data');
+  const extensions = join(base, 'extensions');
+  const workspace = join(base, 'workspace');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  mkdirSync(workspace, { recursive: true });
+  for (const [target, source] of Object.entries(options.files)) {
+    mkdirSync(dirname(join(workspace, target)), { recursive: true });
+    copyFileSync(source, join(workspace, target));
+  }
+  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'update.mode': 'none',
+    'window.commandCenter': false,
+    'chat.commandCenter.enabled': false,
+    'workbench.colorTheme': 'Default Dark Modern',
+  }, null, 2));
+
+  const vsix = newestVsix();
+  const install = spawnSync(CODE_SERVER, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(install.status, 0, `installing ${vsix} failed:\n${install.stdout}\n${install.stderr}`);
+  assert.match(install.stdout + install.stderr, /successfully installed/i);
+
+  const port = await freePort();
+  const serverLog: string[] = [];
+  const server: ChildProcess = spawn(CODE_SERVER, [
+    '--auth', 'none', '--disable-workspace-trust', '--disable-telemetry', '--disable-update-check',
+    '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, '--ignore-last-opened', workspace,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout?.on('data', (d: Buffer) => serverLog.push(d.toString()));
+  server.stderr?.on('data', (d: Buffer) => serverLog.push(d.toString()));
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
+
+  const context: BrowserContext = await chromium.launchPersistentContext(join(base, 'chromium'), { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
+  const page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`, { timeout: 120_000 }); // the first load can exceed 30 s on a busy machine
+  await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  // The explorer lists the workspace once the file service is up.
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: options.readyWhenExplorerShows }).waitFor({ timeout: 90_000 });
+
+  return {
+    page,
+    workspace,
+    async close(finalScreenshot: string): Promise<void> {
+      try {
+        await page.screenshot({ path: join(ARTIFACTS, finalScreenshot) });
+      } catch {
+        // the browser may already be gone
+      }
+      await context.close();
+      server.kill();
+      if (process.env.FLATNESS_E2E_KEEP !== '1') rmSync(base, { recursive: true, force: true });
+      if (process.env.FLATNESS_E2E_VERBOSE === '1') console.log(serverLog.join(''));
+    },
+  };
+}
