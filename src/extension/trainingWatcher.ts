@@ -142,13 +142,13 @@ export class TrainingRunItem extends vscode.TreeItem {
     this.iconPath = pending.length ? new vscode.ThemeIcon('sync~spin') : verdictIcon(latest?.verdict.level, 'analyzed');
     const ratio = latest?.ratio;
     this.description = [
-      `${points.length} checkpoint${points.length === 1 ? '' : 's'}`,
+      points.length === 1 ? vscode.l10n.t('1 checkpoint') : vscode.l10n.t('{0} checkpoints', points.length),
       ratio !== null && ratio !== undefined ? `R = ${ratio.toPrecision(3)}` : '',
-      watched.watching ? 'watching' : 'stopped',
+      watched.watching ? vscode.l10n.t('watching') : vscode.l10n.t('stopped'),
     ].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(`**${watched.label}**\n\nTraining data: ${watched.dataLabel}\n\n${latest ? `Latest (${baseName(latest.path)}): ${latest.verdict.headline}` : 'No checkpoint analyzed yet'}`);
+    this.tooltip = new vscode.MarkdownString(`**${watched.label}**\n\n${vscode.l10n.t('Training data: {0}', watched.dataLabel)}\n\n${latest ? vscode.l10n.t('Latest ({0}): {1}', baseName(latest.path), latest.verdict.headline) : vscode.l10n.t('No checkpoint analyzed yet')}`);
     this.contextValue = watched.watching ? 'flatnessLens.trainingRun.watching' : 'flatnessLens.trainingRun.stopped';
-    this.command = { command: 'flatnessLens.openTrainingRun', title: 'Open Training Run', arguments: [watched.folder.toString()] };
+    this.command = { command: 'flatnessLens.openTrainingRun', title: vscode.l10n.t('Open Training Run'), arguments: [watched.folder.toString()] };
   }
 }
 

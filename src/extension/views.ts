@@ -11,6 +11,17 @@ import type { ComparisonHistory, StoredComparison } from './comparisonHistory';
 
 export type ModelStatus = 'not analyzed' | 'analyzing' | 'analyzed' | 'failed' | 'changed since analysis';
 
+/** A status as the user reads it (the ModelStatus values are internal names). */
+export function statusText(status: ModelStatus): string {
+  switch (status) {
+    case 'not analyzed': return vscode.l10n.t('not analyzed');
+    case 'analyzing': return vscode.l10n.t('analyzing');
+    case 'analyzed': return vscode.l10n.t('analyzed');
+    case 'failed': return vscode.l10n.t('failed');
+    case 'changed since analysis': return vscode.l10n.t('changed since analysis');
+  }
+}
+
 export function verdictIcon(level: ReportVerdict['level'] | undefined, status: ModelStatus): vscode.ThemeIcon {
   if (status === 'analyzing') return new vscode.ThemeIcon('sync~spin');
   if (status === 'failed') return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
@@ -33,9 +44,9 @@ export function relativeTime(iso: string, now = Date.now()): string {
   const then = Date.parse(iso);
   if (!Number.isFinite(then)) return '';
   const seconds = Math.max(0, (now - then) / 1000);
-  if (seconds < 60) return 'just now';
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  if (seconds < 60) return vscode.l10n.t('just now');
+  if (seconds < 3600) return vscode.l10n.t('{0} min ago', Math.floor(seconds / 60));
+  if (seconds < 86400) return vscode.l10n.t('{0} h ago', Math.floor(seconds / 3600));
   return new Date(then).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
@@ -67,20 +78,20 @@ export class ModelItem extends vscode.TreeItem {
     this.id = uri.toString();
     this.iconPath = verdictIcon(latest?.level, status);
     const ratio = latest?.ratio;
-    const ratioText = ratio !== null && ratio !== undefined ? `R = ${formatNumber(ratio, 3)}` : latest ? 'R n/a' : '';
-    this.description = [ratioText, predictionText(latest), status === 'analyzed' ? '' : status].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri, false)}**\n\n${latest ? `${latest.headline} (${relativeTime(latest.createdAt)})` : 'Not analyzed yet'}\n\nStatus: ${status}`);
+    const ratioText = ratio !== null && ratio !== undefined ? `R = ${formatNumber(ratio, 3)}` : latest ? vscode.l10n.t('R n/a') : '';
+    this.description = [ratioText, predictionText(latest), status === 'analyzed' ? '' : statusText(status)].filter(Boolean).join(' · ');
+    this.tooltip = new vscode.MarkdownString(`**${vscode.workspace.asRelativePath(uri, false)}**\n\n${latest ? `${latest.headline} (${relativeTime(latest.createdAt)})` : vscode.l10n.t('Not analyzed yet')}\n\n${vscode.l10n.t('Status: {0}', statusText(status))}`);
     this.contextValue = 'flatnessLens.model';
     this.command = latest
-      ? { command: 'flatnessLens.openStoredReport', title: 'Open report', arguments: [latest.id] }
-      : { command: 'flatnessLens.analyzeModel', title: 'Analyze', arguments: [uri] };
+      ? { command: 'flatnessLens.openStoredReport', title: vscode.l10n.t('Open Report'), arguments: [latest.id] }
+      : { command: 'flatnessLens.analyzeModel', title: vscode.l10n.t('Analyze'), arguments: [uri] };
   }
 }
 
 /** "predicted 0.012" when the report carries a prediction. */
 function predictionText(entry: StoredReport | undefined): string {
   const predicted = entry?.predictedTestLoss;
-  return predicted === undefined || predicted === null ? '' : `predicted ${formatNumber(predicted, 3)}`;
+  return predicted === undefined || predicted === null ? '' : vscode.l10n.t('predicted {0}', formatNumber(predicted, 3));
 }
 
 export class ModelsView implements vscode.TreeDataProvider<ModelItem>, vscode.Disposable {
@@ -172,11 +183,11 @@ export class ReportItem extends vscode.TreeItem {
     super(name, older.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = entry.id;
     const ratio = entry.ratio !== null ? `R = ${formatNumber(entry.ratio, 3)}` : '';
-    this.description = [ratio, predictionText(entry), relativeTime(entry.createdAt), older.length ? `${older.length} earlier` : ''].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(`**${entry.context.modelLabel}** on ${entry.context.dataLabel}\n\n${entry.headline}\n\n${new Date(entry.createdAt).toLocaleString()}`);
+    this.description = [ratio, predictionText(entry), relativeTime(entry.createdAt), older.length ? vscode.l10n.t('{0} earlier', older.length) : ''].filter(Boolean).join(' · ');
+    this.tooltip = new vscode.MarkdownString(`${vscode.l10n.t('**{0}** on {1}', entry.context.modelLabel, entry.context.dataLabel)}\n\n${entry.headline}\n\n${new Date(entry.createdAt).toLocaleString()}`);
     this.iconPath = verdictIcon(entry.level, 'analyzed');
     this.contextValue = 'flatnessLens.report';
-    this.command = { command: 'flatnessLens.openStoredReport', title: 'Open report', arguments: [entry.id] };
+    this.command = { command: 'flatnessLens.openStoredReport', title: vscode.l10n.t('Open Report'), arguments: [entry.id] };
     this.older = older;
   }
 
@@ -187,11 +198,11 @@ export class ComparisonItem extends vscode.TreeItem {
   constructor(readonly entry: StoredComparison) {
     super(entry.models.map((m) => baseName(m.modelLabel).replace(/\.[^.]+$/, '')).join(' vs '), vscode.TreeItemCollapsibleState.None);
     this.id = entry.id;
-    this.description = `${entry.models.length} models · ${relativeTime(entry.createdAt)}`;
-    this.tooltip = new vscode.MarkdownString(`**Comparison** on ${entry.dataLabel}\n\n${entry.comparison.models.map((row) => `${row.rank}. ${entry.models.find((m) => m.path === row.path)?.modelLabel ?? baseName(row.path)}: ${row.verdict.headline}`).join('\n\n')}`);
+    this.description = `${vscode.l10n.t('{0} models', entry.models.length)} · ${relativeTime(entry.createdAt)}`;
+    this.tooltip = new vscode.MarkdownString(`${vscode.l10n.t('**Comparison** on {0}', entry.dataLabel)}\n\n${entry.comparison.models.map((row) => `${row.rank}. ${entry.models.find((m) => m.path === row.path)?.modelLabel ?? baseName(row.path)}: ${row.verdict.headline}`).join('\n\n')}`);
     this.iconPath = new vscode.ThemeIcon('diff');
     this.contextValue = 'flatnessLens.comparison';
-    this.command = { command: 'flatnessLens.internal.openComparison', title: 'Open comparison', arguments: [entry.id] };
+    this.command = { command: 'flatnessLens.internal.openComparison', title: vscode.l10n.t('Open Comparison'), arguments: [entry.id] };
   }
 }
 
