@@ -16,9 +16,9 @@ import { mock, MockMemento, MockWebviewPanel, Uri } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import type { CommandDeps } from '../../src/extension/commands';
-import { isPersistedViewState, type HostToWebview, type ViewState } from '../../src/shared/protocol';
+import { isPersistedViewState, type ViewState } from '../../src/shared/protocol';
 import type { ComparisonReport } from '../../src/shared/report';
-import { buildWebview, openPage, rememberState, startHarness, type Harness } from '../webview/harness';
+import { buildWebview, openPage, postToWebview, rememberState, startHarness, type Harness } from '../webview/harness';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLE = join(ROOT, 'examples', 'multi-index');
@@ -49,12 +49,6 @@ function deactivateHost(): void {
   subscriptions = [];
 }
 
-/** Sends the webview what the host sent (a show message) and waits until it has drawn it. */
-async function show(page: Page, message: HostToWebview): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset.rendered ?? '0'));
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
-  await page.waitForFunction((n) => Number(document.body.dataset.rendered ?? '0') > n, before);
-}
 
 /** What the webview saved with setState. */
 function savedState(page: Page): Promise<unknown> {
@@ -110,7 +104,7 @@ describe('restore after a window reload from the state the webview saves', () =>
     const headline = (shown as Extract<ViewState, { kind: 'report' }>).report.verdict.headline;
 
     const { page } = await openPage(harness, 'dark');
-    await show(page, { type: 'show', state: shown });
+    await postToWebview(page, { type: 'show', state: shown });
     const saved = await savedState(page);
     await page.close();
     assert.ok(isPersistedViewState(saved), `the webview saves the protocol's PersistedViewState: ${JSON.stringify(saved).slice(0, 120)}`);
@@ -140,7 +134,7 @@ describe('restore after a window reload from the state the webview saves', () =>
     const shown = lastShown(reportPanel());
     assert.equal(shown.kind, 'comparison');
     const { page } = await openPage(harness, 'dark');
-    await show(page, { type: 'show', state: shown });
+    await postToWebview(page, { type: 'show', state: shown });
     const verdicts = await page.locator('[data-testid="comparison-verdict"]').allTextContents();
     const saved = await savedState(page);
     await page.close();
@@ -158,7 +152,7 @@ describe('restore after a window reload from the state the webview saves', () =>
     const models = comparison.models.map((row) => ({ path: row.path, modelUri: Uri.file(join(ROOT, row.path)).toString(), modelLabel: row.path.split('/').pop()! }));
     const ranking: ViewState = { kind: 'ranking', comparison, models, dataLabel: 'train.npz (test: test.npz)' };
     const { page } = await openPage(harness, 'dark');
-    await show(page, { type: 'show', state: ranking });
+    await postToWebview(page, { type: 'show', state: ranking });
     const saved = await savedState(page);
     await page.close();
     const restored = await reloadWith(workspace, saved);
@@ -169,7 +163,7 @@ describe('restore after a window reload from the state the webview saves', () =>
   it('a panel reloaded during an analysis offers to run it again; a re-run in progress is saved as its finished result', async () => {
     const context = { modelUri: Uri.file(join(workspace, 'generalizing.safetensors')).toString(), modelLabel: 'generalizing.safetensors', dataLabel: 'train.npz', dataSource: 'picked' as const };
     const { page } = await openPage(harness, 'dark');
-    await show(page, { type: 'show', state: { kind: 'progress', message: 'Analysing generalizing.safetensors', context } });
+    await postToWebview(page, { type: 'show', state: { kind: 'progress', message: 'Analysing generalizing.safetensors', context } });
     const duringFirstRun = await savedState(page);
     const restored = await reloadWith(workspace, duringFirstRun);
     const state = lastShown(restored);
@@ -182,7 +176,7 @@ describe('restore after a window reload from the state the webview saves', () =>
     assert.equal(mock.panels.length, 0, 'no new panel');
     const report = lastShown(restored) as Extract<ViewState, { kind: 'report' }>;
     assert.equal(report.kind, 'report');
-    await show(page, { type: 'show', state: { ...report, rerun: { status: 'running', message: 'Analysing again' } } });
+    await postToWebview(page, { type: 'show', state: { ...report, rerun: { status: 'running', message: 'Analysing again' } } });
     const duringRerun = await savedState(page);
     await page.close();
     assert.ok(isPersistedViewState(duringRerun));
@@ -219,7 +213,7 @@ describe('the re-run strip above a finished result (real webview)', () => {
 
   it('keeps the report readable under a progress strip, a cancelled notice and a failure', async () => {
     const { page, problems } = await openPage(harness, 'dark');
-    await show(page, { type: 'show', state: { ...report, rerun: { status: 'running', message: 'Analysing again' } } });
+    await postToWebview(page, { type: 'show', state: { ...report, rerun: { status: 'running', message: 'Analysing again' } } });
     assert.equal(await page.getAttribute('[data-testid="rerun-banner"]', 'data-status'), 'running');
     assert.equal(await page.textContent('[data-testid="verdict"]'), report.report.verdict.headline, 'the previous verdict stays');
     await page.evaluate(() => window.postMessage({ type: 'progress', stage: 'flatness', fraction: 0.5 }, '*'));
@@ -227,12 +221,12 @@ describe('the re-run strip above a finished result (real webview)', () => {
     await page.click('[data-testid="rerun-cancel"]');
     assert.ok((await posted(page)).some((m) => m.type === 'cancel'));
 
-    await show(page, { type: 'show', state: { ...report, rerun: { status: 'cancelled', message: 'Re-analysis cancelled; this is the previous result.' } } });
+    await postToWebview(page, { type: 'show', state: { ...report, rerun: { status: 'cancelled', message: 'Re-analysis cancelled; this is the previous result.' } } });
     assert.equal(await page.getAttribute('[data-testid="rerun-banner"]', 'role'), 'status', 'a cancelled re-run is a notice, not an alert');
     assert.equal(await page.locator('[role="alert"]').count(), 0);
     assert.equal(await page.textContent('[data-testid="verdict"]'), report.report.verdict.headline);
 
-    await show(page, { type: 'show', state: { ...report, rerun: { status: 'failed', error: { code: 'bad-input', message: 'broken.npz: not a zip file', file: 'broken.npz' } } } });
+    await postToWebview(page, { type: 'show', state: { ...report, rerun: { status: 'failed', error: { code: 'bad-input', message: 'broken.npz: not a zip file', file: 'broken.npz' } } } });
     assert.equal(await page.getAttribute('[data-testid="rerun-banner"]', 'role'), 'alert');
     assert.match(await page.textContent('[data-testid="rerun-banner"]') ?? '', /broken\.npz: not a zip file/);
     const order = await page.evaluate(() => {

@@ -5,32 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 import type { TrajectoryRunView } from '../../src/shared/trajectory';
 import { analyzeTrajectory } from '../../src/engine/trajectory/run';
-import { buildWebview, openPage, ROOT, startHarness, type Harness, type ThemeName } from '../webview/harness';
+import { buildWebview, openPage, paintedPixels, ROOT, show, startHarness, type Harness, type ThemeName } from '../webview/harness';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const example = join(ROOT, 'examples', 'multi-index');
 
-async function show(page: Page, state: ViewState): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset.rendered ?? '0'));
-  const message: HostToWebview = { type: 'show', state };
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
-  await page.waitForFunction((n) => Number(document.body.dataset.rendered ?? '0') > n, before);
-}
 
-function paintedPixels(page: Page, chart: string): Promise<number> {
-  return page.evaluate((name) => {
-    const canvas = document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${name}"]`);
-    if (!canvas) return -1;
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
-    return painted;
-  }, chart);
-}
 
 describe('training run panel in chromium', () => {
   let harness: Harness;

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { makeNonce, renderWebviewHtml } from '../../src/extension/webviewHtml';
 import { requireChromium } from '../helpers/chromium';
+import type { HostToWebview, ViewState } from '../../src/shared/protocol';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -169,4 +170,28 @@ export async function openPage(harness: Harness, theme: ThemeName, savedStateKey
 
 export function rememberState(key: string, state: unknown): void {
   savedStates.set(key, state);
+}
+
+/** Sends the webview a host message (as VS Code's postMessage would) and waits until it has drawn it. */
+export async function postToWebview(page: Page, message: HostToWebview): Promise<void> {
+  const before = await page.evaluate(() => Number(document.body.dataset.rendered ?? '0'));
+  await page.evaluate((m) => window.postMessage(m, '*'), message);
+  await page.waitForFunction((n) => Number(document.body.dataset.rendered ?? '0') > n, before);
+}
+
+/** Shows a view state and waits until the webview has drawn it. */
+export function show(page: Page, state: ViewState): Promise<void> {
+  return postToWebview(page, { type: 'show', state });
+}
+
+/** Number of canvas pixels that are not transparent: the chart was really drawn (-1: no such chart). */
+export function paintedPixels(page: Page, chart: string): Promise<number> {
+  return page.evaluate((name) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${name}"]`);
+    if (!canvas) return -1;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+    return painted;
+  }, chart);
 }

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { HostToWebview, ViewState } from '../../src/shared/protocol';
+import type { ViewState } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
-import { buildWebview, openPage, rememberState, ROOT, startHarness, type Harness, type ThemeName } from './harness';
+import { buildWebview, openPage, paintedPixels, rememberState, ROOT, show, startHarness, type Harness, type ThemeName } from './harness';
 import { makeSamples, type Sample } from './sampleReports';
 import { formatNumber } from '../../src/shared/format';
 
@@ -22,24 +22,7 @@ function stateOf(sample: Sample): ViewState {
     : { kind: 'error', error: sample.error!, context: sample.context };
 }
 
-async function show(page: Page, state: ViewState): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset.rendered ?? '0'));
-  const message: HostToWebview = { type: 'show', state };
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
-  await page.waitForFunction((n) => Number(document.body.dataset.rendered ?? '0') > n, before);
-}
 
-/** Number of canvas pixels that are not transparent: the chart was really drawn. */
-function paintedPixels(page: Page, chart: string): Promise<number> {
-  return page.evaluate((name) => {
-    const canvas = document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${name}"]`);
-    if (!canvas) return -1;
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
-    return painted;
-  }, chart);
-}
 
 async function chartPoints(page: Page, chart: string): Promise<number | null> {
   const canvas = page.locator(`canvas[data-chart="${chart}"]`);

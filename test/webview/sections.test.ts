@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { HostToWebview, ViewState, WireError } from '../../src/shared/protocol';
+import type { WireError } from '../../src/shared/protocol';
 import type { ComparisonReport, Report } from '../../src/shared/report';
 import { formatNumber } from '../../src/shared/format';
 import { CORE_KEYS, renderableKeys, SECTIONS } from '../../webview/sections';
-import { buildWebview, openPage, ROOT, startHarness, type Harness, type ThemeName } from './harness';
+import { buildWebview, openPage, paintedPixels, ROOT, show, startHarness, type Harness, type ThemeName } from './harness';
 import { contrastFailures } from './contrast';
 import { describeModelFile, DATA_FILE_MARK } from '../../src/engine/model/describeFile';
 import { isFlatnessLensError } from '../../src/engine/errors';
@@ -30,12 +30,6 @@ const predictionReport = (): Report => fixture<Report>('prediction-report.json')
 const comparisonReport = (): ComparisonReport => fixture<ComparisonReport>('comparison-report.json');
 const context = (name: string) => ({ modelUri: `file:///work/${name}`, modelLabel: `multi-index/${name}`, dataLabel: 'multi-index/train.npz (test: multi-index/test.npz)', dataSource: 'sidecar' as const });
 
-async function show(page: Page, state: ViewState): Promise<void> {
-  const before = await page.evaluate(() => Number(document.body.dataset.rendered ?? '0'));
-  const message: HostToWebview = { type: 'show', state };
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
-  await page.waitForFunction((n) => Number(document.body.dataset.rendered ?? '0') > n, before);
-}
 
 async function chartPoints(page: Page, chart: string): Promise<number | null> {
   const canvas = page.locator(`canvas[data-chart="${chart}"]`);
@@ -43,16 +37,6 @@ async function chartPoints(page: Page, chart: string): Promise<number | null> {
   return Number(await canvas.getAttribute('data-points'));
 }
 
-function paintedPixels(page: Page, chart: string): Promise<number> {
-  return page.evaluate((name) => {
-    const canvas = document.querySelector<HTMLCanvasElement>(`canvas[data-chart="${name}"]`);
-    if (!canvas) return -1;
-    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
-    return painted;
-  }, chart);
-}
 
 /** Text that looks like a dumped array: eight or more numbers in a comma-separated run. */
 async function rawArrays(page: Page): Promise<string[]> {
