@@ -1,6 +1,7 @@
 import type { Report } from '../shared/report';
 import type { AnalyzeRequest } from '../shared/analysisRequest';
 import type { ActivationSpec } from './model/types';
+import type { Dataset } from './data/types';
 import { ACTIVATION_NAMES, parseActivation } from './math/activations';
 import type { ComputeContext } from './compute/context';
 import { throwIfCancelled } from './compute/context';
@@ -22,15 +23,29 @@ export function parseActivationOption(text: string | undefined): ActivationSpec 
   return spec;
 }
 
-/** Loads the files, runs every requested analysis and returns the report. */
-export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeContext): Promise<Report> {
-  const activation = parseActivationOption(request.activation);
-  const dataStarted = performance.now();
-  const data = await loadDataset(request.dataPath, {
+/** What the training and test data of a request are read from. */
+export type DataRequest = Pick<AnalyzeRequest, 'dataPath' | 'targetsPath' | 'targetColumns' | 'testDataPath' | 'maxFileBytes'>;
+
+/** Reads a request's training data, then its test data (null without one). */
+export async function loadTrainingData(request: DataRequest): Promise<Dataset> {
+  return loadDataset(request.dataPath, {
     maxFileBytes: request.maxFileBytes,
     targetsPath: request.targetsPath,
     targetColumns: request.targetColumns,
   });
+}
+
+export async function loadTestData(request: DataRequest): Promise<Dataset | null> {
+  return request.testDataPath
+    ? loadDataset(request.testDataPath, { maxFileBytes: request.maxFileBytes, targetColumns: request.targetColumns })
+    : null;
+}
+
+/** Loads the files, runs every requested analysis and returns the report. */
+export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeContext): Promise<Report> {
+  const activation = parseActivationOption(request.activation);
+  const dataStarted = performance.now();
+  const data = await loadTrainingData(request);
   const loadDataMs = performance.now() - dataStarted;
   throwIfCancelled(context);
   const modelStarted = performance.now();
@@ -41,9 +56,7 @@ export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeCon
     signal: context?.signal,
   });
   const loadModelMs = performance.now() - modelStarted;
-  const testData = request.testDataPath
-    ? await loadDataset(request.testDataPath, { maxFileBytes: request.maxFileBytes, targetColumns: request.targetColumns })
-    : null;
+  const testData = await loadTestData(request);
   throwIfCancelled(context);
   return analyzeLoaded(model, data, {
     loss: request.loss,

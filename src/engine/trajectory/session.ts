@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
-import type { BackendRequest, LossKind, Report } from '../../shared/report';
+import type { Report } from '../../shared/report';
 import { type CheckpointStep, type TrajectoryPoint, trajectoryPointFromReport } from '../../shared/trajectory';
 import type { Dataset } from '../data/types';
 import type { ActivationSpec, TwoLayerModel } from '../model/types';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import { initBackend } from '../compute/backend';
 import { makeLossSpec } from '../math/losses';
-import { loadDataset } from '../load/dataLoader';
 import { loadModel } from '../load/modelLoader';
 import { analyzeLoaded } from '../analysis/analyzeLoaded';
-import { parseActivationOption } from '../analyze';
+import { loadTestData, loadTrainingData, parseActivationOption } from '../analyze';
+import type { AnalyzeRequest } from '../../shared/analysisRequest';
 import { topHessianEigenvalue } from '../predict/topEigenvalue';
 import {
   DEFAULT_PREDICTION_BUDGET, type PredictionBudget, type PredictionSetup, architectureOf, predictModel,
@@ -18,17 +18,8 @@ import {
 import { stepFromFileName } from './checkpointFiles';
 import { badInput } from '../errors';
 
-export interface TrajectoryOptions {
-  dataPath: string;
-  testDataPath?: string;
-  targetsPath?: string;
-  targetColumns?: string[] | number;
-  activation?: string;
-  loss?: LossKind;
-  backend?: BackendRequest;
-  interpolationTolerance?: number;
-  maxFileBytes?: number;
-  chunkRows?: number;
+/** What `analyze` takes, less the model and the sections, plus the run's own options. */
+export interface TrajectoryOptions extends Omit<AnalyzeRequest, 'modelPath' | 'sections'> {
   /** Largest Hessian eigenvalue per checkpoint (Lanczos). */
   topEigenvalue?: boolean;
   /** Calibrated predicted test loss per checkpoint (one calibration for the run). */
@@ -62,14 +53,8 @@ export class TrajectorySession {
   static async open(options: TrajectoryOptions, context?: ComputeContext): Promise<TrajectorySession> {
     const activation = parseActivationOption(options.activation);
     const started = performance.now();
-    const data = await loadDataset(options.dataPath, {
-      maxFileBytes: options.maxFileBytes,
-      targetsPath: options.targetsPath,
-      targetColumns: options.targetColumns,
-    });
-    const testData = options.testDataPath
-      ? await loadDataset(options.testDataPath, { maxFileBytes: options.maxFileBytes, targetColumns: options.targetColumns })
-      : null;
+    const data = await loadTrainingData(options);
+    const testData = await loadTestData(options);
     const loadDataMs = performance.now() - started;
     throwIfCancelled(context);
     const backendStarted = performance.now();
