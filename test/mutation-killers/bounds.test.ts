@@ -68,6 +68,50 @@ describe('pickle reader bounds', () => {
   });
 });
 
+const u = (...bytes: (number | string)[]) => Uint8Array.from(bytes.flatMap((b) => typeof b === 'string' ? [...Buffer.from(b)] : [b]));
+
+describe('pickle reader: every reader of lengths and lines', () => {
+  // PROTO 2, MARK, BININT2 0x1234, BININT -1, FLOAT '1.5', UNICODE 'hi', LONG '12L', empty BINUNICODE, TUPLE, STOP
+  const mixed = u(0x80, 0x02, 0x28, 0x4d, 0x34, 0x12, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x46, '1.5\n', 0x56, 'hi\n', 0x4c, '12L\n',
+    0x58, 0, 0, 0, 0, 0x74, 0x2e);
+
+  test('two-byte, four-byte, text and empty values parse exactly', () => {
+    const value = unpickle(mixed, 'model.pt', options);
+    assert.ok(value instanceof PickleTuple);
+    assert.deepEqual(value.items, [0x1234, -1, 1.5, 'hi', 12, '']);
+  });
+
+  test('every strict prefix of it is refused as bad input', () => {
+    for (let length = 0; length < mixed.length; length++) assert.equal(refusal(mixed.subarray(0, length)).code, 'bad-input');
+  });
+
+  test('an 8-byte length beyond 2^53 is impossible; one just below is truncated', () => {
+    assert.match(refusal(u(0x80, 0x04, 0x8d, 0, 0, 0, 0, 0, 0, 0x20, 0, 0x2e)).message, /impossible length/);
+    assert.match(refusal(u(0x80, 0x04, 0x8d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0x2e)).message, /truncated/);
+  });
+
+  test('STOP on an empty stack and TUPLE without a mark are corrupt', () => {
+    assert.match(refusal(u(0x80, 0x02, 0x2e)).message, /stack underflow/);
+    assert.match(refusal(u(0x80, 0x02, 0x74, 0x2e)).message, /mark/);
+  });
+
+  test('the operation limit counts opcodes', () => {
+    const fourOps = u(0x80, 0x02, 0x4b, 0x01, 0x30, 0x4b, 0x02, 0x2e); // PROTO, BININT1, POP, BININT1, STOP
+    assert.equal(unpickle(fourOps, 'model.pt', { ...options, maxOps: 5 }), 2);
+    assert.match(refusal2(fourOps, 4).message, /operation limit/);
+  });
+});
+
+function refusal2(bytes: Uint8Array, maxOps: number): FlatnessLensError {
+  try {
+    unpickle(bytes, 'model.pt', { ...options, maxOps });
+  } catch (error) {
+    assert.ok(error instanceof FlatnessLensError, String(error));
+    return error;
+  }
+  assert.fail('accepted');
+}
+
 describe('zip cumulative size limit', () => {
   const a = new Uint8Array(600).fill(1);
   const b = new Uint8Array(600).fill(2);
