@@ -437,13 +437,17 @@ export interface ComparisonRow {
   warnings: string[];
 }
 
-export interface ComparisonReport {
+/** The head of a document about several models of one data set (a comparison, a training run). */
+export interface MultiModelHeader {
   schemaVersion: string;
   tool: { name: 'flatness-lens'; version: string };
   createdAt: string;
   data: { path: string; n: number; d: number };
   test: { path: string; n: number } | null;
   loss: { kind: LossKind; convention: string };
+}
+
+export interface ComparisonReport extends MultiModelHeader {
   lowerBound: number | null;
   /** Rows sorted by predicted test loss (best first). */
   models: ComparisonRow[];

@@ -3,7 +3,7 @@
  * analysis report. Shared by the engine (CLI `trajectory`), the extension's training watcher
  * and the trajectory webview, so every view shows the same figures as `analyze`.
  */
-import type { LossKind, Report, ReportVerdict } from './report';
+import type { MultiModelHeader, Report, ReportVerdict } from './report';
 
 export const TRAJECTORY_SCHEMA_VERSION = '1.0.0';
 
@@ -45,13 +45,7 @@ export interface TrajectoryFailure {
   message: string;
 }
 
-export interface TrajectoryReport {
-  schemaVersion: string;
-  tool: { name: 'flatness-lens'; version: string };
-  createdAt: string;
-  data: { path: string; n: number; d: number };
-  test: { path: string; n: number } | null;
-  loss: { kind: LossKind; convention: string };
+export interface TrajectoryReport extends MultiModelHeader {
   backend: string;
   /** How the checkpoints were ordered. */
   order: 'step' | 'file-name' | 'modification-time' | 'as-given';
