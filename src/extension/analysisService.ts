@@ -46,10 +46,10 @@ function withRerun(state: FinishedViewState, rerun: RerunStatus): ViewState {
   return { ...state, rerun };
 }
 
-/** The previous result with what became of its re-run: a notice when cancelled, the error when it failed. */
-export function afterFailedRerun(previous: FinishedViewState, error: WireError, what: string): ViewState {
+/** The previous result with what became of its re-run: a notice (the given sentence) when cancelled, the error when it failed. */
+export function afterFailedRerun(previous: FinishedViewState, error: WireError, cancelledNotice: string): ViewState {
   return error.code === 'cancelled'
-    ? withRerun(previous, { status: 'cancelled', message: `${what} cancelled; this is the previous result.` })
+    ? withRerun(previous, { status: 'cancelled', message: cancelledNotice })
     : withRerun(previous, { status: 'failed', error });
 }
 
@@ -132,7 +132,7 @@ export class AnalysisService implements vscode.Disposable {
       else this.log.error(`analysis of ${context.modelLabel} failed (${error.code}): ${error.message}`);
       if (error.log) this.log.warn(`worker log:\n${error.log}`);
       if (showPanel) {
-        const what = options.predict ? 'Prediction' : 'Re-analysis';
+        const what = options.predict ? vscode.l10n.t('Prediction cancelled; this is the previous result.') : vscode.l10n.t('Re-analysis cancelled; this is the previous result.');
         this.panels.show(previous ? afterFailedRerun(previous, error, what) : { kind: 'error', error, context }, false);
       }
       if (error.code === 'cancelled') {
@@ -217,7 +217,7 @@ export class AnalysisService implements vscode.Disposable {
       if (error.code === 'cancelled') this.log.info('comparison cancelled');
       else this.log.error(`comparison failed (${error.code}): ${error.message}`);
       if (error.log) this.log.warn(`worker log:\n${error.log}`);
-      panel.show(previous ? afterFailedRerun(previous, error, 'The new comparison') : { kind: 'error', error, context: null });
+      panel.show(previous ? afterFailedRerun(previous, error, vscode.l10n.t('The new comparison cancelled; this is the previous result.')) : { kind: 'error', error, context: null });
       if (error.code === 'cancelled') void vscode.window.showInformationMessage(vscode.l10n.t('Flatness Lens: comparison cancelled.'));
       else void vscode.window.showErrorMessage(vscode.l10n.t('Flatness Lens: {0}', error.message));
       return { error };
@@ -246,12 +246,12 @@ export class AnalysisService implements vscode.Disposable {
           const percent = Math.round(fraction * 100);
           progress.report({ message: `${stage} ${percent}%`, increment: Math.max(0, percent - reported) });
           reported = Math.max(reported, percent);
-          this.statusBar.text = `$(sync~spin) Flatness: ${name} ${stage} ${percent}%`;
+          this.statusBar.text = `$(sync~spin) ${vscode.l10n.t('Flatness: {0} {1} {2}%', name, stage, percent)}`;
           onProgress(stage, fraction);
         });
         const run: Running = { model, cancel: () => this.worker.cancel(id) };
         this.running.add(run);
-        this.statusBar.text = `$(sync~spin) Flatness: ${name}`;
+        this.statusBar.text = `$(sync~spin) ${vscode.l10n.t('Flatness: {0}', name)}`;
         this.statusBar.tooltip = vscode.l10n.t('Flatness Lens is analyzing a model: click to cancel');
         this.statusBar.show();
         const subscription = token.onCancellationRequested(() => run.cancel());

@@ -360,11 +360,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     // Running the example again keeps the previous comparison on screen under a progress strip.
     const shown = panels.find(COMPARISON_KEY)?.finished;
     const previous = shown ? (withoutRerun(shown) as typeof shown) : undefined;
-    const progressPanel = previous ? panels.show({ ...previous, rerun: { status: 'running', message: `Analyzing ${models.length} models again` } }) : undefined;
+    const progressPanel = previous ? panels.show({ ...previous, rerun: { status: 'running', message: vscode.l10n.t('Analyzing {0} models again', models.length) } }) : undefined;
     for (const model of models) {
       const outcome = await analysis.analyze(model, { ...(association ? { association } : {}), showPanel: models.length === 1, ...(progressPanel ? { progressPanel } : {}) });
       if (outcome.error && previous && (outcome.error.code === 'cancelled' || models.length > 1)) {
-        panels.show(afterFailedRerun(previous, outcome.error, 'The new comparison'), false);
+        panels.show(afterFailedRerun(previous, outcome.error, vscode.l10n.t('The new comparison cancelled; this is the previous result.')), false);
         return;
       }
       if (outcome.error?.code === 'cancelled') return;

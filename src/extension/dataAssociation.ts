@@ -145,12 +145,12 @@ export class DataAssociations {
     type Item = vscode.QuickPickItem & { uri?: vscode.Uri; action?: 'browse' | 'none' };
     const item = (key: string, found: boolean): Item => {
       const uri = candidates.get(key)!;
-      return { label: baseName(uri.path), description: vscode.workspace.asRelativePath(uri, false), ...(found ? { detail: 'beside the training data' } : {}), uri };
+      return { label: baseName(uri.path), description: vscode.workspace.asRelativePath(uri, false), ...(found ? { detail: vscode.l10n.t('beside the training data') } : {}), uri };
     };
     const beside = ranked.filter((key) => isTestDataName(key) && sameFolder(key, training.toString()));
     const rest = ranked.filter((key) => !beside.includes(key));
-    const items: Item[] = [...beside.map((key) => item(key, true)), { label: 'No test data', description: 'no measured test loss', action: 'none' }, ...rest.map((key) => item(key, false)),
-      { label: '$(folder-opened) Browse...', action: 'browse' }];
+    const items: Item[] = [...beside.map((key) => item(key, true)), { label: vscode.l10n.t('No test data'), description: vscode.l10n.t('no measured test loss'), action: 'none' }, ...rest.map((key) => item(key, false)),
+      { label: `$(folder-opened) ${vscode.l10n.t('Browse...')}`, action: 'browse' }];
     const choice = await vscode.window.showQuickPick(items, {
       title: vscode.l10n.t('Test data for {0} (optional: measured test loss and Kendall tau)', baseName(model.path)),
       placeHolder: vscode.l10n.t('held-out inputs X and targets y from the same distribution as the training data'),
@@ -180,7 +180,7 @@ export class DataAssociations {
       const uri = byString.get(key)!;
       return { label: baseName(uri.path), description: vscode.workspace.asRelativePath(uri, false), uri };
     });
-    items.push({ label: '$(folder-opened) Browse...', action: 'browse' });
+    items.push({ label: `$(folder-opened) ${vscode.l10n.t('Browse...')}`, action: 'browse' });
     const choice = await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('inputs X and targets y: .npz, .npy, .csv or .json'), ignoreFocusOut: true });
     if (!choice) return undefined;
     if (choice.action === 'browse') {

@@ -40,18 +40,18 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, t
 function titleOf(state: ViewState): string {
   switch (state.kind) {
     case 'report':
-      return `Flatness: ${state.context.modelLabel.split('/').pop()}`;
+      return vscode.l10n.t('Flatness: {0}', state.context.modelLabel.split('/').pop() ?? '');
     case 'comparison':
-      return 'Flatness: comparison';
+      return vscode.l10n.t('Flatness: comparison');
     case 'ranking':
-      return `Flatness: ${state.models.length} models ranked`;
+      return vscode.l10n.t('Flatness: {0} models ranked', state.models.length);
     case 'error':
     case 'progress':
-      return `Flatness: ${state.context?.modelLabel.split('/').pop() ?? 'analysis'}`;
+      return vscode.l10n.t('Flatness: {0}', state.context?.modelLabel.split('/').pop() ?? vscode.l10n.t('analysis'));
     case 'summary':
-      return 'Flatness: model';
+      return vscode.l10n.t('Flatness: model');
     case 'trajectory':
-      return `Flatness: ${state.run.folderLabel.split('/').pop()} (training)`;
+      return vscode.l10n.t('Flatness: {0} (training)', state.run.folderLabel.split('/').pop() ?? '');
   }
 }
 
@@ -159,7 +159,7 @@ export function restoredState(saved: unknown): ViewState | null {
   if (!isPersistedViewState(saved)) return null;
   const state = saved.state;
   if (state.kind === 'progress') {
-    return { kind: 'error', error: { code: 'cancelled', message: 'The window was reloaded while this analysis ran; run it again.' }, context: state.context };
+    return { kind: 'error', error: { code: 'cancelled', message: vscode.l10n.t('The window was reloaded while this analysis ran; run it again.') }, context: state.context };
   }
   return state;
 }

@@ -247,7 +247,7 @@ export class ReportsView implements vscode.TreeDataProvider<ReportsNode>, vscode
     const latest = [...groups.values()];
     const names = qualifiedNames(latest.map((entries) => entries[0]!.context.modelLabel));
     const rows: ReportsNode[] = latest.map((entries, i) => new ReportItem(entries[0]!, names[i]!, entries.slice(1)));
-    if (this.comparisons?.list().length) rows.push(new GroupItem('Comparisons', 'comparisons'));
+    if (this.comparisons?.list().length) rows.push(new GroupItem(vscode.l10n.t('Comparisons'), 'comparisons'));
     return rows;
   }
 
