@@ -66,10 +66,12 @@ const COMMAND_ACTIONS: Record<(typeof COMMAND_IDS)[number], string> = {
   'flatnessLens.clearReports': 'clear the reports',
 };
 
-const MODEL_FILTER = { 'Model files': [...MODEL_EXTENSIONS.map((e) => e.slice(1)), 'json'] };
+function modelFilter(): Record<string, string[]> {
+  return { [vscode.l10n.t('Model files')]: [...MODEL_EXTENSIONS.map((e) => e.slice(1)), 'json'] };
+}
 
 async function pickModel(title: string): Promise<vscode.Uri | undefined> {
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Analyze'), title, filters: MODEL_FILTER });
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Analyze'), title, filters: modelFilter() });
   return picked?.[0];
 }
 
@@ -261,7 +263,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('flatnessLens.compareModels', async (first?: vscode.Uri, selected?: vscode.Uri[]) => {
       let models = Array.isArray(selected) && selected.length > 1 ? selected : undefined;
       if (!models) {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: vscode.l10n.t('Compare'), title: vscode.l10n.t('Models to compare (same training data)'), filters: MODEL_FILTER });
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: vscode.l10n.t('Compare'), title: vscode.l10n.t('Models to compare (same training data)'), filters: modelFilter() });
         models = picked;
       }
       if (!models || models.length === 0) return;

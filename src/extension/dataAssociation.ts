@@ -159,7 +159,7 @@ export class DataAssociations {
     if (!choice) return 'cancelled';
     if (choice.action === 'none') return undefined;
     if (choice.action === 'browse') {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use as test data'), filters: { Data: ['npz', 'npy', 'csv', 'json'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use as test data'), filters: { [vscode.l10n.t('Data')]: ['npz', 'npy', 'csv', 'json'] } });
       return picked?.[0] ?? 'cancelled';
     }
     return choice.uri;
@@ -184,7 +184,7 @@ export class DataAssociations {
     const choice = await vscode.window.showQuickPick(items, { title, placeHolder: vscode.l10n.t('inputs X and targets y: .npz, .npy, .csv or .json'), ignoreFocusOut: true });
     if (!choice) return undefined;
     if (choice.action === 'browse') {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use as data'), filters: { Data: ['npz', 'npy', 'csv', 'json'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Use as data'), filters: { [vscode.l10n.t('Data')]: ['npz', 'npy', 'csv', 'json'] } });
       return picked?.[0];
     }
     return choice.uri;

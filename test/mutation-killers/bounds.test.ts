@@ -71,18 +71,22 @@ describe('pickle reader bounds', () => {
 const u = (...bytes: (number | string)[]) => Uint8Array.from(bytes.flatMap((b) => typeof b === 'string' ? [...Buffer.from(b)] : [b]));
 
 describe('pickle reader: every reader of lengths and lines', () => {
-  // PROTO 2, MARK, BININT2 0x1234, BININT -1, FLOAT '1.5', UNICODE 'hi', LONG '12L', empty BINUNICODE, TUPLE, STOP
-  const mixed = u(0x80, 0x02, 0x28, 0x4d, 0x34, 0x12, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x46, '1.5\n', 0x56, 'hi\n', 0x4c, '12L\n',
+  // PROTO 2, MARK, BININT2 0x1234, BININT -2 (little-endian), FLOAT '1.5', UNICODE 'hi', LONG '12L', empty BINUNICODE, TUPLE, STOP
+  const mixed = u(0x80, 0x02, 0x28, 0x4d, 0x34, 0x12, 0x4a, 0xfe, 0xff, 0xff, 0xff, 0x46, '1.5\n', 0x56, 'hi\n', 0x4c, '12L\n',
     0x58, 0, 0, 0, 0, 0x74, 0x2e);
 
   test('two-byte, four-byte, text and empty values parse exactly', () => {
     const value = unpickle(mixed, 'model.pt', options);
     assert.ok(value instanceof PickleTuple);
-    assert.deepEqual(value.items, [0x1234, -1, 1.5, 'hi', 12, '']);
+    assert.deepEqual(value.items, [0x1234, -2, 1.5, 'hi', 12, '']);
   });
 
-  test('every strict prefix of it is refused as bad input', () => {
-    for (let length = 0; length < mixed.length; length++) assert.equal(refusal(mixed.subarray(0, length)).code, 'bad-input');
+  test('every strict prefix of it is refused as truncated', () => {
+    for (let length = 0; length < mixed.length; length++) {
+      const error = refusal(mixed.subarray(0, length));
+      assert.equal(error.code, 'bad-input');
+      assert.match(error.message, /the pickle is truncated/, `prefix ${length}`);
+    }
   });
 
   test('an 8-byte length beyond 2^53 is impossible; one just below is truncated', () => {
