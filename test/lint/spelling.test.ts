@@ -42,6 +42,7 @@ function userFacingSources(): string[] {
     ...files(join(root, 'webview'), /\.ts$/),
     ...files(join(root, 'docs'), /\.md$/).filter((path) => relative(join(root, 'docs'), path).split(/[\\/]/).length === 1),
     ...files(join(root, 'media', 'walkthrough'), /\.md$/),
+    ...files(join(root, 'examples'), /^README\.md$/),
     join(root, 'package.json'),
     join(root, 'package.nls.json'),
     join(root, 'README.md'),
