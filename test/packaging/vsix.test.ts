@@ -76,6 +76,8 @@ describe('the packaged .vsix, extracted alone', () => {
     assert.ok(manifest.icon && existsSync(join(extension, manifest.icon)), 'the icon named in package.json is packaged');
     assert.ok(manifest.repository, 'repository field');
     assert.ok(readdirSync(extension).some((f) => /^license/i.test(f)), 'a LICENSE file');
+    const nls = JSON.parse(readFileSync(join(extension, 'package.nls.json'), 'utf8')) as Record<string, string>;
+    assert.ok(Object.keys(nls).length > 0, 'package.nls.json: the English text behind the manifest\'s %key% references');
   });
 
   it('analyses the example it carries on the bundled wasm backend, with the reference numbers', () => {
