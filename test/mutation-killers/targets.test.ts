@@ -68,5 +68,7 @@ describe('target layouts beyond cross-entropy labels', () => {
     assert.match(refusal('ce', 2, [[0, 1], [1, 0], [0.5, 1.5]]), /row 3: target 1\.5 in column 2 is not a probability/);
     assert.match(refusal('ce', 2, [[0, 1], [0.5, 0.25]]), /row 2: the 2 target columns sum to 0\.75, not 1/);
     assert.equal(targetLayout(makeLossSpec('ce', 2), modelWith(2), dataWith([[0, 1], [1, 0]])), 'one-hot');
+    // A negative entry in a row that still sums to 1 is refused for itself.
+    assert.match(refusal('ce', 3, [[-0.25, 0.25, 1]]), /row 1: target -0\.25 in column 1 is not a probability/);
   });
 });
