@@ -218,8 +218,6 @@ export function webviewMessageHandler(deps: () => CommandDeps): (message: Webvie
       case 'dismissRerun':
         // The panel itself answers these.
         return;
-      default:
-        return;
     }
   };
 }
@@ -330,7 +328,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const current = vscode.workspace.getConfiguration(SECTION).get<string>('backend', 'auto');
       const choice = await vscode.window.showQuickPick(
         [
-          { label: 'auto', description: 'the fastest that loads: tfjs-node-gpu, tfjs-node, wasm, cpu' },
+          { label: 'auto', description: vscode.l10n.t('the fastest that loads: a GPU through WebGPU, tfjs-node-gpu, tfjs-node, wasm, cpu') },
+          { label: 'webgpu', description: vscode.l10n.t('the GPU through WebGPU (platform .vsix; Vulkan on Linux); forced, even a software adapter') },
           { label: 'tensorflow-gpu', description: vscode.l10n.t('native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)') },
           { label: 'tensorflow', description: vscode.l10n.t('native TensorFlow (needs @tensorflow/tfjs-node)') },
           { label: 'wasm', description: vscode.l10n.t('WebAssembly with SIMD (bundled)') },
