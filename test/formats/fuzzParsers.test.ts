@@ -32,7 +32,7 @@ function variants(source: Uint8Array, count: number, seed: number): Uint8Array[]
     const copy = bytes.slice();
     switch (v % 5) {
       case 0: result.push(copy.subarray(0, at(copy.length))); break; // truncate
-      case 1: copy[at(copy.length)] ^= 1 << at(8); result.push(copy); break; // flip one bit
+      case 1: { const i = at(copy.length); copy[i] = copy[i]! ^ (1 << at(8)); result.push(copy); break; } // flip one bit
       case 2: { // an extreme value in a likely length or count field
         const position = at(Math.max(1, copy.length - 4));
         const value = [0xff, 0x00, 0x7f, 0x80][at(4)]!;

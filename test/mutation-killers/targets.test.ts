@@ -10,7 +10,7 @@ import { SeededRandom } from '../../src/engine/math/random';
 import { randomData, randomModel } from '../helpers/tinyNetworks';
 import type { TwoLayerModel } from '../../src/engine/model/types';
 import type { Dataset } from '../../src/engine/data/types';
-import type { LossKind } from '../../src/engine/math/losses';
+import type { LossKind } from '../../src/shared/report';
 
 const random = new SeededRandom(71);
 
