@@ -130,6 +130,23 @@ describe('zip cumulative size limit', () => {
       (error: unknown) => error instanceof FlatnessLensError && error.code === 'too-large' && /1200 uncompressed bytes \(at 'b\.npy'\)/.test(error.message));
   });
 
+  test('readZipEntries refuses on the declared sizes before inflating anything (a corrupt first entry is never reached)', () => {
+    const stored = zipSync({ 'a.npy': a, 'b.npy': b }, { level: 0 });
+    const corrupt = stored.slice();
+    const at = corrupt.indexOf(1); // the first byte of a.npy's stored data
+    corrupt[at] = 9;
+    assert.throws(() => readZipEntries(corrupt, 'two.npz', { maxTotalBytes: 1000 }),
+      (error: unknown) => error instanceof FlatnessLensError && error.code === 'too-large');
+    assert.throws(() => readZipEntries(corrupt, 'two.npz'), (error: unknown) => error instanceof FlatnessLensError && error.code !== 'too-large');
+  });
+
+  test('a missing entry is bad input naming it; head reads the first bytes only', () => {
+    const archive = openZip(bytes, 'two.npz');
+    assert.throws(() => archive.read('c.npy'), (error: unknown) => error instanceof FlatnessLensError && /zip archive has no entry 'c\.npy'/.test(error.message));
+    assert.deepEqual(archive.head('b.npy', 4), b.subarray(0, 4));
+    assert.deepEqual(archive.entries.map((entry) => entry.name), ['a.npy', 'b.npy']);
+  });
+
   test('at exactly the limit both entries are read', () => {
     const entries = readZipEntries(bytes, 'two.npz', { maxTotalBytes: 1200 });
     assert.deepEqual(entries.get('b.npy'), b);
