@@ -49,7 +49,7 @@ for (const name of wanted) {
 }
 const names = wanted.length ? wanted : Object.keys(MODULES);
 const summaryPath = join(root, 'reports', 'mutation', 'summary.json');
-const summary = existsSync(summaryPath) ? JSON.parse(readFileSync(summaryPath, 'utf8')) : {};
+const readSummary = () => (existsSync(summaryPath) ? JSON.parse(readFileSync(summaryPath, 'utf8')) : {});
 
 for (const name of names) {
   const { mutate, tests, namePattern } = MODULES[name];
@@ -90,6 +90,7 @@ for (const name of names) {
   const detected = killed;
   const valid = killed + survived + noCoverage;
   const score = valid ? (100 * detected) / valid : NaN;
+  const summary = readSummary();
   summary[name] = { mutate, tests, mutants: results.length, killed, survived, noCoverage, score: Math.round(score * 10) / 10 };
   console.log(`${name}: ${summary[name].score}% (${killed} killed, ${survived} survived, ${noCoverage} without coverage)`);
   for (const r of results.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')) {
