@@ -24,7 +24,7 @@ export const MODULES = {
   },
   conformal: {
     mutate: ['src/engine/predict/conformal.ts'],
-    tests: ['test/predict/calibration.test.ts'],
+    tests: ['test/predict/calibration.test.ts', 'test/mutation-killers/conformal.test.ts'],
   },
   verdict: {
     mutate: ['src/engine/analysis/verdict.ts'],
