@@ -28,7 +28,7 @@ export const MODULES = {
   },
   verdict: {
     mutate: ['src/engine/analysis/verdict.ts'],
-    tests: ['test/predict/verdict.test.ts'],
+    tests: ['test/predict/verdict.test.ts', 'test/mutation-killers/verdict.test.ts'],
   },
   pickle: {
     mutate: ['src/engine/load/layers/pickle.ts:86-116'],
