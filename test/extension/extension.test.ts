@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mock, MockMemento, Uri, CancellationTokenSource } from './vscodeMock';
+import { extensionContext, mock, Uri, CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import { COMMAND_IDS, type CommandDeps } from '../../src/extension/commands';
@@ -50,16 +50,7 @@ let storage: string;
 function activateExtension(): void {
   subscriptions = [];
   storage = mkdtempSync(join(tmpdir(), 'flatness-storage-'));
-  const context = {
-    subscriptions,
-    extensionPath: ROOT,
-    extensionUri: Uri.file(ROOT),
-    workspaceState: new MockMemento(),
-    globalState: new MockMemento(),
-    storageUri: Uri.file(join(storage, 'workspace')),
-    globalStorageUri: Uri.file(join(storage, 'global')),
-  };
-  deps = activate(context as never).deps;
+  deps = activate(extensionContext(ROOT, storage, subscriptions)).deps;
 }
 
 function deactivateExtension(): void {

@@ -10,7 +10,7 @@ import { fork, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mock, MockMemento, Uri, FileSystemError, type CancellationTokenSource } from './vscodeMock';
+import { extensionContext, mock, MockMemento, Uri, FileSystemError, type CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import type { CommandDeps } from '../../src/extension/commands';
@@ -43,15 +43,7 @@ process.on('unhandledRejection', (reason) => unhandled.push(reason));
 function activateHost(): void {
   subscriptions = [];
   workspaceState = new MockMemento();
-  deps = activate({
-    subscriptions,
-    extensionPath: ROOT,
-    extensionUri: Uri.file(ROOT),
-    workspaceState,
-    globalState: new MockMemento(),
-    storageUri: Uri.file(join(storage, 'workspace')),
-    globalStorageUri: Uri.file(join(storage, 'global')),
-  } as never).deps;
+  deps = activate(extensionContext(ROOT, storage, subscriptions, workspaceState)).deps;
 }
 
 function deactivateHost(): void {

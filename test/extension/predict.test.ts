@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mock, MockMemento, Uri, type CancellationTokenSource } from './vscodeMock';
+import { extensionContext, mock, Uri, type CancellationTokenSource } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import { localizedManifest } from './manifest';
@@ -31,11 +31,7 @@ let subscriptions: { dispose(): unknown }[] = [];
 function activateExtension(): void {
   subscriptions = [];
   const storage = mkdtempSync(join(tmpdir(), 'flatness-storage-'));
-  const context = {
-    subscriptions, extensionPath: ROOT, extensionUri: Uri.file(ROOT), workspaceState: new MockMemento(), globalState: new MockMemento(),
-    storageUri: Uri.file(join(storage, 'workspace')), globalStorageUri: Uri.file(join(storage, 'global')),
-  };
-  deps = activate(context as never).deps;
+  deps = activate(extensionContext(ROOT, storage, subscriptions)).deps;
 }
 
 /** Replaces the worker with one that records requests and answers with the real prediction report. */

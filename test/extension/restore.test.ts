@@ -12,7 +12,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { mock, MockMemento, MockWebviewPanel, Uri } from './vscodeMock';
+import { extensionContext, mock, MockWebviewPanel, Uri } from './vscodeMock';
 import { activate } from '../../src/extension/extension';
 import { lastShown, reportPanel } from './panels';
 import type { CommandDeps } from '../../src/extension/commands';
@@ -31,15 +31,7 @@ let deps: CommandDeps;
 function activateHost(workspace: string): void {
   subscriptions = [];
   const storage = mkdtempSync(join(tmpdir(), 'flatness-storage-'));
-  deps = activate({
-    subscriptions,
-    extensionPath: ROOT,
-    extensionUri: Uri.file(ROOT),
-    workspaceState: new MockMemento(),
-    globalState: new MockMemento(),
-    storageUri: Uri.file(join(storage, 'workspace')),
-    globalStorageUri: Uri.file(join(storage, 'global')),
-  } as never).deps;
+  deps = activate(extensionContext(ROOT, storage, subscriptions)).deps;
   mock.workspaceRoot = workspace;
   mock.workspaceFiles = readdirSync(workspace).map((file) => Uri.file(join(workspace, file)));
 }

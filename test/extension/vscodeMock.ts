@@ -509,3 +509,19 @@ export class MockMemento implements vscode.Memento {
     return [...this.values.keys()];
   }
 }
+
+/**
+ * The parts of vscode.ExtensionContext the extension reads: its folder (the repository), fresh
+ * mementos unless given, and storage folders under `storage`.
+ */
+export function extensionContext(root: string, storage: string, subscriptions: { dispose(): unknown }[], workspaceState: MockMemento = new MockMemento()): never {
+  return {
+    subscriptions,
+    extensionPath: root,
+    extensionUri: Uri.file(root),
+    workspaceState,
+    globalState: new MockMemento(),
+    storageUri: Uri.file(`${storage}/workspace`),
+    globalStorageUri: Uri.file(`${storage}/global`),
+  } as never;
+}
