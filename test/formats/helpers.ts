@@ -6,7 +6,7 @@ import { FlatnessLensError, type ErrorCode } from '../../src/engine/errors';
 import { parseActivation } from '../../src/engine/math/activations';
 import type { ActivationSpec, TwoLayerModel } from '../../src/engine/model/types';
 
-/** test/fixtures/formats: shared/ (copied from /work/shared/fixtures), generated/, reference/. */
+/** test/fixtures/formats: shared/ (files saved by real frameworks, committed), generated/, reference/. */
 export const FORMAT_FIXTURES = join(__dirname, '..', 'fixtures', 'formats');
 export const ALL_FIXTURES = join(__dirname, '..', 'fixtures');
 
