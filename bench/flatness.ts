@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeWorkload } from './workloads';
+import { median, time } from './timing';
 import { initBackend } from '../src/engine/compute/backend';
 import { evaluateLoss } from '../src/engine/compute/forward';
 import { computeCurvatureSums } from '../src/engine/analysis/curvatureSums';
@@ -17,16 +18,6 @@ import type { BackendRequest } from '../src/shared/report';
 
 const HUTCHINSON_PROBES = 100;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function time(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
 
 function rademacher(size: number, seed: number): Float64Array {
   let state = seed >>> 0;

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeWorkload, type Workload } from './workloads';
+import { median, time } from './timing';
 import { initBackend } from '../src/engine/compute/backend';
 import { evaluateLoss } from '../src/engine/compute/forward';
 import { computeCurvatureSums } from '../src/engine/analysis/curvatureSums';
@@ -36,16 +37,6 @@ function workload(name: WorkloadName): Workload {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function time(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
 
 async function measure(name: WorkloadName, request: BackendRequest) {
   const backend = await initBackend(request);
