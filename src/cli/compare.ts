@@ -2,19 +2,13 @@ import type { CompareCommand } from './args';
 import { compareModels } from '../engine/predict/compare';
 import { comparisonHtml, comparisonText } from '../engine/report/comparisonText';
 import { checkOutputs, compareInputs, writeOutputs, writesToStdout } from './outputs';
-import { createProgress } from './progress';
+import { withProgress } from './progress';
 
 /** Several models on one data set, sharing one calibration, ranked by predicted test loss. */
 export async function runCompare(command: CompareCommand, signal: AbortSignal): Promise<void> {
   const outputs = { '--json': command.jsonPath, '--html': command.htmlPath };
   checkOutputs(outputs, compareInputs(command.request));
-  const progress = createProgress({ quiet: command.quiet });
-  let comparison;
-  try {
-    comparison = await compareModels(command.request, { signal, onProgress: progress.update });
-  } finally {
-    progress.done();
-  }
+  const comparison = await withProgress(command.quiet, (onProgress) => compareModels(command.request, { signal, onProgress }));
   const json = `${JSON.stringify(comparison, null, 2)}\n`;
   const html = command.htmlPath ? comparisonHtml(comparison) : null;
   writeOutputs(outputs, (label) => (label === '--json' ? json : html ?? ''));

@@ -6,7 +6,7 @@ import { analyzeInputs, checkOutputs, writeOutputs, writesToStdout } from './out
 import { TOOL_VERSION } from '../engine/version';
 import { type AnalyzeCommand, type Command, USAGE, parseCommand } from './args';
 import { runCompare } from './compare';
-import { createProgress } from './progress';
+import { withProgress } from './progress';
 import { runTrajectory } from './trajectory';
 
 export const EXIT_OK = 0;
@@ -17,13 +17,7 @@ export const EXIT_INTERRUPTED = 130;
 async function runAnalyze(command: AnalyzeCommand, signal: AbortSignal): Promise<void> {
   const outputs = { '--json': command.jsonPath, '--html': command.htmlPath };
   checkOutputs(outputs, analyzeInputs(command.request));
-  const progress = createProgress({ quiet: command.quiet });
-  let report;
-  try {
-    report = await analyzeFiles(command.request, { signal, onProgress: progress.update });
-  } finally {
-    progress.done();
-  }
+  const report = await withProgress(command.quiet, (onProgress) => analyzeFiles(command.request, { signal, onProgress }));
   // Render everything before writing anything: a failure leaves no partial set of files.
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const html = command.htmlPath ? renderHtml(report) : null;

@@ -82,3 +82,13 @@ export function createProgress(options: ProgressOptions): Progress {
   };
   return { update, done };
 }
+
+/** Runs one long step with progress on stderr (none with --quiet), clearing the display however it ends. */
+export async function withProgress<T>(quiet: boolean, run: (onProgress: Progress['update']) => Promise<T>): Promise<T> {
+  const progress = createProgress({ quiet });
+  try {
+    return await run(progress.update);
+  } finally {
+    progress.done();
+  }
+}
