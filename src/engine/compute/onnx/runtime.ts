@@ -1,0 +1,77 @@
+import * as os from 'node:os';
+import { createRequire } from 'node:module';
+import type * as Ort from 'onnxruntime-node';
+
+/**
+ * onnxruntime-node, loaded at run time only: the bundler must not resolve it (its native binary
+ * ships per platform beside the bundle, or in node_modules), and every caller falls back to the
+ * tfjs backends when it is absent.
+ */
+type OrtModule = typeof Ort;
+
+let loaded: OrtModule | null = null;
+
+export function loadOnnxRuntime(): OrtModule {
+  if (loaded === null) {
+    const load = createRequire(__filename);
+    loaded = load('onnxruntime-node') as OrtModule;
+  }
+  return loaded;
+}
+
+export function onnxRuntimeVersion(): string {
+  const ort = loadOnnxRuntime();
+  return ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
+}
+
+let threadCount: number | null = null;
+
+/** Intra-op threads of every session: one per core this process may use. */
+export function onnxThreads(): number {
+  if (threadCount === null) threadCount = Math.max(1, os.availableParallelism());
+  return threadCount;
+}
+
+export interface FeedTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** One InferenceSession over an in-memory model, with float32 feeds and fetches. */
+export class OnnxSession {
+  private constructor(private readonly session: Ort.InferenceSession, private readonly ort: OrtModule) {}
+
+  static async create(model: Uint8Array, threads = onnxThreads()): Promise<OnnxSession> {
+    const ort = loadOnnxRuntime();
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return new OnnxSession(session, ort);
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /** Runs the graph; returns the fetched outputs (all of them by default) as float32 arrays. */
+  async run(feeds: Record<string, FeedTensor>, fetches: readonly string[] = this.session.outputNames): Promise<Record<string, Float32Array>> {
+    const inputs: Record<string, Ort.Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) inputs[name] = new this.ort.Tensor('float32', feed.data, [...feed.dims]);
+    const results = await this.session.run(inputs, [...fetches]);
+    const out: Record<string, Float32Array> = {};
+    for (const name of fetches) {
+      const data = results[name]?.data;
+      if (!(data instanceof Float32Array)) throw new Error(`ONNX session: output '${name}' is not float32`);
+      out[name] = data;
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
