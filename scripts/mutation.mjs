@@ -14,7 +14,7 @@ const root = resolve(import.meta.dirname, '..');
 export const MODULES = {
   bound: {
     mutate: ['src/engine/analysis/targetTerm.ts', 'src/engine/math/weightedMedian.ts', 'src/engine/analysis/flatness.ts:115-140'],
-    tests: ['test/engine/certifiedBound.test.ts', 'test/mutation-killers/boundReasons.test.ts'],
+    tests: ['test/engine/certifiedBound.test.ts', 'test/mutation-killers/boundReasons.test.ts', 'test/mutation-killers/weightedMedian.test.ts'],
   },
   targets: {
     mutate: ['src/engine/math/losses.ts:40-95'],
