@@ -1,7 +1,7 @@
 /** The report: verdict header, metric cards, orbit chart, per-neuron chart and table, details, extra sections. */
 import type { MaybeNumber, NeuronRow, Report } from '../src/shared/report';
 import type { ReportContext } from '../src/shared/protocol';
-import { backendLabel } from '../src/shared/backendLabel';
+import { backendLabel, kernelsLabel } from '../src/shared/backendLabel';
 import { formatMaybe, formatMs, formatNumber, neuronState, neuronStatusText, rarelyActiveThreshold } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { isRarelyActive, neuronChart, neuronValue, orbitChart, sortNeurons, type NeuronSort } from './charts';
@@ -189,6 +189,7 @@ function details(report: Report): HTMLElement {
       h('div', {}, h('h3', {}, 'Backend and timings'), dl([
         ['Backend', `${backendLabel(report.backend)} (requested ${report.backend.requested}, tfjs ${report.backend.tfjsVersion})`],
         ...(report.backend.fallbacks.length ? [['Fallbacks', report.backend.fallbacks.join('; ')] as [string, string]] : []),
+        ...(kernelsLabel(report.backend) ? [['Kernels', kernelsLabel(report.backend)!] as [string, string]] : []),
         ['Chunk rows', String(report.backend.chunkRows)], ...timingRows,
         ['Report', `schema ${report.schemaVersion}, ${report.tool.name} ${report.tool.version}, ${report.createdAt}`],
       ]))),

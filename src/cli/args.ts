@@ -22,7 +22,7 @@ Analyze options:
   --activation A         activation when the file stores none: relu, leaky_relu:0.1, relu^2, square, abs,
                          linear, tanh, sigmoid, gelu, softplus, elu:1 (default: read from file, else relu)
   --loss L               mse (||f-y||^2, default) | mse-half (1/2 ||f-y||^2) | mse-mean (mean over outputs) | ce
-  --backend B            auto (default) | webgpu | tensorflow-gpu | tensorflow | wasm | cpu
+  --backend B            auto (default) | webgpu | tensorflow-gpu | tensorflow | onnxruntime | wasm | cpu
   --tolerance T          interpolation tolerance on the mean squared residual (default 1e-4; ce: error rate 0)
   --json OUT             write the JSON report (- for standard output)
   --html OUT             write a self-contained HTML report (- for standard output)

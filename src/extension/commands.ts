@@ -328,10 +328,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const current = vscode.workspace.getConfiguration(SECTION).get<string>('backend', 'auto');
       const choice = await vscode.window.showQuickPick(
         [
-          { label: 'auto', description: vscode.l10n.t('the fastest that loads: a GPU through WebGPU, tfjs-node-gpu, tfjs-node, wasm, cpu') },
+          { label: 'auto', description: vscode.l10n.t('the fastest that loads: a GPU through WebGPU, tfjs-node-gpu, tfjs-node, onnxruntime, wasm, cpu') },
           { label: 'webgpu', description: vscode.l10n.t('the GPU through WebGPU (platform .vsix; Vulkan on Linux); forced, even a software adapter') },
           { label: 'tensorflow-gpu', description: vscode.l10n.t('native TensorFlow with CUDA (needs @tensorflow/tfjs-node-gpu)') },
           { label: 'tensorflow', description: vscode.l10n.t('native TensorFlow (needs @tensorflow/tfjs-node)') },
+          { label: 'onnxruntime', description: vscode.l10n.t('native multi-threaded CPU kernels of ONNX Runtime (shipped for linux-x64)') },
           { label: 'wasm', description: vscode.l10n.t('WebAssembly with SIMD (bundled)') },
           { label: 'cpu', description: vscode.l10n.t('plain JavaScript (bundled, slowest)') },
         ].map((item) => ({ ...item, picked: item.label === current, detail: item.label === current ? vscode.l10n.t('current') : undefined })),

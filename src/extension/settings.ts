@@ -15,7 +15,7 @@ export interface Settings {
   sections: NonNullable<AnalysisRequest['sections']>;
 }
 
-const BACKENDS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu'];
 const LOSSES: readonly LossKind[] = ['mse', 'mse-half', 'mse-mean', 'ce'];
 
 export function readSettings(): Settings {

@@ -6,7 +6,7 @@
 export const REPORT_SCHEMA_VERSION = '1.0.0';
 
 export type LossKind = 'mse' | 'mse-half' | 'mse-mean' | 'ce';
-export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'onnxruntime' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
 
 /** A number that may be undefined by the theory, with the reason why. */
@@ -56,6 +56,10 @@ export interface ReportBackend {
   adapter?: ReportAdapter;
   /** Set when the backend in `name` took over from another during the run (lost GPU device, out of memory). */
   switchedFrom?: { name: BackendName; reason: string };
+  /** Which kernels ran the data passes, e.g. "onnxruntime 1.30.0 CPU" or "tfjs-backend-wasm 4.22.0 SIMD". */
+  kernels?: string;
+  /** Threads those kernels ran on. */
+  threads?: number;
 }
 
 /** A WebGPU adapter as Dawn reports it. */

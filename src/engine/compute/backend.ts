@@ -7,6 +7,7 @@ import { tf } from './tf';
 import type { BackendName, BackendRequest } from '../../shared/report';
 import { FlatnessLensError } from '../errors';
 import type { ReportAdapter } from '../../shared/report';
+import { checkOnnxRuntime, onnxRuntimeVersion, onnxThreads } from './onnx/runtime';
 import { GpuDeviceFailure, WebGpuUnavailable, currentWebGpu, startWebGpu, stopWebGpu } from './webgpu';
 
 export interface BackendInfo {
@@ -18,9 +19,20 @@ export interface BackendInfo {
   adapter?: ReportAdapter;
   /** Set when this backend took over from a GPU that failed during an analysis. */
   switchedFrom?: { name: BackendName; reason: string };
+  /** Which kernels run the products, e.g. "onnxruntime 1.30.0 CPU (MLAS)". */
+  kernels?: string;
+  /** Threads the products run on, where the backend says. */
+  threads?: number;
 }
 
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** What a backend attempt learned beyond success: the GPU, the kernels and threads. */
+interface BackendDetails {
+  adapter?: ReportAdapter;
+  kernels?: string;
+  threads?: number;
+}
+
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu'];
 
 const WASM_FILE = 'tfjs-backend-wasm-simd.wasm';
 
@@ -75,7 +87,7 @@ async function tryNative(gpu: boolean): Promise<void> {
 }
 
 let wasmPathsSet = false;
-async function tryWasm(): Promise<void> {
+async function tryWasm(): Promise<BackendDetails> {
   if (!wasmPathsSet) {
     const directory = findWasmDirectory();
     if (directory === null) throw new Error(`${WASM_FILE} was not found next to the engine or in node_modules`);
@@ -83,31 +95,50 @@ async function tryWasm(): Promise<void> {
     wasmPathsSet = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialize');
+  // tfjs-backend-wasm turns its threads off under Node.
+  return { kernels: `tfjs-backend-wasm ${tf.version_core} SIMD`, threads: 1 };
 }
 
-async function tryCpu(): Promise<void> {
+async function tryCpu(): Promise<BackendDetails> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialize');
+  return { kernels: `tfjs-backend-cpu ${tf.version_core} (JavaScript)`, threads: 1 };
 }
 
 /** WebGPU through Dawn: a hardware adapter, or any adapter when the backend was forced. */
-async function tryWebGpu(forced: boolean): Promise<ReportAdapter> {
-  return (await startWebGpu(forced)).adapter;
+async function tryWebGpu(forced: boolean): Promise<BackendDetails> {
+  return { adapter: (await startWebGpu(forced)).adapter };
 }
 
-const ATTEMPTS: Record<BackendName, (forced: boolean) => Promise<void | ReportAdapter>> = {
+/**
+ * onnxruntime-node's native CPU kernels for the data passes (forward, curvature sums), with
+ * tfjs on wasm (else cpu) for the rest of the analyses.
+ */
+async function tryOnnxRuntime(): Promise<BackendDetails> {
+  await checkOnnxRuntime();
+  try {
+    await tryWasm();
+  } catch {
+    await tryCpu();
+  }
+  return { kernels: `onnxruntime ${onnxRuntimeVersion()} CPU`, threads: onnxThreads() };
+}
+
+const ATTEMPTS: Record<BackendName, (forced: boolean) => Promise<BackendDetails | void>> = {
   webgpu: tryWebGpu,
   'tensorflow-gpu': () => tryNative(true),
   tensorflow: () => tryNative(false),
+  onnxruntime: tryOnnxRuntime,
   wasm: tryWasm,
   cpu: tryCpu,
 };
 
-const AUTO_ORDER: BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: BackendName[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu'];
 
 /**
  * Selects the compute backend once per process: the requested one, or for 'auto' the first of
- * webgpu (hardware adapters only), tfjs-node-gpu, tfjs-node, wasm and cpu that initializes. A forced backend that fails is an
- * error; 'auto' records why each preferred backend was skipped.
+ * webgpu (hardware adapters only), tfjs-node-gpu, tfjs-node, onnxruntime, wasm and cpu that
+ * initializes. A forced backend that fails is an error; 'auto' records why each preferred
+ * backend was skipped.
  */
 export async function initBackend(requested: BackendRequest = 'auto'): Promise<BackendInfo> {
   if (active !== null && (requested === 'auto' || requested === active.name)) return active;
@@ -130,9 +161,9 @@ async function selectBackend(requested: BackendRequest, autoOrder: BackendName[]
   const fallbacks: string[] = [];
   for (const name of order) {
     try {
-      const adapter = await ATTEMPTS[name](requested !== 'auto');
+      const details = (await ATTEMPTS[name](requested !== 'auto')) ?? {};
       if (name !== 'webgpu' && currentWebGpu() !== null) stopWebGpu();
-      return adapter ? { name, requested, fallbacks, tfjsVersion: tf.version_core, adapter } : { name, requested, fallbacks, tfjsVersion: tf.version_core };
+      return { name, requested, fallbacks, tfjsVersion: tf.version_core, ...details };
     } catch (error) {
       fallbacks.push(`${name}: ${error instanceof WebGpuUnavailable ? error.message : describe(error)}`);
     }
@@ -142,6 +173,11 @@ async function selectBackend(requested: BackendRequest, autoOrder: BackendName[]
 
 export function activeBackend(): BackendInfo | null {
   return active;
+}
+
+/** Whether the data passes run on onnxruntime's kernels. */
+export function onnxKernelsActive(): boolean {
+  return active?.name === 'onnxruntime';
 }
 
 const GPU_FAILURE_MESSAGES = /out of memory|GPUOutOfMemoryError|maxBufferSize|maxStorageBufferBindingSize|device (?:is |was )?lost|device is destroyed/i;
@@ -157,13 +193,13 @@ export function isGpuFailure(error: unknown): error is Error {
 
 /**
  * After the GPU failed mid-analysis (lost device, out of memory): drops the device and makes
- * the first of wasm and cpu that initializes the process's backend, recording why.
+ * the first of onnxruntime, wasm and cpu that initializes the process's backend, recording why.
  */
 export async function fallBackFromGpu(reason: string): Promise<BackendInfo> {
   const previous = active;
   stopWebGpu();
   active = null;
-  const info = await selectBackend('auto', ['wasm', 'cpu']);
+  const info = await selectBackend('auto', ['onnxruntime', 'wasm', 'cpu']);
   active = {
     ...info,
     requested: previous?.requested ?? 'auto',

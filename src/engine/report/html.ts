@@ -1,5 +1,5 @@
 import type { Report } from '../../shared/report';
-import { backendLabel } from '../../shared/backendLabel';
+import { backendLabel, kernelsLabel } from '../../shared/backendLabel';
 import { architectureLabel, biasLabel, formatMaybe, formatMs, formatNumber, isRarelyActive, neuronStatusText, rarelyActiveThreshold } from './format';
 import { barChart, lineChart } from './svg';
 import { escapeHtml } from '../../shared/escape';
@@ -119,7 +119,7 @@ ${extensions}
 <dt>data</dt><dd><code>${escapeHtml(report.data.path)}</code> (${escapeHtml(report.data.format)}; ${escapeHtml(report.data.inputName)} / ${escapeHtml(report.data.targetName)}; n = ${report.data.n}, d = ${report.data.d})</dd>
 <dt>loss</dt><dd>${escapeHtml(report.loss.convention)}, applied to ${escapeHtml(report.loss.appliedTo)}</dd>
 <dt>trace parts</dt><dd>A ${formatNumber(flatness.parts.a)} · B ${formatNumber(flatness.parts.b)} · C ${formatNumber(flatness.parts.c)} · c0 ${formatNumber(flatness.parts.outputBias)}</dd>
-<dt>backend</dt><dd>${escapeHtml(backendLabel(report.backend))} (tfjs ${escapeHtml(report.backend.tfjsVersion)}, ${report.backend.chunkRows} rows per chunk)${report.backend.fallbacks.length ? ` · skipped: ${escapeHtml(report.backend.fallbacks.join('; '))}` : ''}</dd>
+<dt>backend</dt><dd>${escapeHtml(backendLabel(report.backend))} (${escapeHtml(kernelsLabel(report.backend) ?? `tfjs ${report.backend.tfjsVersion}`)}, ${report.backend.chunkRows} rows per chunk)${report.backend.fallbacks.length ? ` · skipped: ${escapeHtml(report.backend.fallbacks.join('; '))}` : ''}</dd>
 ${timings}
 <dt>report</dt><dd>schema ${escapeHtml(report.schemaVersion)} · flatness-lens ${escapeHtml(report.tool.version)} · ${escapeHtml(report.createdAt)}</dd>
 </dl>

@@ -1,5 +1,5 @@
 import type { Report } from '../../shared/report';
-import { backendLabel } from '../../shared/backendLabel';
+import { backendLabel, kernelsLabel } from '../../shared/backendLabel';
 import { architectureLabel, biasLabel, formatMaybe, formatMs, formatNumber, isRarelyActive, rarelyActiveThreshold } from './format';
 import { curvatureSummaryLines } from './curvatureText';
 import { predictionSummaryLines } from './predictionText';
@@ -43,7 +43,7 @@ export function terminalSummary(report: Report, options: TerminalOptions = { col
   if (report.test) {
     lines.push(`  test     ${report.test.path}: n = ${report.test.n}, loss ${formatNumber(report.test.loss)}${report.test.accuracy !== null ? `, accuracy ${(report.test.accuracy * 100).toFixed(2)}%` : ''} (measured, same convention)`);
   }
-  lines.push(`  backend  ${backendLabel(report.backend)} (tfjs ${report.backend.tfjsVersion}${report.backend.fallbacks.length ? `; skipped ${report.backend.fallbacks.map((f) => f.split(':')[0]).join(', ')}` : ''})`);
+  lines.push(`  backend  ${backendLabel(report.backend)} (${kernelsLabel(report.backend) ?? `tfjs ${report.backend.tfjsVersion}`}${report.backend.fallbacks.length ? `; skipped ${report.backend.fallbacks.map((f) => f.split(':')[0]).join(', ')}` : ''})`);
   lines.push('');
   lines.push(`  ${paint(`1;${verdictColor}`, `VERDICT  ${report.verdict.headline}`)}`);
   lines.push(...wrap(report.verdict.explanation, 88).map((line) => `           ${line}`));

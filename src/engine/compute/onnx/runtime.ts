@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
+import { OnnxGraph } from './graph';
 
 /**
  * onnxruntime-node, loaded at run time only: the bundler must not resolve it (its native binary
@@ -30,6 +31,21 @@ let threadCount: number | null = null;
 export function onnxThreads(): number {
   if (threadCount === null) threadCount = Math.max(1, os.availableParallelism());
   return threadCount;
+}
+
+/** Loads the native binding and runs a one-node graph: throws where onnxruntime cannot run. */
+export async function checkOnnxRuntime(): Promise<void> {
+  const ort = loadOnnxRuntime();
+  const graph = new OnnxGraph();
+  graph.op('Relu', [graph.input('x', [2])], {}, 'y');
+  graph.output('y', [2]);
+  const session = await OnnxSession.create(graph.build(), 1);
+  try {
+    const { y } = await session.run({ x: { data: Float32Array.of(-1, 2), dims: [2] } });
+    if (y?.[0] !== 0 || y[1] !== 2) throw new Error(`onnxruntime ${ort.env.versions.node ?? ''} computed relu(-1, 2) as ${String(y)}`);
+  } finally {
+    await session.release();
+  }
 }
 
 export interface FeedTensor {
