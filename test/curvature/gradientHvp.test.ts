@@ -5,6 +5,7 @@ import { makeLossSpec } from '../../src/engine/math/losses';
 import { lossAndGradient } from '../../src/engine/curvature/gradient';
 import { LossOperator } from '../../src/engine/curvature/lossOperator';
 import { hessianVectorProducts } from '../../src/engine/curvature/hvp';
+import { tf } from '../../src/engine/compute/tf';
 import type { LossKind } from '../../src/shared/report';
 import type { ActivationSpec } from '../../src/engine/model/types';
 import {
@@ -93,5 +94,39 @@ test('fast scalar-output ReLU products agree with the general path', async () =>
         `vector ${b}: off by ${maxAbsDifference(actual[b]!, expected[b]!)}`);
     }
     fast.dispose();
+  }
+});
+
+test('batched backend products agree with float64 products for every loss, with cached and recomputed chunks', async () => {
+  const cases: Array<{ loss: LossKind; activation: ActivationSpec; c: number; hiddenBias: boolean; outputBias: boolean }> = [
+    { loss: 'ce', activation: { name: 'relu' }, c: 4, hiddenBias: true, outputBias: true },
+    { loss: 'ce', activation: { name: 'tanh' }, c: 3, hiddenBias: false, outputBias: false },
+    { loss: 'mse-mean', activation: { name: 'leaky_relu', slope: 0.2 }, c: 2, hiddenBias: true, outputBias: false },
+    { loss: 'mse', activation: { name: 'relu' }, c: 1, hiddenBias: false, outputBias: true },
+  ];
+  for (const [index, testCase] of cases.entries()) {
+    const { model, data } = tinyProblem({ ...testCase, d: 6, m: 11, n: 45, seed: 30 + index });
+    const loss = makeLossSpec(testCase.loss, testCase.c);
+    const exact = await LossOperator.prepare(model, data, loss, { products: 'float64' });
+    // 16-row chunks; a budget of 20 rows' pre-activations keeps the first chunk and recomputes the others.
+    const budgets = [undefined, 4 * 20 * model.hiddenDim];
+    const random = makeRandom(7 + index);
+    const vs = [0, 1, 2].map(() => random.normals(exact.layout.size));
+    const expected = await exact.hessianVectorProducts(vs);
+    for (const cacheBudgetBytes of budgets) {
+      const tensorsBefore = tf.memory().numTensors;
+      const backend = await LossOperator.prepare(model, data, loss, { products: 'backend', chunkRows: 16, fastPath: false, cacheBudgetBytes });
+      const actual = await backend.hessianVectorProducts(vs);
+      const single = await backend.hessianVectorProduct(vs[1]!);
+      for (let b = 0; b < vs.length; b++) {
+        const scale = maxAbs(expected[b]!);
+        assert.ok(maxAbsDifference(actual[b]!, expected[b]!) <= 1e-5 * scale,
+          `case ${index}, budget ${cacheBudgetBytes}, vector ${b}: off by ${maxAbsDifference(actual[b]!, expected[b]!)} (scale ${scale})`);
+      }
+      assert.ok(maxAbsDifference(single, expected[1]!) <= 1e-5 * maxAbs(expected[1]!));
+      assert.equal(backend.productCount, 4);
+      backend.dispose();
+      assert.equal(tf.memory().numTensors, tensorsBefore, 'every backend tensor is freed');
+    }
   }
 });

@@ -57,6 +57,7 @@ export class FastScalarProducts {
     return 12 * m;
   }
 
+  /** `inputs` is the chunk's rows x d block. */
   async addChunk(source: FastChunkSource, inputs: Float32Array): Promise<void> {
     const m = this.layout.hiddenDim;
     const d = this.layout.inputDim;
@@ -65,7 +66,7 @@ export class FastScalarProducts {
     const a = this.outputWeights;
     const u = new Float64Array(rows * du);
     for (let r = 0; r < rows; r++) {
-      for (let l = 0; l < d; l++) u[r * du + l] = inputs[(source.start + r) * d + l]!;
+      for (let l = 0; l < d; l++) u[r * du + l] = inputs[r * d + l]!;
       if (du > d) u[r * du + d] = 1;
     }
     const scaledPrime = new Float32Array(rows * m);

@@ -9,6 +9,7 @@ import { type ParameterLayout, parameterLayout } from './parameterVector';
 import { backendProduct } from './backendProducts';
 import { transposeToFloat32 } from '../compute/transpose';
 import { FastScalarProducts } from './fastScalarProducts';
+import { type HvpChunkState, type HvpChunkSums, TfjsHvpKernel } from './hvpKernel';
 
 /**
  * Where the two d x m products of a Hessian-vector product run: in float64 JavaScript (exact
@@ -43,8 +44,6 @@ interface ChunkState {
   lossGradient: Float64Array;
   /** rows x c: softmax probabilities (cross-entropy only). */
   probabilities: Float64Array | null;
-  /** rows x d inputs on the backend, when products run there. */
-  inputs: tf.Tensor2D | null;
 }
 
 /**
@@ -73,6 +72,9 @@ export class LossOperator {
   private readonly outputByNeuron: Float64Array; // m x c
   private cache: ChunkState[] | null = null;
   private fast: FastScalarProducts | null = null;
+  /** Backend products: the batched per-chunk kernel (hvpKernel.ts) and each chunk's fixed state. */
+  private kernel: TfjsHvpKernel | null = null;
+  private backendChunks: HvpChunkState[] = [];
 
   private constructor(
     readonly model: TwoLayerModel,
@@ -115,7 +117,11 @@ export class LossOperator {
       && loss.kind !== 'ce' && operator.activation.piecewiseLinear
       && data.n * FastScalarProducts.bytesPerRow(m) <= budget;
     const fast = fastEligible ? new FastScalarProducts(operator.layout, model.outputWeights, loss.squaredErrorScale, data.n) : null;
-    const cache: ChunkState[] | null = !fast && keepCache && data.n * bytesPerRow <= budget ? [] : null;
+    const cache: ChunkState[] | null = products === 'float64' && keepCache && data.n * bytesPerRow <= budget ? [] : null;
+    const batched = products === 'backend' && !fast && keepCache;
+    // Pre-activations stay on the backend, chunk by chunk, while they fit the budget; later chunks
+    // recompute them with one product per batch of directions.
+    let cachedBytes = 0;
 
     const gradient = operator.gradient;
     let lossSum = 0;
@@ -123,28 +129,56 @@ export class LossOperator {
       const { state, lossSum: chunkLoss } = operator.buildChunkState(chunk);
       lossSum += chunkLoss;
       await operator.accumulateGradient(state, gradient);
-      if (fast) await fast.addChunk(state, data.inputs);
+      if (fast) await fast.addChunk(state, operator.chunkInputs(chunk.start, chunk.rows));
       if (cache) cache.push(state);
-      else state.inputs?.dispose();
+      if (batched) {
+        const bytes = 4 * chunk.rows * m;
+        const keep = cachedBytes + bytes <= budget;
+        if (keep) cachedBytes += bytes;
+        operator.backendChunks.push({
+          start: chunk.start,
+          rows: chunk.rows,
+          lossGradient: Float32Array.from(state.lossGradient),
+          probabilities: state.probabilities ? Float32Array.from(state.probabilities) : null,
+          preactivations: keep ? tf.tensor2d(chunk.preactivations, [chunk.rows, m]) : null,
+        });
+      }
     }, { chunkRows }, context, 'gradient');
     const n = data.n;
     for (let p = 0; p < gradient.length; p++) gradient[p] = gradient[p]! / n;
     operator.lossValue = lossSum / n;
     operator.cache = cache;
     operator.fast = fast;
+    if (batched) {
+      operator.kernel = new TfjsHvpKernel({
+        d, m, c, hasHiddenBias: operator.layout.hasHiddenBias, activation: model.activation,
+        piecewiseLinear: operator.activation.piecewiseLinear, outputWeights: model.outputWeights,
+        hiddenWeights: model.hiddenWeights, hiddenBias: model.hiddenBias, crossEntropy: loss.kind === 'ce',
+        scale: loss.squaredErrorScale,
+      });
+    }
     return operator;
   }
 
   /** Frees the cached backend tensors. */
   dispose(): void {
-    if (this.cache) for (const state of this.cache) state.inputs?.dispose();
     this.cache = null;
     this.fast?.dispose();
     this.fast = null;
+    for (const state of this.backendChunks) state.preactivations?.dispose();
+    this.backendChunks = [];
+    this.kernel?.dispose();
+    this.kernel = null;
+  }
+
+  /** A chunk's rows x d inputs: the one place the operator reads the data set's inputs. */
+  private chunkInputs(start: number, rows: number): Float32Array {
+    const d = this.model.inputDim;
+    return this.data.inputs.subarray(start * d, (start + rows) * d);
   }
 
   private buildChunkState(chunk: PreactivationChunk): { state: ChunkState; lossSum: number } {
-    const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
+    const { hiddenDim: m, outputDim: c } = this.model;
     const { rows, start } = chunk;
     const z = chunk.preactivations;
     const activation = this.activation;
@@ -176,10 +210,7 @@ export class LossOperator {
       lossGradient.set(sampleGradient, r * c);
       if (probabilities) probabilities.set(sampleProbabilities, r * c);
     }
-    const inputs = this.products === 'backend'
-      ? tf.tensor2d(this.data.inputs.subarray(start * d, (start + rows) * d), [rows, d])
-      : null;
-    return { state: { start, rows, sigma, sigmaPrime, sigmaSecond, lossGradient, probabilities, inputs }, lossSum };
+    return { state: { start, rows, sigma, sigmaPrime, sigmaSecond, lossGradient, probabilities }, lossSum };
   }
 
   /** Visits every chunk state, from the cache or recomputed from a fresh pass over the data. */
@@ -193,12 +224,7 @@ export class LossOperator {
       return;
     }
     await forEachPreactivationChunk(this.model, this.data, async (chunk) => {
-      const { state } = this.buildChunkState(chunk);
-      try {
-        await visit(state);
-      } finally {
-        state.inputs?.dispose();
-      }
+      await visit(this.buildChunkState(chunk).state);
     }, { chunkRows: this.chunkRows }, context, 'hessian-vector product');
   }
 
@@ -237,10 +263,11 @@ export class LossOperator {
     const { hiddenDim: m, inputDim: d } = this.model;
     const { rows, start } = state;
     const width = batch * m;
-    if (state.inputs) {
+    const inputs = this.chunkInputs(start, rows);
+    if (this.products === 'backend') {
       // Transposed here (tiled, cache-friendly) so that the backend product needs no transposed operand.
       const transposed = transposeToFloat32(deltas, rows, width);
-      const product = await backendProduct(() => tf.matMul(tf.tensor2d(transposed, [width, rows]), state.inputs!));
+      const product = await backendProduct(() => tf.matMul(tf.tensor2d(transposed, [width, rows]), tf.tensor2d(inputs, [rows, d])));
       for (let b = 0; b < batch; b++) {
         const out = outs[b]!;
         const offset = b * m * d;
@@ -248,11 +275,10 @@ export class LossOperator {
       }
       return;
     }
-    const inputs = this.data.inputs;
     for (let b = 0; b < batch; b++) {
       const out = outs[b]!;
       for (let r = 0; r < rows; r++) {
-        const inputOffset = (start + r) * d;
+        const inputOffset = r * d;
         for (let j = 0; j < m; j++) {
           const delta = deltas[r * width + b * m + j]!;
           if (delta === 0) continue;
@@ -263,21 +289,18 @@ export class LossOperator {
     }
   }
 
-  /** rows x (batch m): V_W,b x_i for each direction (their hidden biases are added by the kernel). */
-  private async projectDirections(state: ChunkState, vs: Float64Array[], directionsTransposed: tf.Tensor2D | null): Promise<Float32Array | Float64Array> {
+  /** rows x (batch m): V_W x_i for each direction (their hidden biases are added by the row kernel). */
+  private projectDirections(state: ChunkState, vs: Float64Array[]): Float64Array {
     const { hiddenDim: m, inputDim: d } = this.model;
     const { rows, start } = state;
-    if (directionsTransposed && state.inputs) {
-      return backendProduct(() => tf.matMul(state.inputs!, directionsTransposed));
-    }
     const batch = vs.length;
     const width = batch * m;
     const projected = new Float64Array(rows * width);
-    const inputs = this.data.inputs;
+    const inputs = this.chunkInputs(start, rows);
     for (let b = 0; b < batch; b++) {
       const v = vs[b]!;
       for (let r = 0; r < rows; r++) {
-        const inputOffset = (start + r) * d;
+        const inputOffset = r * d;
         for (let j = 0; j < m; j++) {
           let sum = 0;
           const weightOffset = j * d;
@@ -287,6 +310,49 @@ export class LossOperator {
       }
     }
     return projected;
+  }
+
+  /**
+   * Backend path: every chunk's R-operator work as batched products (hvpKernel.ts), the chunks'
+   * float32 sums accumulated in float64.
+   */
+  private async batchedProducts(vs: Float64Array[], context?: ComputeContext): Promise<Float64Array[]> {
+    const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
+    const layout = this.layout;
+    const kernel = this.kernel!;
+    const outs = vs.map(() => new Float64Array(layout.size));
+    const directions = kernel.uploadDirections(vs, layout);
+    try {
+      for (const state of this.backendChunks) {
+        throwIfCancelled(context);
+        const sums = await kernel.chunk(this.chunkInputs(state.start, state.rows), state, directions);
+        sums.forEach((chunkSums, b) => this.addChunkSums(chunkSums, outs[b]!, m, c, d));
+        context?.onProgress?.('hessian-vector product', Math.min(1, (state.start + state.rows) / this.data.n));
+        await yieldToEventLoop();
+      }
+    } finally {
+      TfjsHvpKernel.disposeDirections(directions);
+    }
+    const n = this.data.n;
+    for (const out of outs) for (let p = 0; p < out.length; p++) out[p] = out[p]! / n;
+    return outs;
+  }
+
+  private addChunkSums(sums: HvpChunkSums, out: Float64Array, m: number, c: number, d: number): void {
+    const layout = this.layout;
+    const { hidden, output, outputBias } = sums;
+    for (let l = 0; l < d; l++) {
+      const row = l * m;
+      for (let j = 0; j < m; j++) out[j * d + l] = out[j * d + l]! + hidden[row + j]!;
+    }
+    if (layout.hasHiddenBias) {
+      for (let j = 0; j < m; j++) out[layout.hiddenBiasOffset + j] = out[layout.hiddenBiasOffset + j]! + hidden[d * m + j]!;
+    }
+    const outputOffset = layout.outputWeightsOffset;
+    for (let e = 0; e < c * m; e++) out[outputOffset + e] = out[outputOffset + e]! + output[e]!;
+    if (layout.hasOutputBias) {
+      for (let o = 0; o < c; o++) out[layout.outputBiasOffset + o] = out[layout.outputBiasOffset + o]! + outputBias[o]!;
+    }
   }
 
   /** H v, exact, in parameter order. */
@@ -299,7 +365,7 @@ export class LossOperator {
    * on the cached activation derivatives, so a batch costs little more than one product.
    */
   async hessianVectorProducts(vs: Float64Array[], context?: ComputeContext): Promise<Float64Array[]> {
-    const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
+    const { hiddenDim: m, outputDim: c } = this.model;
     const layout = this.layout;
     const batch = vs.length;
     if (batch === 0) return [];
@@ -311,6 +377,11 @@ export class LossOperator {
       const results = await this.fast.products(vs);
       this.productCount += batch;
       await yieldToEventLoop();
+      return results;
+    }
+    if (this.kernel) {
+      const results = await this.batchedProducts(vs, context);
+      this.productCount += batch;
       return results;
     }
     const kernels: KernelInput[] = vs.map((v) => {
@@ -328,30 +399,17 @@ export class LossOperator {
       };
     });
     const width = batch * m;
-    let directionsTransposed: tf.Tensor2D | null = null;
-    if (this.products === 'backend') {
-      const transposed = new Float32Array(d * width);
-      for (let b = 0; b < batch; b++) {
-        const v = vs[b]!;
-        for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) transposed[l * width + b * m + j] = v[j * d + l]!;
-      }
-      directionsTransposed = tf.tensor2d(transposed, [d, width]);
-    }
     const outs = vs.map(() => new Float64Array(layout.size));
     const rowKernel = c === 1 ? scalarOutputRow : generalRow;
     let deltas = new Float64Array(0);
-    try {
-      await this.forEachChunkState(async (state) => {
-        const rz = await this.projectDirections(state, vs, directionsTransposed);
-        if (deltas.length !== state.rows * width) deltas = new Float64Array(state.rows * width);
-        for (let r = 0; r < state.rows; r++) {
-          for (let b = 0; b < batch; b++) rowKernel(kernels[b]!, state, r, rz, r * width + b * m, deltas);
-        }
-        await this.backProject(state, deltas, batch, outs);
-      }, context);
-    } finally {
-      directionsTransposed?.dispose();
-    }
+    await this.forEachChunkState(async (state) => {
+      const rz = this.projectDirections(state, vs);
+      if (deltas.length !== state.rows * width) deltas = new Float64Array(state.rows * width);
+      for (let r = 0; r < state.rows; r++) {
+        for (let b = 0; b < batch; b++) rowKernel(kernels[b]!, state, r, rz, r * width + b * m, deltas);
+      }
+      await this.backProject(state, deltas, batch, outs);
+    }, context);
     const n = this.data.n;
     for (let b = 0; b < batch; b++) {
       const out = outs[b]!;
