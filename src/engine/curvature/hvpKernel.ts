@@ -41,8 +41,8 @@ export interface HvpChunkState {
   /** rows x c: g_i = dl/df, and the softmax probabilities for cross-entropy. */
   lossGradient: Float32Array;
   probabilities: Float32Array | null;
-  /** rows x m pre-activations kept on the backend (within the memory budget), else recomputed. */
-  preactivations: tf.Tensor2D | null;
+  /** rows x m pre-activations kept from the prepare pass (within the memory budget), else recomputed. */
+  preactivations: Float32Array | null;
 }
 
 /** One chunk's sums per direction, float32 from the backend. */
@@ -71,7 +71,20 @@ export interface DirectionLayout {
   outputBiasOffset: number;
 }
 
-function transposedHidden(weights: Float64Array, bias: Float64Array | null, m: number, d: number): Float32Array {
+/** A batch of directions on a kernel: each chunk's sums per direction, then release. */
+export interface HvpBatch {
+  /** `inputs` is the chunk's rows x d block. */
+  chunk(inputs: Float32Array, state: HvpChunkState): Promise<HvpChunkSums[]>;
+  release(): void;
+}
+
+/** A backend's implementation of the per-chunk work (tfjs here, onnxruntime in hvpKernelOnnx.ts). */
+export interface HvpKernel {
+  begin(vs: Float64Array[], layout: DirectionLayout): Promise<HvpBatch>;
+  dispose(): void;
+}
+
+export function transposedHidden(weights: Float64Array, bias: Float64Array | null, m: number, d: number): Float32Array {
   const du = bias ? d + 1 : d;
   const result = new Float32Array(du * m);
   for (let j = 0; j < m; j++) {
@@ -82,14 +95,14 @@ function transposedHidden(weights: Float64Array, bias: Float64Array | null, m: n
   return result;
 }
 
-function transposed(values: Float64Array | Float32Array, rows: number, cols: number): Float32Array {
+export function transposed(values: Float64Array | Float32Array, rows: number, cols: number): Float32Array {
   const result = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let col = 0; col < cols; col++) result[col * rows + r] = values[r * cols + col]!;
   return result;
 }
 
 /** The kernel on the active tfjs backend: network constants uploaded once, directions once per batch. */
-export class TfjsHvpKernel {
+export class TfjsHvpKernel implements HvpKernel {
   readonly du: number;
   private readonly outputWeights: tf.Tensor2D;
   private readonly outputWeightsTransposed: tf.Tensor2D;
@@ -109,8 +122,16 @@ export class TfjsHvpKernel {
     this.hiddenTransposed = null;
   }
 
+  begin(vs: Float64Array[], layout: DirectionLayout): Promise<HvpBatch> {
+    const directions = this.uploadDirections(vs, layout);
+    return Promise.resolve({
+      chunk: (inputs, state) => this.chunk(inputs, state, directions),
+      release: () => TfjsHvpKernel.disposeDirections(directions),
+    });
+  }
+
   /** Uploads a batch of directions (flat parameter vectors). */
-  uploadDirections(vs: Float64Array[], layout: DirectionLayout): DirectionTensors[] {
+  private uploadDirections(vs: Float64Array[], layout: DirectionLayout): DirectionTensors[] {
     const { d, m, c, hasHiddenBias } = this.network;
     return vs.map((v) => {
       const outputBlock = v.subarray(layout.outputWeightsOffset, layout.outputWeightsOffset + c * m);
@@ -129,7 +150,7 @@ export class TfjsHvpKernel {
     });
   }
 
-  static disposeDirections(directions: DirectionTensors[]): void {
+  private static disposeDirections(directions: DirectionTensors[]): void {
     for (const direction of directions) {
       direction.hiddenTransposed.dispose();
       direction.output.dispose();
@@ -152,7 +173,7 @@ export class TfjsHvpKernel {
   }
 
   /** The sums of one chunk for every direction; `inputs` is the chunk's rows x d float32 block. */
-  async chunk(inputs: Float32Array, state: HvpChunkState, directions: DirectionTensors[]): Promise<HvpChunkSums[]> {
+  private async chunk(inputs: Float32Array, state: HvpChunkState, directions: DirectionTensors[]): Promise<HvpChunkSums[]> {
     const { m, c, activation, crossEntropy, scale } = this.network;
     const { rows } = state;
     const du = this.du;
@@ -165,7 +186,7 @@ export class TfjsHvpKernel {
     const aT = this.outputWeightsTransposed;
     // Shared by every direction of the batch.
     const u = tf.tensor2d(this.augmented(inputs, rows), [rows, du]);
-    const z = cached ?? tf.tidy(() => tf.matMul(u, hiddenTransposed!));
+    const z = cached ? tf.tensor2d(cached, [rows, m]) : tf.tidy(() => tf.matMul(u, hiddenTransposed!));
     const g = tf.tensor2d(state.lossGradient, [rows, c]);
     const shared = {
       u,
@@ -211,7 +232,7 @@ export class TfjsHvpKernel {
       return results;
     } finally {
       for (const tensor of Object.values(shared)) tensor?.dispose();
-      if (z !== cached) z.dispose();
+      z.dispose();
     }
   }
 }

@@ -9,7 +9,7 @@ import { type ParameterLayout, parameterLayout } from './parameterVector';
 import { backendProduct } from './backendProducts';
 import { transposeToFloat32 } from '../compute/transpose';
 import { FastScalarProducts } from './fastScalarProducts';
-import { type HvpChunkState, type HvpChunkSums, TfjsHvpKernel } from './hvpKernel';
+import { type HvpChunkState, type HvpChunkSums, type HvpKernel, TfjsHvpKernel } from './hvpKernel';
 
 /**
  * Where the two d x m products of a Hessian-vector product run: in float64 JavaScript (exact
@@ -73,7 +73,7 @@ export class LossOperator {
   private cache: ChunkState[] | null = null;
   private fast: FastScalarProducts | null = null;
   /** Backend products: the batched per-chunk kernel (hvpKernel.ts) and each chunk's fixed state. */
-  private kernel: TfjsHvpKernel | null = null;
+  private kernel: HvpKernel | null = null;
   private backendChunks: HvpChunkState[] = [];
 
   private constructor(
@@ -140,7 +140,7 @@ export class LossOperator {
           rows: chunk.rows,
           lossGradient: Float32Array.from(state.lossGradient),
           probabilities: state.probabilities ? Float32Array.from(state.probabilities) : null,
-          preactivations: keep ? tf.tensor2d(chunk.preactivations, [chunk.rows, m]) : null,
+          preactivations: keep ? chunk.preactivations : null,
         });
       }
     }, { chunkRows }, context, 'gradient');
@@ -165,7 +165,6 @@ export class LossOperator {
     this.cache = null;
     this.fast?.dispose();
     this.fast = null;
-    for (const state of this.backendChunks) state.preactivations?.dispose();
     this.backendChunks = [];
     this.kernel?.dispose();
     this.kernel = null;
@@ -321,17 +320,17 @@ export class LossOperator {
     const layout = this.layout;
     const kernel = this.kernel!;
     const outs = vs.map(() => new Float64Array(layout.size));
-    const directions = kernel.uploadDirections(vs, layout);
+    const batch = await kernel.begin(vs, layout);
     try {
       for (const state of this.backendChunks) {
         throwIfCancelled(context);
-        const sums = await kernel.chunk(this.chunkInputs(state.start, state.rows), state, directions);
+        const sums = await batch.chunk(this.chunkInputs(state.start, state.rows), state);
         sums.forEach((chunkSums, b) => this.addChunkSums(chunkSums, outs[b]!, m, c, d));
         context?.onProgress?.('hessian-vector product', Math.min(1, (state.start + state.rows) / this.data.n));
         await yieldToEventLoop();
       }
     } finally {
-      TfjsHvpKernel.disposeDirections(directions);
+      batch.release();
     }
     const n = this.data.n;
     for (const out of outs) for (let p = 0; p < out.length; p++) out[p] = out[p]! / n;
