@@ -2,8 +2,9 @@
  * Every section of a report has a renderer (checked against the report schema), the curvature
  * sections draw what they claim on real engine output, no raw array is dumped anywhere, and all
  * text reaches a 4.5:1 contrast in the light, dark and high-contrast themes (computed colours).
- * With FLATNESS_SCREENSHOTS=1 the screenshots of every section, the comparison and the model view
- * in the three themes are written to docs/screenshots/ (how the committed ones were made).
+ * With FLATNESS_SCREENSHOTS set, the screenshots of every section, the comparison and the model view
+ * in the three themes are written to test-artifacts/screenshots/webview/ (the documentation's come
+ * from the code-server end-to-end test, test/e2e/actions.e2e.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,8 +22,8 @@ import { isFlatnessLensError } from '../../src/engine/errors';
 import { makeSamples, type Sample } from './sampleReports';
 
 const THEME_NAMES: ThemeName[] = ['light', 'dark', 'high-contrast'];
-/** FLATNESS_SCREENSHOTS=1 writes the documentation's screenshots, =artifacts to test-artifacts/; unset: none (faster). */
-const SHOTS = process.env.FLATNESS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : process.env.FLATNESS_SCREENSHOTS === 'artifacts' ? join(ROOT, 'test-artifacts', 'screenshots') : null;
+/** FLATNESS_SCREENSHOTS set: screenshots of this harness to test-artifacts/; unset: none (faster). */
+const SHOTS = process.env.FLATNESS_SCREENSHOTS ? join(ROOT, 'test-artifacts', 'screenshots', 'webview') : null;
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(ROOT, 'test', 'webview', 'fixtures', name), 'utf8')) as T;
 const curvatureReport = (): Report => fixture<Report>('curvature-report.json');
