@@ -1,0 +1,43 @@
+import type { TwoLayerModel } from '../../model/types';
+import { OnnxSession } from './runtime';
+
+/**
+ * Sessions per (model, kernel): the weights are initializers of the graph, so a session belongs
+ * to one set of weights. A repeated pass over the same model (forward then trace, test data,
+ * benchmarks) reuses it. The weights are fingerprinted on every lookup, so a model changed in
+ * place gets new sessions rather than stale ones.
+ */
+interface Entry { fingerprint: number; sessions: Map<string, Promise<OnnxSession>> }
+const cache = new WeakMap<TwoLayerModel, Entry>();
+
+function mix(hash: number, values: Float64Array | null): number {
+  if (values === null) return Math.imul(hash ^ 0x9e3779b9, 0x85ebca6b);
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let h = hash ^ values.length;
+  for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k]!, 0x01000193);
+  return h >>> 0;
+}
+
+function fingerprint(model: TwoLayerModel): number {
+  let hash = 0x811c9dc5;
+  for (const values of [model.hiddenWeights, model.hiddenBias, model.outputWeights, model.outputBias]) hash = mix(hash, values);
+  return hash;
+}
+
+export function cachedSession(model: TwoLayerModel, key: string, build: () => Uint8Array): Promise<OnnxSession> {
+  const current = fingerprint(model);
+  let entry = cache.get(model);
+  if (!entry || entry.fingerprint !== current) {
+    if (entry) for (const stale of entry.sessions.values()) void stale.then((s) => s.release(), () => undefined);
+    entry = { fingerprint: current, sessions: new Map() };
+    cache.set(model, entry);
+  }
+  const sessions = entry.sessions;
+  let session = sessions.get(key);
+  if (!session) {
+    session = OnnxSession.create(build());
+    session.catch(() => sessions.delete(key));
+    sessions.set(key, session);
+  }
+  return session;
+}
