@@ -116,6 +116,7 @@ test('batched backend products agree with float64 products for every loss, with 
     for (const cacheBudgetBytes of budgets) {
       const tensorsBefore = tf.memory().numTensors;
       const backend = await LossOperator.prepare(model, data, loss, { products: 'backend', chunkRows: 16, fastPath: false, cacheBudgetBytes });
+      assert.equal(backend.productKernel, 'tfjs');
       const actual = await backend.hessianVectorProducts(vs);
       const single = await backend.hessianVectorProduct(vs[1]!);
       for (let b = 0; b < vs.length; b++) {
