@@ -1,13 +1,13 @@
 import type { Report } from '../shared/report';
 import type { AnalyzeRequest } from '../shared/analysisRequest';
 import type { ActivationSpec } from './model/types';
-import type { Dataset } from './data/types';
+import type { AnyDataset } from './data/types';
 import { ACTIVATION_NAMES, parseActivation } from './math/activations';
 import type { ComputeContext } from './compute/context';
 import { throwIfCancelled } from './compute/context';
 import { FlatnessLensError } from './errors';
 import { loadModel } from './load/modelLoader';
-import { loadDataset } from './load/dataLoader';
+import { openDataset } from './load/dataLoader';
 import { analyzeLoaded } from './analysis/analyzeLoaded';
 
 export type { AnalyzeRequest };
@@ -24,20 +24,23 @@ export function parseActivationOption(text: string | undefined): ActivationSpec 
 }
 
 /** What the training and test data of a request are read from. */
-export type DataRequest = Pick<AnalyzeRequest, 'dataPath' | 'targetsPath' | 'targetColumns' | 'testDataPath' | 'maxFileBytes'>;
+export type DataRequest = Pick<AnalyzeRequest, 'dataPath' | 'targetsPath' | 'targetColumns' | 'testDataPath' | 'maxFileBytes' | 'streamAboveBytes'>;
 
 /** Reads a request's training data, then its test data (null without one). */
-export async function loadTrainingData(request: DataRequest): Promise<Dataset> {
-  return loadDataset(request.dataPath, {
+export async function loadTrainingData(request: DataRequest): Promise<AnyDataset> {
+  return openDataset(request.dataPath, {
     maxFileBytes: request.maxFileBytes,
     targetsPath: request.targetsPath,
     targetColumns: request.targetColumns,
+    streamAboveBytes: request.streamAboveBytes,
   });
 }
 
-export async function loadTestData(request: DataRequest): Promise<Dataset | null> {
+export async function loadTestData(request: DataRequest): Promise<AnyDataset | null> {
   return request.testDataPath
-    ? loadDataset(request.testDataPath, { maxFileBytes: request.maxFileBytes, targetColumns: request.targetColumns })
+    ? openDataset(request.testDataPath, {
+      maxFileBytes: request.maxFileBytes, targetColumns: request.targetColumns, streamAboveBytes: request.streamAboveBytes,
+    })
     : null;
 }
 

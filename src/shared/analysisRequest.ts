@@ -23,6 +23,8 @@ export interface AnalyzeRequest {
   backend?: BackendRequest;
   interpolationTolerance?: number;
   maxFileBytes?: number;
+  /** Data files larger than this are streamed from disk instead of read into memory (default 64 MiB). */
+  streamAboveBytes?: number;
   chunkRows?: number;
   sections?: SectionSwitches;
 }

@@ -1,6 +1,6 @@
 import type { BackendRequest, LossKind, Report, ReportInterpolation } from '../../shared/report';
 import { REPORT_SCHEMA_VERSION } from '../../shared/report';
-import type { Dataset } from '../data/types';
+import type { AnyDataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import { describeModel } from '../model/describe';
 import { type LossSpec, makeLossSpec } from '../math/losses';
@@ -30,7 +30,7 @@ export interface AnalysisOptions {
   interpolationTolerance?: number;
   chunkRows?: number;
   sections?: SectionSwitches;
-  testData?: Dataset | null;
+  testData?: AnyDataset | null;
 }
 
 export interface LoadTimings {
@@ -64,7 +64,7 @@ function interpolationOf(sums: CurvatureSums, tolerance: number): ReportInterpol
  */
 export async function analyzeLoaded(
   model: TwoLayerModel,
-  data: Dataset,
+  data: AnyDataset,
   options: AnalysisOptions = {},
   context?: ComputeContext,
   loadTimings: LoadTimings = { loadModelMs: 0, loadDataMs: 0 },
@@ -83,7 +83,7 @@ export async function analyzeLoaded(
 
 async function analyzeLoadedOnce(
   model: TwoLayerModel,
-  data: Dataset,
+  data: AnyDataset,
   options: AnalysisOptions,
   context: ComputeContext | undefined,
   loadTimings: LoadTimings,

@@ -1,8 +1,9 @@
-import type { Dataset } from '../data/types';
+import type { AnyDataset } from '../data/types';
+import { dataChunks } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import {
   type LossSpec, type TargetLayout, argmax, evaluateSampleLoss, lossHessianDiagonal, targetClass,
-  targetLayout, traceOfLossHessian,
+  targetLayoutOf, traceOfLossHessian,
 } from '../math/losses';
 import { tf } from '../compute/tf';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
@@ -12,8 +13,10 @@ import { defaultChunkRows } from '../compute/preactivations';
 import { readAndDispose, readFloat32 } from '../compute/read';
 import { makeActivation } from '../math/activations';
 import { balancedRescaling } from '../math/balancedRescaling';
-import { type TargetTerm, computeTargetTerm } from './targetTerm';
+import { type TargetTerm, computeTargetTermOf } from './targetTerm';
 import { correctNearKinks, kinkSlopes, kinkThresholds } from './kinkCorrection';
+import { onnxKernelsActive } from '../compute/backend';
+import { OnnxCurvatureKernel, type PerSampleTerms } from '../compute/onnx/curvatureKernel';
 
 /**
  * Everything FLATNESS.md sections 2-4 need, in one pass over the data. Per-neuron sums are
@@ -74,7 +77,7 @@ function addInto(target: Float64Array, values: Float32Array | Int32Array | Uint8
  */
 export async function computeCurvatureSums(
   rawModel: TwoLayerModel,
-  data: Dataset,
+  data: AnyDataset,
   loss: LossSpec,
   options: CurvatureOptions = {},
   context?: ComputeContext,
@@ -85,7 +88,7 @@ export async function computeCurvatureSums(
   const rescaling = degree === null ? null : balancedRescaling(rawModel, degree);
   const model = rescaling?.model ?? rawModel;
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
-  const layout = targetLayout(loss, model, data);
+  const layout = await targetLayoutOf(loss, model, data);
   const isCrossEntropy = loss.kind === 'ce';
   const withDiagonal = options.withInvariantDiagonal ?? false;
   const chunkRows = Math.min(options.chunkRows ?? defaultChunkRows(model), MAX_REDUCTION_ROWS);
@@ -123,14 +126,95 @@ export async function computeCurvatureSums(
   const gradient = new Float64Array(c);
   const probabilities = new Float64Array(c);
 
+  /** Per-sample loss terms in float64 for one chunk; accumulates the loss, residual and accuracy sums. */
+  const perSampleTerms = (rows: number, outputValues: Float32Array, inputNormValues: Float32Array, chunkTargets: Float32Array): PerSampleTerms => {
+    const lossHessianTraces = new Float32Array(rows);
+    const gradients = new Float32Array(rows * c);
+    const probabilityRows = isCrossEntropy ? new Float32Array(rows * c) : null;
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < c; o++) output[o] = outputValues[r * c + o]!;
+      lossSum += evaluateSampleLoss(loss, layout, output, chunkTargets, r, gradient, probabilities);
+      for (let o = 0; o < c; o++) gradients[r * c + o] = gradient[o]!;
+      if (probabilityRows) for (let o = 0; o < c; o++) probabilityRows[r * c + o] = probabilities[o]!;
+      const lossHessianTrace = traceOfLossHessian(loss, probabilities, c);
+      lossHessianTraces[r] = lossHessianTrace;
+      if (outputBias) {
+        outputBiasTerm += lossHessianTrace;
+        if (withDiagonal) for (let o = 0; o < c; o++) outputBiasDiagonal += outputBias[o]! ** 2 * lossHessianDiagonal(loss, probabilities, o);
+      }
+      if (layout === 'regression') {
+        let residual = 0;
+        let centered = 0;
+        for (let o = 0; o < c; o++) {
+          const bias = outputBias ? outputBias[o]! : 0;
+          const y = chunkTargets[r * c + o]!;
+          residual += (output[o]! - y) ** 2;
+          centered += (output[o]! - bias) ** 2;
+        }
+        squaredResidualSum += residual;
+        const inputNorm = Math.sqrt(inputNormValues[r]!);
+        weightedOutputNorm += inputNorm * Math.sqrt(centered);
+      } else if (argmax(output) === targetClass(layout, chunkTargets, r, c)) {
+        correct++;
+      }
+    }
+    return { lossHessianTraces, gradients, probabilities: probabilityRows };
+  };
+  /** a_j^T Lambda_i a_j for chunk row r, for the near-kink correction. */
+  const nearKinkQuadratic = (probabilityRows: Float32Array | null) => (probabilityRows
+    ? (r: number, j: number) => {
+      let second = 0;
+      let first = 0;
+      for (let o = 0; o < c; o++) {
+        const p = probabilityRows[r * c + o]!;
+        const weight = model.outputWeights[o * m + j]!;
+        second += p * weight * weight;
+        first += p * weight;
+      }
+      return second - first * first;
+    }
+    : (_r: number, j: number) => loss.squaredErrorScale * outputNormSquared[j]!);
+  const kernel = onnxKernelsActive()
+    ? await OnnxCurvatureKernel.create(model, rawModel, { crossEntropy: isCrossEntropy, squaredErrorScale: loss.squaredErrorScale, outputNormSquared, withDiagonal, thresholds }, chunkRows)
+    : null;
+  /** One chunk on onnxruntime: forward, the per-sample terms in JavaScript, then the column sums. */
+  const onnxChunk = async (onnx: OnnxCurvatureKernel, rows: number, chunkInputs: Float32Array, chunkTargets: Float32Array) => {
+    const forward = await onnx.forward(chunkInputs, rows);
+    const terms = perSampleTerms(rows, forward.outputs, forward.inputNormSquared, chunkTargets);
+    const sums = await onnx.columnSums(chunkInputs, rows, forward, terms);
+    addInto(activeSamples, sums.active);
+    if (sums.activationSquares) {
+      const scale = loss.squaredErrorScale;
+      for (let j = 0; j < m; j++) {
+        neuronA[j] = neuronA[j]! + scale * c * sums.activationSquares[j]!;
+        neuronB[j] = neuronB[j]! + scale * outputNormSquared[j]! * sums.slopeSquares![j]!;
+        if (withDiagonal) diagonalA[j] = diagonalA[j]! + scale * outputNormSquared[j]! * sums.activationSquares[j]!;
+      }
+    }
+    if (sums.neuronA) addInto(neuronA, sums.neuronA);
+    if (sums.neuronB) addInto(neuronB, sums.neuronB);
+    if (sums.neuronC) addInto(neuronC, sums.neuronC);
+    if (sums.diagonalW) addInto(diagonalW, sums.diagonalW);
+    if (sums.diagonalA) addInto(diagonalA, sums.diagonalA);
+    if (sums.nearKinks > 0 && slopesAtKink && thresholds) {
+      correctNearKinks(model, chunkInputs, rows, await onnx.preactivations(chunkInputs, rows, forward), slopesAtKink, thresholds,
+        nearKinkQuadratic(terms.probabilities), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
+    }
+  };
+
   try {
-    for (let start = 0; start < data.n; start += chunkRows) {
+    for await (const { start, rows, inputs: chunkInputValues, targets: chunkTargets } of dataChunks(data, chunkRows)) {
       throwIfCancelled(context);
-      const rows = Math.min(chunkRows, data.n - start);
+      if (kernel) {
+        await onnxChunk(kernel, rows, chunkInputValues, chunkTargets);
+        context?.onProgress?.('flatness', Math.min(1, (start + rows) / data.n));
+        await yieldToEventLoop();
+        continue;
+      }
       // Reads are asynchronous (GPU backends map buffers asynchronously): the forward pass runs
       // first and its tensors are kept for the column sums, which are read back together at the end.
       const [inputs, z, activations, outputTensor, inputNormSquared] = tf.tidy(() => {
-        const chunkInputs = tf.tensor2d(data.inputs.subarray(start * d, (start + rows) * d), [rows, d]);
+        const chunkInputs = tf.tensor2d(chunkInputValues, [rows, d]);
         const forward = network.forward(chunkInputs);
         let normSquared = tf.sum(tf.square(chunkInputs), 1);
         if (hiddenBias) normSquared = tf.add(normSquared, 1);
@@ -140,39 +224,8 @@ export async function computeCurvatureSums(
       try {
         const [outputValues, inputNormValues] = await Promise.all([readFloat32(outputTensor!), readFloat32(inputNormSquared!)]);
 
-        // Per-sample loss terms in float64.
         let nearKinks = 0;
-        const lossHessianTraces = new Float32Array(rows);
-        const gradients = new Float32Array(rows * c);
-        const probabilityRows = isCrossEntropy ? new Float32Array(rows * c) : null;
-        for (let r = 0; r < rows; r++) {
-          const i = start + r;
-          for (let o = 0; o < c; o++) output[o] = outputValues[r * c + o]!;
-          lossSum += evaluateSampleLoss(loss, layout, output, data.targets, i, gradient, probabilities);
-          for (let o = 0; o < c; o++) gradients[r * c + o] = gradient[o]!;
-          if (probabilityRows) for (let o = 0; o < c; o++) probabilityRows[r * c + o] = probabilities[o]!;
-          const lossHessianTrace = traceOfLossHessian(loss, probabilities, c);
-          lossHessianTraces[r] = lossHessianTrace;
-          if (outputBias) {
-            outputBiasTerm += lossHessianTrace;
-            if (withDiagonal) for (let o = 0; o < c; o++) outputBiasDiagonal += outputBias[o]! ** 2 * lossHessianDiagonal(loss, probabilities, o);
-          }
-          if (layout === 'regression') {
-            let residual = 0;
-            let centered = 0;
-            for (let o = 0; o < c; o++) {
-              const bias = outputBias ? outputBias[o]! : 0;
-              const y = data.targets[i * c + o]!;
-              residual += (output[o]! - y) ** 2;
-              centered += (output[o]! - bias) ** 2;
-            }
-            squaredResidualSum += residual;
-            const inputNorm = Math.sqrt(inputNormValues[r]!);
-            weightedOutputNorm += inputNorm * Math.sqrt(centered);
-          } else if (argmax(output) === targetClass(layout, data.targets, i, c)) {
-            correct++;
-          }
-        }
+        const { lossHessianTraces, gradients, probabilities: probabilityRows } = perSampleTerms(rows, outputValues, inputNormValues, chunkTargets);
 
         tf.tidy(() => {
         // Column sums over the chunk as M^T v with M (rows x m) the left operand: as the right
@@ -254,20 +307,8 @@ export async function computeCurvatureSums(
         const values = await readAndDispose(reads.map((read) => read.tensor));
         reads.forEach((read, k) => read.use(values[k]!));
         if (nearKinks > 0 && slopesAtKink && thresholds) {
-          const quadratic = probabilityRows
-            ? (r: number, j: number) => {
-              let second = 0;
-              let first = 0;
-              for (let o = 0; o < c; o++) {
-                const p = probabilityRows[r * c + o]!;
-                const weight = model.outputWeights[o * m + j]!;
-                second += p * weight * weight;
-                first += p * weight;
-              }
-              return second - first * first;
-            }
-            : (_r: number, j: number) => loss.squaredErrorScale * outputNormSquared[j]!;
-          correctNearKinks(model, data, start, rows, await readFloat32(z!), slopesAtKink, thresholds, quadratic,
+          const quadratic = nearKinkQuadratic(probabilityRows);
+          correctNearKinks(model, chunkInputValues, rows, await readFloat32(z!), slopesAtKink, thresholds, quadratic,
             { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
         }
       } finally {
@@ -325,7 +366,7 @@ export async function computeCurvatureSums(
     outputBiasTerm: outputBias ? outputBiasTerm / n : 0,
     invariantDiagonal,
     meanWeightedOutputNorm: weightedOutputNorm / n,
-    targetTerm: layout === 'regression' ? computeTargetTerm(model, data) : null,
+    targetTerm: layout === 'regression' ? await computeTargetTermOf(model, data) : null,
   };
 }
 

@@ -1,4 +1,3 @@
-import type { Dataset } from '../data/types';
 import type { ActivationSpec, TwoLayerModel } from '../model/types';
 import { neuronNorms } from '../math/balancedRescaling';
 
@@ -42,12 +41,12 @@ export interface KinkTargets {
 
 /**
  * Corrects the chunk's contributions for entries whose float32 z is within the threshold of 0.
- * `quadratic(r, j)` is a_j^T Lambda_i a_j for chunk row r. Returns the number of signs changed.
+ * `inputs` holds the chunk's rows x d inputs; `quadratic(r, j)` is a_j^T Lambda_i a_j for chunk row r.
+ * Returns the number of signs changed.
  */
 export function correctNearKinks(
   model: TwoLayerModel,
-  data: Dataset,
-  start: number,
+  inputs: Float32Array,
   rows: number,
   z: Float32Array,
   slopes: KinkSlopes,
@@ -59,15 +58,14 @@ export function correctNearKinks(
   const bias = model.hiddenBias;
   let changed = 0;
   for (let r = 0; r < rows; r++) {
-    const i = start + r;
     let normSquared = bias ? 1 : 0;
-    for (let l = 0; l < d; l++) normSquared += data.inputs[i * d + l]! ** 2;
+    for (let l = 0; l < d; l++) normSquared += inputs[r * d + l]! ** 2;
     const inputNorm = Math.sqrt(normSquared);
     for (let j = 0; j < m; j++) {
       const approximate = z[r * m + j]!;
       if (!(Math.abs(approximate) <= thresholds[j]! * inputNorm)) continue;
       let exact = bias ? bias[j]! : 0;
-      for (let l = 0; l < d; l++) exact += model.hiddenWeights[j * d + l]! * data.inputs[i * d + l]!;
+      for (let l = 0; l < d; l++) exact += model.hiddenWeights[j * d + l]! * inputs[r * d + l]!;
       const wasPositive = approximate > 0;
       const isPositive = exact > 0;
       if (wasPositive === isPositive) continue;
@@ -80,7 +78,7 @@ export function correctNearKinks(
       targets.activeSamples[j] = targets.activeSamples[j]! + (isPositive ? 1 : -1);
       if (targets.diagonalW) {
         let weighted = bias ? bias[j]! ** 2 : 0;
-        for (let l = 0; l < d; l++) weighted += (model.hiddenWeights[j * d + l]! * data.inputs[i * d + l]!) ** 2;
+        for (let l = 0; l < d; l++) weighted += (model.hiddenWeights[j * d + l]! * inputs[r * d + l]!) ** 2;
         targets.diagonalW[j] = targets.diagonalW[j]! + q * delta * weighted;
       }
     }

@@ -1,6 +1,6 @@
 import type { Report } from '../../shared/report';
 import type { SectionSwitches } from '../../shared/analysisRequest';
-import type { Dataset } from '../data/types';
+import type { AnyDataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import type { LossSpec } from '../math/losses';
 import type { ComputeContext } from '../compute/context';
@@ -10,8 +10,9 @@ export type { SectionSwitches };
 
 export interface SectionInput {
   model: TwoLayerModel;
-  data: Dataset;
-  testData: Dataset | null;
+  /** In memory or streamed: an analysis that needs it in memory calls materialize (data/rows.ts). */
+  data: AnyDataset;
+  testData: AnyDataset | null;
   loss: LossSpec;
   sums: CurvatureSums;
   /** The report so far; a section writes its own keys into it. */

@@ -1,4 +1,5 @@
-import type { Dataset } from '../data/types';
+import type { AnyDataset, Dataset } from '../data/types';
+import { SCAN_CHUNK_ROWS, dataChunks, isStreamed } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import { minimizeWeightedDistanceSum, weightedDistanceSum } from '../math/weightedMedian';
 
@@ -26,32 +27,62 @@ interface DataPart {
  * The weights, targets and certified minimum depend on the data and the architecture only: kept
  * per data set, so the checkpoints of one training run (flatness-lens trajectory) share one.
  */
-const dataParts = new WeakMap<Dataset, Map<string, DataPart>>();
+const dataParts = new WeakMap<AnyDataset, Map<string, DataPart>>();
+
+function cachedPart(data: AnyDataset, key: string): { parts: Map<string, DataPart>; part: DataPart | undefined } {
+  let parts = dataParts.get(data);
+  if (!parts) dataParts.set(data, (parts = new Map()));
+  return { parts, part: parts.get(key) };
+}
+
+/** Adds rows [start, start + rows) (their inputs and targets) to the weights and points. */
+function fillPart(part: DataPart, inputs: Float32Array, targets: Float32Array, start: number, rows: number, d: number, c: number, hiddenBias: boolean): void {
+  for (let r = 0; r < rows; r++) {
+    let squared = hiddenBias ? 1 : 0;
+    for (let l = 0; l < d; l++) squared += inputs[r * d + l]! ** 2;
+    part.weights[start + r] = Math.sqrt(squared);
+    for (let o = 0; o < c; o++) part.points[(start + r) * c + o] = targets[r * c + o]!;
+  }
+}
 
 function dataPart(data: Dataset, hiddenBias: boolean, c: number): DataPart {
   const key = `${hiddenBias ? 1 : 0}:${c}`;
-  let parts = dataParts.get(data);
-  if (!parts) dataParts.set(data, (parts = new Map()));
-  const cached = parts.get(key);
+  const { parts, part: cached } = cachedPart(data, key);
   if (cached) return cached;
-  const { n, d } = data;
-  const weights = new Float64Array(n);
-  const points = new Float64Array(n * c);
-  for (let i = 0; i < n; i++) {
-    let squared = hiddenBias ? 1 : 0;
-    for (let l = 0; l < d; l++) squared += data.inputs[i * d + l]! ** 2;
-    weights[i] = Math.sqrt(squared);
-    for (let o = 0; o < c; o++) points[i * c + o] = data.targets[i * c + o]!;
-  }
-  const part = { weights, points };
+  const part = { weights: new Float64Array(data.n), points: new Float64Array(data.n * c) };
+  fillPart(part, data.inputs, data.targets, 0, data.n, data.d, c, hiddenBias);
   parts.set(key, part);
   return part;
 }
 
-export function computeTargetTerm(model: TwoLayerModel, data: Dataset): TargetTerm {
-  const n = data.n;
+/**
+ * computeTargetTerm for either kind of data set. A streamed set is read once more, chunk by
+ * chunk; the weights and targets it keeps take (1 + c) float64 per row (the minimum over c needs
+ * them all), 16 bytes per row for one output.
+ */
+export async function computeTargetTermOf(model: TwoLayerModel, data: AnyDataset): Promise<TargetTerm> {
+  if (!isStreamed(data)) return computeTargetTerm(model, data);
   const c = model.outputDim;
-  const part = dataPart(data, model.hiddenBias !== null, c);
+  const hiddenBias = model.hiddenBias !== null;
+  const key = `${hiddenBias ? 1 : 0}:${c}`;
+  const { parts, part: cached } = cachedPart(data, key);
+  let part = cached;
+  if (!part) {
+    part = { weights: new Float64Array(data.n), points: new Float64Array(data.n * c) };
+    for await (const chunk of dataChunks(data, SCAN_CHUNK_ROWS)) {
+      fillPart(part, chunk.inputs, chunk.targets, chunk.start, chunk.rows, data.d, c, hiddenBias);
+    }
+    parts.set(key, part);
+  }
+  return targetTermFrom(model, data.n, part);
+}
+
+export function computeTargetTerm(model: TwoLayerModel, data: Dataset): TargetTerm {
+  return targetTermFrom(model, data.n, dataPart(data, model.hiddenBias !== null, model.outputDim));
+}
+
+function targetTermFrom(model: TwoLayerModel, n: number, part: DataPart): TargetTerm {
+  const c = model.outputDim;
   const { weights, points } = part;
   const modelBias = model.outputBias ? Array.from(model.outputBias) : new Array<number>(c).fill(0);
   const atModelBias = weightedDistanceSum(points, weights, c, modelBias) / n;

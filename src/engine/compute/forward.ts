@@ -1,11 +1,14 @@
 import { tf } from './tf';
-import type { Dataset } from '../data/types';
+import type { AnyDataset } from '../data/types';
+import { dataChunks } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
-import { type LossSpec, argmax, evaluateSampleLoss, targetClass, targetLayout } from '../math/losses';
+import { type LossSpec, argmax, evaluateSampleLoss, targetClass, targetLayoutOf } from '../math/losses';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
 import { defaultChunkRows } from './preactivations';
 import { ResidentNetwork } from './residentNetwork';
 import { backendProductAsync } from './read';
+import { onnxKernelsActive } from './backend';
+import { OnnxForwardKernel } from './onnx/forwardKernel';
 
 export interface LossEvaluation {
   loss: number;
@@ -14,20 +17,22 @@ export interface LossEvaluation {
 }
 
 /**
- * One forward pass over the data on the backend (both layers as matrix products), with the loss
+ * One forward pass over the data on the backend (both layers as matrix products; onnxruntime's
+ * kernels when that backend is active), with the loss
  * accumulated in float64: the baseline the exact trace is measured against, and the test-loss
  * evaluation.
  */
 export async function evaluateLoss(
   model: TwoLayerModel,
-  data: Dataset,
+  data: AnyDataset,
   loss: LossSpec,
   context?: ComputeContext,
   chunkRows = defaultChunkRows(model),
 ): Promise<LossEvaluation> {
   const { inputDim: d, outputDim: c } = model;
-  const layout = targetLayout(loss, model, data);
-  const network = new ResidentNetwork(model);
+  const layout = await targetLayoutOf(loss, model, data);
+  const kernel = onnxKernelsActive() ? await OnnxForwardKernel.create(model) : null;
+  const network = kernel ? null : new ResidentNetwork(model);
   let lossSum = 0;
   let squaredResidualSum = 0;
   let correct = 0;
@@ -35,20 +40,17 @@ export async function evaluateLoss(
   const gradient = new Float64Array(c);
   const probabilities = new Float64Array(c);
   try {
-    for (let start = 0; start < data.n; start += chunkRows) {
+    for await (const { start, rows, inputs, targets } of dataChunks(data, chunkRows)) {
       throwIfCancelled(context);
-      const rows = Math.min(chunkRows, data.n - start);
-      const outputs = await backendProductAsync(() => {
-        const chunk = tf.tensor2d(data.inputs.subarray(start * d, (start + rows) * d), [rows, d]);
-        return network.forward(chunk).outputs;
-      });
+      const outputs = kernel
+        ? await kernel.outputs(inputs, rows)
+        : await backendProductAsync(() => network!.forward(tf.tensor2d(inputs, [rows, d])).outputs);
       for (let r = 0; r < rows; r++) {
-        const i = start + r;
         for (let o = 0; o < c; o++) row[o] = outputs[r * c + o]!;
-        lossSum += evaluateSampleLoss(loss, layout, row, data.targets, i, gradient, probabilities);
+        lossSum += evaluateSampleLoss(loss, layout, row, targets, r, gradient, probabilities);
         if (layout === 'regression') {
-          for (let o = 0; o < c; o++) squaredResidualSum += (row[o]! - data.targets[i * c + o]!) ** 2;
-        } else if (argmax(row) === targetClass(layout, data.targets, i, c)) {
+          for (let o = 0; o < c; o++) squaredResidualSum += (row[o]! - targets[r * c + o]!) ** 2;
+        } else if (argmax(row) === targetClass(layout, targets, r, c)) {
           correct++;
         }
       }
@@ -56,7 +58,7 @@ export async function evaluateLoss(
       await yieldToEventLoop();
     }
   } finally {
-    network.dispose();
+    network?.dispose();
   }
   return {
     loss: lossSum / data.n,

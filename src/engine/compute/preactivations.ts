@@ -1,5 +1,6 @@
 import { tf } from './tf';
-import type { Dataset } from '../data/types';
+import type { AnyDataset } from '../data/types';
+import { dataChunks } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from './context';
 import { transposeToFloat32 } from './transpose';
@@ -25,6 +26,9 @@ export interface PreactivationChunk {
   /** First row of the chunk in the dataset. */
   start: number;
   rows: number;
+  /** rows x d inputs and rows x targetDim targets of the chunk, as read from the data set. */
+  inputs: Float32Array;
+  targets: Float32Array;
   /** rows x m row-major: z_ij = w_j . x_i + b_j, float32 from the backend. */
   preactivations: Float32Array;
   /** rows x m: sum_l w_jl^2 u_il^2 (with the bias entry), when requested. */
@@ -44,7 +48,7 @@ export interface PreactivationOptions {
  */
 export async function forEachPreactivationChunk(
   model: TwoLayerModel,
-  data: Dataset,
+  data: AnyDataset,
   visit: (chunk: PreactivationChunk) => void | Promise<void>,
   options: PreactivationOptions = {},
   context?: ComputeContext,
@@ -57,10 +61,8 @@ export async function forEachPreactivationChunk(
   const squaredWeightTensor = options.withSquaredWeightedNorms ? tf.square(weightTensor) : null;
   const squaredBiasTensor = options.withSquaredWeightedNorms && biasTensor ? tf.square(biasTensor) : null;
   try {
-    for (let start = 0; start < data.n; start += chunkRows) {
+    for await (const { start, rows, inputs: chunkData, targets } of dataChunks(data, chunkRows)) {
       throwIfCancelled(context);
-      const rows = Math.min(chunkRows, data.n - start);
-      const chunkData = data.inputs.subarray(start * d, (start + rows) * d);
       const results = tf.tidy(() => {
         const inputs = tf.tensor2d(chunkData, [rows, d]);
         let z = tf.matMul(inputs, weightTensor);
@@ -71,7 +73,7 @@ export async function forEachPreactivationChunk(
         return [z, q];
       });
       const [preactivations, squaredWeightedNorms] = await readAndDispose(results);
-      await visit({ start, rows, preactivations: preactivations!, squaredWeightedNorms: squaredWeightedNorms ?? null });
+      await visit({ start, rows, inputs: chunkData, targets, preactivations: preactivations!, squaredWeightedNorms: squaredWeightedNorms ?? null });
       context?.onProgress?.(stage, Math.min(1, (start + rows) / data.n));
       await yieldToEventLoop();
     }

@@ -5,6 +5,7 @@ import type { CurvatureSums } from '../analysis/curvatureSums';
 import { canonicalRescaling, rescaleNeurons, rescaledTrace } from './canonical';
 import { computeLandscape, type LandscapeOptions } from './landscape';
 import { LossOperator } from './lossOperator';
+import { materialize, needsMemoryNote } from '../data/rows';
 import { computeSharpness, type SharpnessOptions } from './sharpness';
 import { type SpectrumOptions, type SpectrumView, computeSpectra } from './spectrum';
 
@@ -85,19 +86,24 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
     }
     report.timings.spectrumMs = performance.now() - started;
   }
-  if (switches.sharpness) {
+  // Sharpness and landscapes make many passes over the data with random access: in memory only.
+  const inMemory = switches.sharpness || switches.landscape ? await materialize(data) : null;
+  if (inMemory === null && (switches.sharpness || switches.landscape)) {
+    report.warnings.push(needsMemoryNote('Adaptive sharpness and the loss landscape', data));
+  }
+  if (switches.sharpness && inMemory) {
     const started = performance.now();
     const options = { chunkRows, ...curvatureSettings.sharpness };
-    if (!rawOverflow) report.sharpness = await computeSharpness(model, data, loss, options, context);
-    if (canonicalModel) canonicalReport.sharpness = await computeSharpness(canonicalModel, data, loss, options, context);
+    if (!rawOverflow) report.sharpness = await computeSharpness(model, inMemory, loss, options, context);
+    if (canonicalModel) canonicalReport.sharpness = await computeSharpness(canonicalModel, inMemory, loss, options, context);
     report.timings.sharpnessMs = performance.now() - started;
   }
-  if (switches.landscape) {
+  if (switches.landscape && inMemory) {
     const started = performance.now();
     const options = { chunkRows, ...curvatureSettings.landscape };
-    if (!rawOverflow) report.landscape = await computeLandscape(model, data, loss, topVectors[0] ?? null, options, context);
+    if (!rawOverflow) report.landscape = await computeLandscape(model, inMemory, loss, topVectors[0] ?? null, options, context);
     if (canonicalModel) {
-      canonicalReport.landscape = await computeLandscape(canonicalModel, data, loss, topVectors[1] ?? null, options, context);
+      canonicalReport.landscape = await computeLandscape(canonicalModel, inMemory, loss, topVectors[1] ?? null, options, context);
     }
     report.timings.landscapeMs = performance.now() - started;
   }

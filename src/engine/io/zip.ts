@@ -45,13 +45,46 @@ export function isZip(bytes: Uint8Array): boolean {
  * `..` segments, absolute paths or drive letters are refused.
  */
 export function listZipEntries(bytes: Uint8Array, file: string, limits: ZipLimits = {}): ZipEntryInfo[] {
+  return listZipEntriesAt(bytes, 0, bytes.length, file, limits);
+}
+
+/** Where the central directory of a zip lies, from the end of the file alone. */
+export interface ZipDirectoryLocation {
+  offset: number;
+  size: number;
+}
+
+/**
+ * The central directory's place, read from the last bytes of a file of `totalLength` bytes
+ * (`tail` holds bytes [totalLength - tail.length, totalLength)); null when they do not hold the
+ * end records. Lets an archive larger than memory be listed from two small reads.
+ */
+export function locateZipDirectory(tail: Uint8Array, totalLength: number, file: string): ZipDirectoryLocation | null {
+  const base = totalLength - tail.length;
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  const eocd = findEndOfCentralDirectory(tail, view, file, base);
+  const directorySize = view.getUint32(eocd - base + 12, true);
+  const directoryOffset = view.getUint32(eocd - base + 16, true);
+  if (view.getUint16(eocd - base + 10, true) === ZIP64_MARK_16 || directorySize === ZIP64_MARK_32 || directoryOffset === ZIP64_MARK_32) {
+    if (eocd - 20 - 56 < base) return null;
+    const zip64 = readZip64EndOfCentralDirectory(tail, view, eocd, file, base, totalLength);
+    return { offset: zip64.directoryOffset, size: zip64.directorySize };
+  }
+  return { offset: directoryOffset, size: directorySize };
+}
+
+/**
+ * listZipEntries over bytes [base, totalLength) of a file: `bytes` starts at the central directory
+ * (or earlier) and runs to the end of the file; offsets in the entries are the file's.
+ */
+export function listZipEntriesAt(bytes: Uint8Array, base: number, totalLength: number, file: string, limits: ZipLimits = {}): ZipEntryInfo[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const eocd = findEndOfCentralDirectory(bytes, view, file);
-  let entryCount = view.getUint16(eocd + 10, true);
-  let directorySize = view.getUint32(eocd + 12, true);
-  let directoryOffset = view.getUint32(eocd + 16, true);
+  const eocd = findEndOfCentralDirectory(bytes, view, file, base);
+  let entryCount = view.getUint16(eocd - base + 10, true);
+  let directorySize = view.getUint32(eocd - base + 12, true);
+  let directoryOffset = view.getUint32(eocd - base + 16, true);
   if (entryCount === ZIP64_MARK_16 || directorySize === ZIP64_MARK_32 || directoryOffset === ZIP64_MARK_32) {
-    const zip64 = readZip64EndOfCentralDirectory(bytes, view, eocd, file);
+    const zip64 = readZip64EndOfCentralDirectory(bytes, view, eocd, file, base, totalLength);
     entryCount = zip64.entryCount;
     directorySize = zip64.directorySize;
     directoryOffset = zip64.directoryOffset;
@@ -60,32 +93,33 @@ export function listZipEntries(bytes: Uint8Array, file: string, limits: ZipLimit
   if (entryCount > maxEntries) {
     throw new FlatnessLensError('too-large', `zip archive has ${entryCount} entries, more than the limit of ${maxEntries}`, file);
   }
-  if (directoryOffset + directorySize > bytes.length) {
+  if (directoryOffset + directorySize > totalLength) {
     throw badInput(file, 'zip central directory lies beyond the end of the file (truncated or corrupt archive)');
   }
+  if (directoryOffset < base) throw badInput(file, 'zip central directory starts before the bytes read (corrupt archive)');
   const decoder = new TextDecoder('utf-8', { fatal: false });
   const entries: ZipEntryInfo[] = [];
   let position = directoryOffset;
   for (let index = 0; index < entryCount; index++) {
-    if (position + 46 > bytes.length || view.getUint32(position, true) !== CENTRAL_SIGNATURE) {
+    if (position + 46 > totalLength || view.getUint32(position - base, true) !== CENTRAL_SIGNATURE) {
       throw badInput(file, `zip central directory entry ${index + 1} of ${entryCount} is corrupt`);
     }
-    const flags = view.getUint16(position + 8, true);
-    const method = view.getUint16(position + 10, true);
-    const crc32 = view.getUint32(position + 16, true);
-    let compressedSize = view.getUint32(position + 20, true);
-    let uncompressedSize = view.getUint32(position + 24, true);
-    const nameLength = view.getUint16(position + 28, true);
-    const extraLength = view.getUint16(position + 30, true);
-    const commentLength = view.getUint16(position + 32, true);
-    let localHeaderOffset = view.getUint32(position + 42, true);
+    const flags = view.getUint16(position - base + 8, true);
+    const method = view.getUint16(position - base + 10, true);
+    const crc32 = view.getUint32(position - base + 16, true);
+    let compressedSize = view.getUint32(position - base + 20, true);
+    let uncompressedSize = view.getUint32(position - base + 24, true);
+    const nameLength = view.getUint16(position - base + 28, true);
+    const extraLength = view.getUint16(position - base + 30, true);
+    const commentLength = view.getUint16(position - base + 32, true);
+    let localHeaderOffset = view.getUint32(position - base + 42, true);
     const nameStart = position + 46;
     const extraStart = nameStart + nameLength;
     const next = extraStart + extraLength + commentLength;
-    if (next > bytes.length) throw badInput(file, `zip central directory entry ${index + 1} runs past the end of the file`);
-    const name = decoder.decode(bytes.subarray(nameStart, extraStart));
+    if (next > totalLength) throw badInput(file, `zip central directory entry ${index + 1} runs past the end of the file`);
+    const name = decoder.decode(bytes.subarray(nameStart - base, extraStart - base));
     if (uncompressedSize === ZIP64_MARK_32 || compressedSize === ZIP64_MARK_32 || localHeaderOffset === ZIP64_MARK_32) {
-      const zip64 = readZip64Extra(view, extraStart, extraLength, {
+      const zip64 = readZip64Extra(view, extraStart - base, extraLength, {
         uncompressed: uncompressedSize === ZIP64_MARK_32,
         compressed: compressedSize === ZIP64_MARK_32,
         offset: localHeaderOffset === ZIP64_MARK_32,
@@ -268,14 +302,15 @@ function checkEntryName(name: string, file: string): void {
   }
 }
 
-function findEndOfCentralDirectory(bytes: Uint8Array, view: DataView, file: string): number {
-  if (!isZip(bytes) && !(bytes.length >= 22 && view.getUint32(0, true) === EOCD_SIGNATURE)) {
+/** The end-of-central-directory record's offset in the file; `bytes` holds the file from `base` on. */
+function findEndOfCentralDirectory(bytes: Uint8Array, view: DataView, file: string, base = 0): number {
+  if (base === 0 && !isZip(bytes) && !(bytes.length >= 22 && view.getUint32(0, true) === EOCD_SIGNATURE)) {
     throw badInput(file, 'not a zip archive');
   }
   // The record is 22 bytes plus a comment of at most 65535 bytes, at the very end.
   const lowest = Math.max(0, bytes.length - 22 - 0xffff);
   for (let position = bytes.length - 22; position >= lowest; position--) {
-    if (view.getUint32(position, true) === EOCD_SIGNATURE) return position;
+    if (view.getUint32(position, true) === EOCD_SIGNATURE) return position + base;
   }
   throw badInput(file, 'zip end-of-central-directory record not found (truncated or corrupt archive)');
 }
@@ -285,19 +320,21 @@ function readZip64EndOfCentralDirectory(
   view: DataView,
   eocd: number,
   file: string,
+  base = 0,
+  totalLength = bytes.length,
 ): { entryCount: number; directorySize: number; directoryOffset: number } {
   const locator = eocd - 20;
-  if (locator < 0 || view.getUint32(locator, true) !== ZIP64_EOCD_LOCATOR_SIGNATURE) {
+  if (locator < base || view.getUint32(locator - base, true) !== ZIP64_EOCD_LOCATOR_SIGNATURE) {
     throw badInput(file, 'zip archive needs a ZIP64 end-of-central-directory locator but has none');
   }
-  const record = safeNumber(view.getBigUint64(locator + 8, true));
-  if (record + 56 > bytes.length || view.getUint32(record, true) !== ZIP64_EOCD_SIGNATURE) {
+  const record = safeNumber(view.getBigUint64(locator - base + 8, true));
+  if (record < base || record + 56 > totalLength || view.getUint32(record - base, true) !== ZIP64_EOCD_SIGNATURE) {
     throw badInput(file, 'zip ZIP64 end-of-central-directory record is corrupt');
   }
   return {
-    entryCount: safeNumber(view.getBigUint64(record + 32, true)),
-    directorySize: safeNumber(view.getBigUint64(record + 40, true)),
-    directoryOffset: safeNumber(view.getBigUint64(record + 48, true)),
+    entryCount: safeNumber(view.getBigUint64(record - base + 32, true)),
+    directorySize: safeNumber(view.getBigUint64(record - base + 40, true)),
+    directoryOffset: safeNumber(view.getBigUint64(record - base + 48, true)),
   };
 }
 
@@ -350,4 +387,16 @@ export function crc32(data: Uint8Array): number {
   let crc = 0xffffffff;
   for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Offset in the file of an entry's data, from the 30-byte local header at entry.localHeaderOffset
+ * (`local` holds at least those 30 bytes): lets a stored entry be read in place, by ranges.
+ */
+export function zipEntryDataOffset(local: Uint8Array, entry: ZipEntryInfo, file: string): number {
+  const view = new DataView(local.buffer, local.byteOffset, local.byteLength);
+  if (local.length < 30 || view.getUint32(0, true) !== LOCAL_SIGNATURE) {
+    throw badInput(file, `zip entry '${entry.name}': local header missing or corrupt (truncated archive?)`);
+  }
+  return entry.localHeaderOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
 }

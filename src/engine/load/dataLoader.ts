@@ -1,14 +1,27 @@
-import type { Dataset } from '../data/types';
+import type { AnyDataset, Dataset } from '../data/types';
 import { badInput } from '../errors';
 import type { TwoLayerModel } from '../model/types';
 import { dataFormats } from './dataFormats';
 import type { DataLoadOptions } from './formatTypes';
 import { pickFormat } from './modelFormats';
 import { describeMagic, readFileChecked } from './readFileChecked';
+import { openStreamedDataset } from './streamed/streamedData';
 
 export type { DataLoadOptions } from './formatTypes';
 
-/** Reads a dataset (inputs n x d and targets n x c, float32); the format is found from the bytes. */
+/**
+ * Opens a dataset for analysis: .npy pairs, .npz with stored members and CSV files larger than
+ * options.streamAboveBytes are streamed from disk (streamed/streamedData.ts); everything else is
+ * read into memory by loadDataset.
+ */
+export async function openDataset(path: string, options: DataLoadOptions = {}): Promise<AnyDataset> {
+  return (await openStreamedDataset(path, options)) ?? loadDataset(path, options);
+}
+
+/**
+ * Reads a dataset into memory (inputs n x d and targets n x c, float32), within the file-size
+ * limit; the format is found from the bytes.
+ */
 export async function loadDataset(path: string, options: DataLoadOptions = {}): Promise<Dataset> {
   const bytes = await readFileChecked(path, options.maxFileBytes);
   const format = pickFormat(dataFormats, bytes, path);
@@ -25,7 +38,7 @@ export async function loadDataset(path: string, options: DataLoadOptions = {}): 
  * Errors when the data cannot feed the model: input width differs, or the target columns
  * match neither the model's outputs nor a single class-index column.
  */
-export function checkDataMatchesModel(model: TwoLayerModel, data: Dataset): void {
+export function checkDataMatchesModel(model: TwoLayerModel, data: AnyDataset): void {
   if (model.inputDim !== data.d) {
     throw badInput(
       data.source.path,

@@ -55,17 +55,7 @@ export function buildDataset(
 ): Dataset {
   const file = source.path;
   const notes = [...source.notes];
-  const [n, d] = matrixShape(inputs, file, 'inputs');
-  const [targetRows, targetDim] = matrixShape(targets, file, 'targets');
-  if (inputs.shape.length === 1) notes.push(`inputs '${inputs.name}' are 1-D: read as ${n} rows of 1 column`);
-  if (targetRows !== n) {
-    throw badInput(
-      file,
-      `inputs '${inputs.name}' have ${n} rows but targets '${targets.name}' have ${targetRows} (shapes ${formatShape(inputs.shape)} and ${formatShape(targets.shape)})`,
-    );
-  }
-  if (n === 0) throw badInput(file, 'the dataset has no rows');
-  if (d === 0) throw badInput(file, `inputs '${inputs.name}' have no columns`);
+  const { n, d, targetDim } = checkDataShapes(inputs, targets, file, notes);
   checkFinite(inputs, d, file, indexLabel);
   checkFinite(targets, targetDim, file, indexLabel);
   return {
@@ -78,7 +68,32 @@ export function buildDataset(
   };
 }
 
-function matrixShape(array: DataArray, file: string, role: string): [number, number] {
+/** Name and shape of an array, before (or without) its values. */
+export interface ArrayShape {
+  name: string;
+  shape: number[];
+}
+
+/**
+ * The shape rules of buildDataset, for arrays in memory and streamed ones alike: X n x d (1-D X
+ * is n x 1, noted in `notes`), y n or n x c, the same n, no empty dimension.
+ */
+export function checkDataShapes(inputs: ArrayShape, targets: ArrayShape, file: string, notes: string[]): { n: number; d: number; targetDim: number } {
+  const [n, d] = matrixShape(inputs, file, 'inputs');
+  const [targetRows, targetDim] = matrixShape(targets, file, 'targets');
+  if (inputs.shape.length === 1) notes.push(`inputs '${inputs.name}' are 1-D: read as ${n} rows of 1 column`);
+  if (targetRows !== n) {
+    throw badInput(
+      file,
+      `inputs '${inputs.name}' have ${n} rows but targets '${targets.name}' have ${targetRows} (shapes ${formatShape(inputs.shape)} and ${formatShape(targets.shape)})`,
+    );
+  }
+  if (n === 0) throw badInput(file, 'the dataset has no rows');
+  if (d === 0) throw badInput(file, `inputs '${inputs.name}' have no columns`);
+  return { n, d, targetDim };
+}
+
+function matrixShape(array: ArrayShape, file: string, role: string): [number, number] {
   if (array.shape.length === 1) return [array.shape[0]!, 1];
   if (array.shape.length === 2) return [array.shape[0]!, array.shape[1]!];
   throw badInput(file, `${role} '${array.name}' have shape ${formatShape(array.shape)}; expected a 1-D or 2-D array`);
@@ -89,17 +104,36 @@ function checkFinite(
   columns: number,
   file: string,
   indexLabel: (array: DataArray, row: number, column: number) => string,
+  firstRow = 0,
 ): void {
-  const values = array.values;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    if (!Number.isFinite(value)) {
-      const what = Number.isNaN(value) ? 'NaN' : 'infinite (or too large for float32)';
-      throw badInput(file, `${indexLabel(array, Math.floor(i / columns), i % columns)} is ${what}`);
-    }
-  }
+  const index = firstNonFinite(array.values);
+  if (index < 0) return;
+  const value = array.values[index]!;
+  const what = Number.isNaN(value) ? 'NaN' : 'infinite (or too large for float32)';
+  throw badInput(file, `${indexLabel(array, firstRow + Math.floor(index / columns), index % columns)} is ${what}`);
 }
 
-export function arrayIndexLabel(array: DataArray, row: number, column: number): string {
+/** Index of the first NaN or infinite value, -1 when every value is finite. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    // value - value is NaN exactly for NaN and the infinities, and cheaper than Number.isFinite.
+    const value = values[i]!;
+    if (value - value !== 0) return i;
+  }
+  return -1;
+}
+
+/** checkFinite for rows [firstRow, ...) of an array read in chunks: the same wording. */
+export function checkFiniteRows(
+  array: DataArray,
+  columns: number,
+  file: string,
+  firstRow: number,
+  indexLabel: (array: DataArray, row: number, column: number) => string = arrayIndexLabel,
+): void {
+  checkFinite(array, columns, file, indexLabel, firstRow);
+}
+
+export function arrayIndexLabel(array: ArrayShape, row: number, column: number): string {
   return `'${array.name}' row ${row}, column ${column} (0-based)`;
 }

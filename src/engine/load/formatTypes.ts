@@ -37,6 +37,12 @@ export interface DataLoadOptions {
   maxFileBytes?: number;
   /** .npy inputs: the file holding the targets (default: the sibling named by the X -> y rule). */
   targetsPath?: string;
+  /**
+   * .npy pairs, .npz with stored members and CSV larger than this many bytes are streamed from disk
+   * instead of read into memory (default 64 MiB; 0 streams every such file). Streamed files are
+   * not bound by maxFileBytes.
+   */
+  streamAboveBytes?: number;
 }
 
 /** One data file format; same registry rules as ModelFormat. */

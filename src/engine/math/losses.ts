@@ -1,5 +1,6 @@
 import type { LossKind } from '../../shared/report';
-import type { Dataset } from '../data/types';
+import type { AnyDataset, Dataset } from '../data/types';
+import { SCAN_CHUNK_ROWS, isStreamed, readTargets } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import { badInput } from '../errors';
 
@@ -50,22 +51,54 @@ export function targetLayout(loss: LossSpec, model: TwoLayerModel, data: Dataset
     throw badInput(model.source.path,
       'softmax cross-entropy needs a model with at least 2 outputs; this one has 1 (use a squared-error loss)');
   }
-  if (data.targetDim === 1) {
-    for (let i = 0; i < data.n; i++) {
-      const label = data.targets[i]!;
-      if (!Number.isInteger(label) || label < 0 || label >= c) {
-        throw badInput(data.source.path,
-          `row ${i + 1}: class label ${label} is not an integer in [0, ${c - 1}] for a ${c}-class model`);
-      }
-    }
-    return 'class-index';
-  }
-  if (data.targetDim === c) {
-    checkProbabilityRows(data, c);
-    return 'one-hot';
-  }
+  const layout = crossEntropyLayout(data, c);
+  checkTargetRows(layout, data.targets, 0, data.n, c, data.source.path);
+  return layout;
+}
+
+function crossEntropyLayout(data: { targetDim: number; source: { path: string } }, c: number): TargetLayout {
+  if (data.targetDim === 1) return 'class-index';
+  if (data.targetDim === c) return 'one-hot';
   throw badInput(data.source.path,
     `targets have ${data.targetDim} columns; cross-entropy with ${c} classes needs class indices (1 column) or ${c} one-hot columns`);
+}
+
+/** Checks rows [first, first + rows) of `targets` (which starts at row `first`) for the layout. */
+function checkTargetRows(layout: TargetLayout, targets: Float32Array, first: number, rows: number, c: number, path: string): void {
+  if (layout === 'class-index') {
+    for (let r = 0; r < rows; r++) {
+      const label = targets[r]!;
+      if (!Number.isInteger(label) || label < 0 || label >= c) {
+        throw badInput(path, `row ${first + r + 1}: class label ${label} is not an integer in [0, ${c - 1}] for a ${c}-class model`);
+      }
+    }
+  } else if (layout === 'one-hot') {
+    checkProbabilityRows(targets, first, rows, c, path);
+  }
+}
+
+/** Checked layouts of streamed sets, so each checkpoint of a run does not scan the targets again. */
+const streamedLayouts = new WeakMap<object, Map<string, TargetLayout>>();
+
+/**
+ * targetLayout for either kind of data set: a streamed one's targets are checked chunk by chunk,
+ * with the same messages.
+ */
+export async function targetLayoutOf(loss: LossSpec, model: TwoLayerModel, data: AnyDataset): Promise<TargetLayout> {
+  if (!isStreamed(data)) return targetLayout(loss, model, data);
+  const c = model.outputDim;
+  if (loss.kind !== 'ce' || c < 2) return targetLayout(loss, model, { ...data, inputs: new Float32Array(0), targets: new Float32Array(0) });
+  const layout = crossEntropyLayout(data, c);
+  const key = `${layout}:${c}`;
+  let known = streamedLayouts.get(data);
+  if (!known) streamedLayouts.set(data, (known = new Map()));
+  if (known.has(key)) return layout;
+  for (let start = 0; start < data.n; start += SCAN_CHUNK_ROWS) {
+    const rows = Math.min(SCAN_CHUNK_ROWS, data.n - start);
+    checkTargetRows(layout, await readTargets(data, start, rows), start, rows, c, data.source.path);
+  }
+  known.set(key, layout);
+  return layout;
 }
 
 /** Largest |row sum - 1| accepted for one-hot or probability targets (float32 rows of a few classes). */
@@ -75,20 +108,20 @@ export const PROBABILITY_ROW_TOLERANCE = 1e-6;
  * Cross-entropy with c target columns needs each row to be a probability vector: entries in
  * [0, 1] summing to 1. Anything else gives a wrong gradient and trace silently.
  */
-function checkProbabilityRows(data: Dataset, c: number): void {
-  for (let i = 0; i < data.n; i++) {
+function checkProbabilityRows(targets: Float32Array, first: number, rows: number, c: number, path: string): void {
+  for (let r = 0; r < rows; r++) {
     let sum = 0;
     for (let o = 0; o < c; o++) {
-      const value = data.targets[i * c + o]!;
+      const value = targets[r * c + o]!;
       if (!(value >= 0 && value <= 1)) {
-        throw badInput(data.source.path,
-          `row ${i + 1}: target ${value} in column ${o + 1} is not a probability in [0, 1]; cross-entropy needs class indices or one-hot rows`);
+        throw badInput(path,
+          `row ${first + r + 1}: target ${value} in column ${o + 1} is not a probability in [0, 1]; cross-entropy needs class indices or one-hot rows`);
       }
       sum += value;
     }
     if (!(Math.abs(sum - 1) <= PROBABILITY_ROW_TOLERANCE)) {
-      throw badInput(data.source.path,
-        `row ${i + 1}: the ${c} target columns sum to ${sum}, not 1; cross-entropy needs class indices or one-hot rows summing to 1`);
+      throw badInput(path,
+        `row ${first + r + 1}: the ${c} target columns sum to ${sum}, not 1; cross-entropy needs class indices or one-hot rows summing to 1`);
     }
   }
 }

@@ -2,13 +2,14 @@ import type { CompareRequest } from '../../shared/analysisRequest';
 import type { BackendRequest, ComparisonReport, ComparisonRow, LossKind } from '../../shared/report';
 import { REPORT_SCHEMA_VERSION } from '../../shared/report';
 import type { TwoLayerModel } from '../model/types';
-import type { Dataset } from '../data/types';
+import type { AnyDataset, Dataset } from '../data/types';
+import { materialize, needsMemoryNote } from '../data/rows';
 import { parseActivation } from '../math/activations';
 import { makeLossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import { analyzeLoaded } from '../analysis/analyzeLoaded';
 import { loadModel } from '../load/modelLoader';
-import { loadDataset } from '../load/dataLoader';
+import { openDataset } from '../load/dataLoader';
 import { badInput } from '../errors';
 import { TOOL_VERSION } from '../version';
 import { kendallTauFinite } from './kendall';
@@ -32,8 +33,8 @@ export async function compareModels(request: CompareRequest, context?: ComputeCo
     activation = parseActivation(request.activation);
     if (activation === null) throw badInput(undefined, `unknown activation '${request.activation}'`);
   }
-  const data = await loadDataset(request.dataPath);
-  const testData = request.testDataPath ? await loadDataset(request.testDataPath) : null;
+  const data = await inMemoryForCompare(await openDataset(request.dataPath));
+  const testData = request.testDataPath ? await openDataset(request.testDataPath) : null;
   const models: TwoLayerModel[] = [];
   for (const path of request.modelPaths) {
     throwIfCancelled(context);
@@ -42,11 +43,18 @@ export async function compareModels(request: CompareRequest, context?: ComputeCo
   return compareLoaded(models, data, testData, request.loss ?? 'mse', context, budget, request.backend ?? 'auto');
 }
 
+/** The comparison trains reference networks on the data: it must fit in memory. */
+async function inMemoryForCompare(data: AnyDataset): Promise<Dataset> {
+  const inMemory = await materialize(data);
+  if (inMemory === null) throw badInput(data.source.path, needsMemoryNote('compare', data).replace(/\.$/, ''));
+  return inMemory;
+}
+
 /** The comparison on models and data already in memory. */
 export async function compareLoaded(
   models: readonly TwoLayerModel[],
   data: Dataset,
-  testData: Dataset | null,
+  testData: AnyDataset | null,
   lossKind: LossKind,
   context?: ComputeContext,
   budget: PredictionBudget = DEFAULT_PREDICTION_BUDGET,

@@ -1,4 +1,5 @@
 import type { AnalysisSection, SectionInput } from '../analysis/sections';
+import { materialize, needsMemoryNote } from '../data/rows';
 import {
   DEFAULT_PREDICTION_BUDGET, architectureOf, predictModel, predictionUnavailableReason, preparePrediction,
   unavailablePrediction,
@@ -19,8 +20,13 @@ export const predictionSection: AnalysisSection = {
       Object.assign(report, unavailablePrediction(reason, measuredTestLoss));
       return;
     }
+    const inMemory = await materialize(data);
+    if (inMemory === null) {
+      Object.assign(report, unavailablePrediction(needsMemoryNote('The prediction', data), measuredTestLoss));
+      return;
+    }
     const setup = await preparePrediction(
-      data, loss, architectureOf(model), report.interpolation.tolerance,
+      inMemory, loss, architectureOf(model), report.interpolation.tolerance,
       DEFAULT_PREDICTION_BUDGET, context,
     );
     const result = await predictModel(setup, model, report.flatness, report.interpolation, measuredTestLoss, context);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import type { Report } from '../../shared/report';
 import { type CheckpointStep, type TrajectoryPoint, trajectoryPointFromReport } from '../../shared/trajectory';
-import type { Dataset } from '../data/types';
+import type { AnyDataset, Dataset } from '../data/types';
+import { materialize, needsMemoryNote } from '../data/rows';
 import type { ActivationSpec, TwoLayerModel } from '../model/types';
 import { type ComputeContext, throwIfCancelled } from '../compute/context';
 import { initBackend } from '../compute/backend';
@@ -40,11 +41,13 @@ export interface SessionTimings {
  */
 export class TrajectorySession {
   private readonly predictionSetups = new Map<string, Promise<PredictionSetup>>();
+  /** The training data in memory for the prediction (null when streamed and over the budget). */
+  private inMemory: Promise<Dataset | null> | null = null;
 
   private constructor(
     readonly options: TrajectoryOptions,
-    readonly data: Dataset,
-    readonly testData: Dataset | null,
+    readonly data: AnyDataset,
+    readonly testData: AnyDataset | null,
     private readonly activation: ActivationSpec | undefined,
     readonly timings: SessionTimings,
     readonly backendName: string,
@@ -106,9 +109,15 @@ export class TrajectorySession {
     }
     const architecture = architectureOf(model);
     const key = JSON.stringify([architecture, report.interpolation.tolerance]);
+    this.inMemory ??= materialize(this.data);
+    const inMemory = await this.inMemory;
+    if (inMemory === null) {
+      Object.assign(report, unavailablePrediction(needsMemoryNote('The prediction', this.data), measured));
+      return;
+    }
     let setup = this.predictionSetups.get(key);
     if (setup === undefined) {
-      setup = preparePrediction(this.data, loss, architecture, report.interpolation.tolerance,
+      setup = preparePrediction(inMemory, loss, architecture, report.interpolation.tolerance,
         this.options.predictionBudget ?? DEFAULT_PREDICTION_BUDGET, context);
       this.predictionSetups.set(key, setup);
       setup.catch(() => this.predictionSetups.delete(key));

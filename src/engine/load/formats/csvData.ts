@@ -8,7 +8,7 @@ import type { DataFormat, DataLoadOptions } from '../formatTypes';
  * when some cell of the first row is not a number), targets in the last column by default, in
  * the named columns, or in the last k columns. Errors give 1-based line and column numbers.
  */
-interface CsvRow {
+export interface CsvRow {
   line: number;
   fields: string[];
 }
@@ -17,9 +17,9 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
 /** Splits the text into rows of fields; quoted fields may hold separators, quotes and newlines. */
-export function* csvRows(text: string, delimiter: string, file: string): Generator<CsvRow> {
+export function* csvRows(text: string, delimiter: string, file: string, firstLine = 1): Generator<CsvRow> {
   let position = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
+  let line = firstLine;
   const length = text.length;
   while (position < length) {
     const rowLine = line;
@@ -71,7 +71,7 @@ export function* csvRows(text: string, delimiter: string, file: string): Generat
   }
 }
 
-function detectDelimiter(text: string, path: string): string {
+export function detectDelimiter(text: string, path: string): string {
   if (/\.tsv$/i.test(path)) return '\t';
   const firstLine = text.slice(0, Math.min(text.length, 65536)).split('\n', 1)[0] ?? '';
   const unquoted = firstLine.replace(/"[^"]*"/g, '');
@@ -108,6 +108,72 @@ function targetIndices(columns: number, header: string[] | null, option: DataLoa
   });
 }
 
+/** How the rows of one CSV file are read: its columns, header and target columns. */
+export interface CsvLayout {
+  columns: number;
+  hasHeader: boolean;
+  header: string[] | null;
+  targets: number[];
+  inputColumns: number[];
+}
+
+/** The layout from the first row (a header when some cell is not a number) and the options. */
+export function csvLayout(first: CsvRow, options: DataLoadOptions, path: string): CsvLayout {
+  const columns = first.fields.length;
+  const hasHeader = !first.fields.every(looksNumeric);
+  const header = hasHeader ? first.fields.map((cell) => cell.trim()) : null;
+  const targets = targetIndices(columns, header, options.targetColumns, path);
+  const isTarget = new Array<boolean>(columns).fill(false);
+  for (const index of targets) isTarget[index] = true;
+  const inputColumns = Array.from({ length: columns }, (_, index) => index).filter((index) => !isTarget[index]);
+  if (inputColumns.length === 0) throw badInput(path, 'every column is a target: no input columns left');
+  return { columns, hasHeader, header, targets, inputColumns };
+}
+
+/**
+ * Checks one data row and writes its values as float32 at row `n` of the two arrays; errors give
+ * the 1-based line and column (and the header's name for it).
+ */
+export function readCsvRow(row: CsvRow, layout: CsvLayout, path: string, inputValues: Float32Array, targetValues: Float32Array, n: number): void {
+  const { columns, header, inputColumns, targets } = layout;
+  const columnName = (index: number) => (header ? ` ('${header[index]}')` : '');
+  if (row.fields.length !== columns) {
+    throw badInput(path, `line ${row.line} has ${row.fields.length} fields, expected ${columns} like the first row`);
+  }
+  const parse = (index: number): number => {
+    const cell = row.fields[index]!.trim();
+    const where = `line ${row.line}, column ${index + 1}${columnName(index)}`;
+    if (NUMBER.test(cell)) {
+      const value = Number(cell);
+      if (Number.isFinite(value)) {
+        if (Math.abs(value) > 3.4028234663852886e38) {
+          throw badInput(path, `${where} is too large for float32 (${value})`);
+        }
+        return value;
+      }
+    }
+    if (cell === '') throw badInput(path, `${where} is empty`);
+    if (NON_FINITE.test(cell) || NUMBER.test(cell)) {
+      throw badInput(path, `${where} is ${/nan/i.test(cell) ? 'NaN' : 'infinite'} ('${cell}')`);
+    }
+    throw badInput(path, `${where}: '${cell.length > 40 ? `${cell.slice(0, 40)}...` : cell}' is not a number`);
+  };
+  for (let k = 0; k < inputColumns.length; k++) inputValues[n * inputColumns.length + k] = parse(inputColumns[k]!);
+  for (let k = 0; k < targets.length; k++) targetValues[n * targets.length + k] = parse(targets[k]!);
+}
+
+/** The notes and the input and target names of a CSV data set. */
+export function csvDescription(layout: CsvLayout): { notes: string[]; inputLabel: string; targetLabel: string } {
+  const { header, targets, inputColumns, hasHeader } = layout;
+  const notes = [
+    hasHeader ? 'the first row was read as a header' : 'no header row detected',
+    `target column${targets.length > 1 ? 's' : ''}: ${targets.map((index) => (header ? header[index] : `#${index + 1}`)).join(', ')}`,
+  ];
+  const inputLabel = header ? inputColumns.map((index) => header[index]).join(', ') : `columns ${inputColumns.map((i) => i + 1).join(', ')}`;
+  const targetLabel = header ? targets.map((index) => header[index]).join(', ') : `columns ${targets.map((i) => i + 1).join(', ')}`;
+  return { notes, inputLabel, targetLabel };
+}
+
 export function loadCsvData(bytes: Uint8Array, path: string, options: DataLoadOptions): Dataset {
   let text: string;
   try {
@@ -119,59 +185,24 @@ export function loadCsvData(bytes: Uint8Array, path: string, options: DataLoadOp
   const rows = csvRows(text, delimiter, path);
   const first = rows.next();
   if (first.done) throw badInput(path, 'the CSV file is empty');
-  const columns = first.value.fields.length;
-  const hasHeader = !first.value.fields.every(looksNumeric);
-  const header = hasHeader ? first.value.fields.map((cell) => cell.trim()) : null;
-  const targets = targetIndices(columns, header, options.targetColumns, path);
-  const isTarget = new Array<boolean>(columns).fill(false);
-  for (const index of targets) isTarget[index] = true;
-  const inputColumns = Array.from({ length: columns }, (_, index) => index).filter((index) => !isTarget[index]);
-  if (inputColumns.length === 0) throw badInput(path, 'every column is a target: no input columns left');
-  const columnName = (index: number) => (header ? ` ('${header[index]}')` : '');
+  const layout = csvLayout(first.value, options, path);
+  const { inputColumns, targets } = layout;
 
   let inputValues: Float32Array = new Float32Array(1024 * inputColumns.length);
   let targetValues: Float32Array = new Float32Array(1024 * targets.length);
   let n = 0;
   const addRow = (row: CsvRow) => {
-    if (row.fields.length !== columns) {
-      throw badInput(path, `line ${row.line} has ${row.fields.length} fields, expected ${columns} like the first row`);
-    }
     if ((n + 1) * inputColumns.length > inputValues.length) {
       inputValues = grow(inputValues);
       targetValues = grow(targetValues);
     }
-    const parse = (index: number): number => {
-      const cell = row.fields[index]!.trim();
-      const where = `line ${row.line}, column ${index + 1}${columnName(index)}`;
-      if (NUMBER.test(cell)) {
-        const value = Number(cell);
-        if (Number.isFinite(value)) return value;
-      }
-      if (cell === '') throw badInput(path, `${where} is empty`);
-      if (NON_FINITE.test(cell) || NUMBER.test(cell)) {
-        throw badInput(path, `${where} is ${/nan/i.test(cell) ? 'NaN' : 'infinite'} ('${cell}')`);
-      }
-      throw badInput(path, `${where}: '${cell.length > 40 ? `${cell.slice(0, 40)}...` : cell}' is not a number`);
-    };
-    for (let k = 0; k < inputColumns.length; k++) inputValues[n * inputColumns.length + k] = checkFloat32(parse(inputColumns[k]!), row, inputColumns[k]!);
-    for (let k = 0; k < targets.length; k++) targetValues[n * targets.length + k] = checkFloat32(parse(targets[k]!), row, targets[k]!);
+    readCsvRow(row, layout, path, inputValues, targetValues, n);
     n++;
   };
-  const checkFloat32 = (value: number, row: CsvRow, index: number): number => {
-    if (Math.abs(value) > 3.4028234663852886e38) {
-      throw badInput(path, `line ${row.line}, column ${index + 1}${columnName(index)} is too large for float32 (${value})`);
-    }
-    return value;
-  };
-  if (!hasHeader) addRow(first.value);
+  if (!layout.hasHeader) addRow(first.value);
   for (const row of rows) addRow(row);
   if (n === 0) throw badInput(path, 'the CSV has a header but no data rows');
-  const notes = [
-    hasHeader ? 'the first row was read as a header' : 'no header row detected',
-    `target column${targets.length > 1 ? 's' : ''}: ${targets.map((index) => (header ? header[index] : `#${index + 1}`)).join(', ')}`,
-  ];
-  const inputLabel = header ? inputColumns.map((index) => header[index]).join(', ') : `columns ${inputColumns.map((i) => i + 1).join(', ')}`;
-  const targetLabel = header ? targets.map((index) => header[index]).join(', ') : `columns ${targets.map((i) => i + 1).join(', ')}`;
+  const { notes, inputLabel, targetLabel } = csvDescription(layout);
   const dataset = buildDataset(
     { name: inputLabel, shape: [n, inputColumns.length], values: inputValues.slice(0, n * inputColumns.length) },
     { name: targetLabel, shape: [n, targets.length], values: targetValues.slice(0, n * targets.length) },
@@ -187,7 +218,7 @@ function grow(values: Float32Array): Float32Array {
 }
 
 /** Text: no control bytes other than tab, CR and LF in the first 4 KiB. */
-function looksLikeText(bytes: Uint8Array): boolean {
+export function looksLikeText(bytes: Uint8Array): boolean {
   const head = bytes.subarray(0, 4096);
   return head.length > 0 && head.every((value) => value >= 0x20 || value === 0x09 || value === 0x0a || value === 0x0d);
 }

@@ -45,24 +45,30 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function loadNpyPairData(bytes: Uint8Array, path: string, options: DataLoadOptions): Promise<Dataset> {
-  let targetsPath = options.targetsPath;
-  if (targetsPath === undefined) {
-    const candidates = targetCandidates(path);
-    for (const candidate of candidates) {
-      if (await exists(candidate)) {
-        targetsPath = candidate;
-        break;
-      }
-    }
-    if (targetsPath === undefined) {
-      const tried = candidates.length > 0 ? `looked for ${candidates.map((c) => basename(c)).join(' and ')}` : 'the name has no X/x token to swap for y';
-      throw badInput(path, `a single .npy holds only the inputs and no targets file was found (${tried}); name the files like data_X.npy and data_y.npy or pass the targets file`);
-    }
+/**
+ * The targets file of an inputs .npy: the one given, or the first sibling found by the X -> y rule;
+ * refused with the names tried when there is none.
+ */
+export async function findTargetsPath(path: string, options: DataLoadOptions): Promise<string> {
+  if (options.targetsPath !== undefined) return options.targetsPath;
+  const candidates = targetCandidates(path);
+  for (const candidate of candidates) {
+    if (await exists(candidate)) return candidate;
   }
+  const tried = candidates.length > 0 ? `looked for ${candidates.map((c) => basename(c)).join(' and ')}` : 'the name has no X/x token to swap for y';
+  throw badInput(path, `a single .npy holds only the inputs and no targets file was found (${tried}); name the files like data_X.npy and data_y.npy or pass the targets file`);
+}
+
+/** The refusal of a targets file that is not an .npy. */
+export function targetsNotNpy(targetsPath: string, head: Uint8Array): Error {
+  return badInput(targetsPath, `the targets file is not a NumPy .npy array (${describeMagic(head)}); it must hold the targets as one .npy`);
+}
+
+export async function loadNpyPairData(bytes: Uint8Array, path: string, options: DataLoadOptions): Promise<Dataset> {
+  const targetsPath = await findTargetsPath(path, options);
   const inputs: DataArray = npyToDataArray(bytes, path, basename(path), false);
   const targetBytes = await readFileChecked(targetsPath, options.maxFileBytes);
-  if (!isNpy(targetBytes)) throw badInput(targetsPath, `the targets file is not a NumPy .npy array (${describeMagic(targetBytes)}); it must hold the targets as one .npy`);
+  if (!isNpy(targetBytes)) throw targetsNotNpy(targetsPath, targetBytes);
   const targets: DataArray = npyToDataArray(targetBytes, targetsPath, basename(targetsPath), false);
   return buildDataset(inputs, targets, {
     path,
