@@ -27,7 +27,8 @@ Analyze options:
   --json OUT             write the JSON report (- for standard output)
   --html OUT             write a self-contained HTML report (- for standard output)
   --spectrum --sharpness --landscape --predict --all   optional analyses
-  --max-file-mb N        refuse input files larger than N MiB (default 2048)
+  --max-file-mb N        refuse input files larger than N MiB (default 2048); streamed data is not bound by it
+  --stream-above-mb N    read .npy, stored .npz and CSV data over N MiB by chunks from disk (default 64; 0: always)
   --quiet                print nothing but errors
   --no-color             plain terminal output
 
@@ -112,6 +113,7 @@ function parseAnalyze(args: string[]): AnalyzeCommand | { kind: 'help' } {
   const loss = oneOfOption(values.loss, LOSS_KINDS, 'loss');
   const backend = oneOfOption(values.backend, BACKEND_REQUESTS, 'backend');
   const maxFileMb = decimalOption(values['max-file-mb'], 'max-file-mb', { positive: true });
+  const streamAboveMb = decimalOption(values['stream-above-mb'], 'stream-above-mb');
   const chunkRows = decimalOption(values['chunk-rows'], 'chunk-rows', { positive: true });
   const tolerance = decimalOption(values.tolerance, 'tolerance');
   const all = values.all ?? false;
@@ -134,6 +136,7 @@ function parseAnalyze(args: string[]): AnalyzeCommand | { kind: 'help' } {
   if (backend !== undefined) request.backend = backend;
   if (tolerance !== undefined) request.interpolationTolerance = tolerance;
   if (maxFileMb !== undefined) request.maxFileBytes = Math.floor(maxFileMb * 1024 * 1024);
+  if (streamAboveMb !== undefined) request.streamAboveBytes = Math.floor(streamAboveMb * 1024 * 1024);
   if (chunkRows !== undefined) request.chunkRows = Math.max(1, Math.floor(chunkRows));
   return {
     kind: 'analyze',

@@ -10,7 +10,7 @@ const common = { quiet: flag, 'no-color': flag, help: flag } as const;
 export const ANALYZE_OPTIONS = {
   model: string, data: string, targets: string, 'target-columns': string, test: string,
   activation: string, loss: string, backend: string, tolerance: string,
-  json: string, html: string, 'max-file-mb': string, 'chunk-rows': string,
+  json: string, html: string, 'max-file-mb': string, 'stream-above-mb': string, 'chunk-rows': string,
   spectrum: flag, sharpness: flag, landscape: flag, predict: flag, all: flag,
   ...common,
 } as const;
