@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import type { TwoLayerModel } from '../../src/engine/model/types';
 import {
   evaluateObjective, initialNetwork, lossAndGradient64, normalizedFlatnessAndGradient, toTrainingArrays,
-  trainNetwork, type ModelGradient, type TrainingArrays,
+  trainNetwork, zeroGradient, type ModelGradient, type TrainingArrays,
 } from '../../src/engine/predict/trainer';
+import { BackendObjective, flatLayout, fromFlat, toFlat } from '../../src/engine/predict/backendObjective';
+import { initBackend } from '../../src/engine/compute/backend';
+import { tf } from '../../src/engine/compute/tf';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
 import { makeLossSpec } from '../../src/engine/math/losses';
@@ -74,6 +77,41 @@ for (const { name, spec } of cases) {
     const evaluate = (theta: Float64Array) =>
       evaluateObjective(unflatten(model, theta), arrays, loss.squaredErrorScale, 0, 0, null).normalizedFlatness!;
     assertClose(flatGradient(model, gradient), centralDifference(evaluate, flatten(model)), 1e-5);
+  });
+}
+
+for (const { name, spec } of cases) {
+  test(`the backend objective's residuals and gradient match the float64 reference (${name})`, async () => {
+    await initBackend('wasm');
+    const random = new SeededRandom(31);
+    const model = randomModel(spec, random);
+    const arrays = toTrainingArrays(randomData(11, spec.d, spec.c, random));
+    const scale = makeLossSpec('mse', spec.c).squaredErrorScale;
+    const layout = flatLayout(model);
+    const objective = new BackendObjective(arrays, layout, model.activation, scale);
+    try {
+      for (const [lossWeight, flatnessWeight] of [[1, 0], [1, 0.7], [0, 1]] as const) {
+        const reference = zeroGradient(model);
+        const value = evaluateObjective(model, arrays, scale, lossWeight, flatnessWeight, reference);
+        const theta = tf.tensor1d(toFlat(model, layout));
+        const [residual, gradient] = tf.tidy(() => {
+          const result = objective.evaluate(theta, lossWeight, flatnessWeight, true);
+          return [result.residual, result.gradient!];
+        });
+        theta.dispose();
+        const residuals = await residual!.data();
+        let squares = 0;
+        for (const r of residuals) squares += r * r;
+        assert.ok(Math.abs(squares / (arrays.n * arrays.c) - value.meanSquaredError) <= 1e-5 * value.meanSquaredError);
+        // The flat gradient, read back through fromFlat's layout, against the closed form in float64.
+        const asModel = fromFlat(model, layout, Float32Array.from(await gradient!.data()));
+        residual!.dispose();
+        gradient!.dispose();
+        assertClose(flatGradient(model, { ...asModel }), flatGradient(model, reference), 1e-5);
+      }
+    } finally {
+      objective.dispose();
+    }
   });
 }
 

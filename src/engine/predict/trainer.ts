@@ -5,6 +5,9 @@ import type { LossSpec } from '../math/losses';
 import { type ComputeContext, throwIfCancelled, yieldToEventLoop } from '../compute/context';
 import { unsupported } from '../errors';
 import { SeededRandom } from '../math/random';
+import { tf } from '../compute/tf';
+import { readAndDispose, readFloat32 } from '../compute/read';
+import { BackendObjective, flatLayout, fromFlat, toFlat } from './backendObjective';
 
 /**
  * Full-batch float64 trainer for f(x) = sum_j a_j sigma(w_j . x + b_j) + c0 under a squared-error
@@ -295,16 +298,10 @@ export interface TrainResult {
   interpolates: boolean;
 }
 
-function blocksOf(target: TwoLayerModel | ModelGradient): Float64Array[] {
-  const blocks = [target.hiddenWeights, target.outputWeights];
-  if (target.hiddenBias) blocks.push(target.hiddenBias);
-  if (target.outputBias) blocks.push(target.outputBias);
-  return blocks;
-}
-
 /**
- * Adam on the full batch, in place on a copy of `start`. The learning rate is halved whenever
- * the objective rises for a while, which lets the last steps settle to interpolation.
+ * Adam on the full batch from `start`, every step as products on the active backend
+ * (backendObjective.ts; float32 parameters, the loss summed in float64). The learning rate is
+ * halved whenever the objective rises for a while, which lets the last steps settle to interpolation.
  */
 export async function trainNetwork(
   start: TwoLayerModel,
@@ -313,68 +310,88 @@ export async function trainNetwork(
   options: TrainOptions,
   context?: ComputeContext,
 ): Promise<TrainResult> {
-  const model: TwoLayerModel = {
-    ...start,
-    hiddenWeights: start.hiddenWeights.slice(),
-    hiddenBias: start.hiddenBias ? start.hiddenBias.slice() : null,
-    outputWeights: start.outputWeights.slice(),
-    outputBias: start.outputBias ? start.outputBias.slice() : null,
-  };
-  const gradient = zeroGradient(model);
-  const params = blocksOf(model);
-  const grads = blocksOf(gradient);
-  const firstMoments = params.map((p) => new Float64Array(p.length));
-  const secondMoments = params.map((p) => new Float64Array(p.length));
-  const workspace = new Workspace(arrays.n, model.hiddenDim, arrays.c);
+  const penaltyStart = options.flatnessWeight ?? 0;
+  if (penaltyStart !== 0) requireFlatnessActivation(makeActivation(start.activation));
+  const layout = flatLayout(start);
+  const objective = new BackendObjective(arrays, layout, start.activation, scale);
+  let theta: tf.Tensor1D = tf.tensor1d(toFlat(start, layout));
+  let firstMoment: tf.Tensor1D = tf.zeros([layout.size]);
+  let secondMoment: tf.Tensor1D = tf.zeros([layout.size]);
   const beta1 = 0.9;
   const beta2 = 0.999;
-  const penaltyStart = options.flatnessWeight ?? 0;
   const penaltySteps = penaltyStart > 0 ? (options.penaltySteps ?? Math.floor(options.maxSteps / 2)) : 0;
   const yieldEvery = options.yieldEvery ?? 50;
+  const scaleOver2n = scale / (2 * arrays.n);
+  const entries = arrays.n * arrays.c;
+  /** Loss and mean squared residual, summed in float64 from the backend's residuals. */
+  const measure = async (residual: tf.Tensor): Promise<{ loss: number; mse: number }> => {
+    const values = (await readAndDispose([residual]))[0]!;
+    let squares = 0;
+    for (let q = 0; q < values.length; q++) squares += values[q]! * values[q]!;
+    return { loss: scaleOver2n * squares, mse: squares / entries };
+  };
   let learningRate = options.learningRate;
   let best = Infinity;
   let sinceBest = 0;
   let mse = Infinity;
   let step = 0;
-  for (; step < options.maxSteps; step++) {
-    // Geometric decay from penaltyStart to penaltyStart * 1e-3 over penaltySteps, then off.
-    const weight = step < penaltySteps ? penaltyStart * Math.pow(1e-3, step / penaltySteps) : 0;
-    const value = evaluateObjective(model, arrays, scale, 1, weight, gradient, workspace);
-    mse = value.meanSquaredError;
-    if (!Number.isFinite(mse)) break;
-    if (weight === 0) {
-      if (mse <= options.targetMse) break;
-      if (value.loss < best * (1 - 1e-4)) {
-        best = value.loss;
-        sinceBest = 0;
-      } else if (++sinceBest > 100) {
-        learningRate *= 0.5;
-        sinceBest = 0;
-        best = value.loss;
+  try {
+    for (; step < options.maxSteps; step++) {
+      // Geometric decay from penaltyStart to penaltyStart * 1e-3 over penaltySteps, then off.
+      const weight = step < penaltySteps ? penaltyStart * Math.pow(1e-3, step / penaltySteps) : 0;
+      const [residual, gradient] = tf.tidy(() => {
+        const result = objective.evaluate(theta, 1, weight, true);
+        return [result.residual, result.gradient!];
+      });
+      const value = await measure(residual);
+      mse = value.mse;
+      let stop = !Number.isFinite(mse);
+      if (!stop && weight === 0) {
+        if (mse <= options.targetMse) stop = true;
+        else if (value.loss < best * (1 - 1e-4)) {
+          best = value.loss;
+          sinceBest = 0;
+        } else if (++sinceBest > 100) {
+          learningRate *= 0.5;
+          sinceBest = 0;
+          best = value.loss;
+        }
+      }
+      if (stop) {
+        gradient!.dispose();
+        break;
+      }
+      const correction1 = 1 - Math.pow(beta1, step + 1);
+      const correction2 = 1 - Math.pow(beta2, step + 1);
+      const [nextTheta, nextFirst, nextSecond] = tf.tidy(() => {
+        const g = gradient!;
+        const first = tf.add(tf.mul(firstMoment, beta1), tf.mul(g, 1 - beta1));
+        const second = tf.add(tf.mul(secondMoment, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const update = tf.div(tf.mul(first, learningRate / correction1), tf.add(tf.sqrt(tf.mul(second, 1 / correction2)), 1e-12));
+        return [tf.sub(theta, update), first, second] as tf.Tensor1D[];
+      });
+      gradient!.dispose();
+      theta.dispose();
+      firstMoment.dispose();
+      secondMoment.dispose();
+      theta = nextTheta!;
+      firstMoment = nextFirst!;
+      secondMoment = nextSecond!;
+      if (step % yieldEvery === yieldEvery - 1) {
+        throwIfCancelled(context);
+        context?.onProgress?.(options.stage ?? 'training', Math.min(1, step / options.maxSteps));
+        await yieldToEventLoop();
       }
     }
-    const correction1 = 1 - Math.pow(beta1, step + 1);
-    const correction2 = 1 - Math.pow(beta2, step + 1);
-    for (let p = 0; p < params.length; p++) {
-      const param = params[p]!;
-      const grad = grads[p]!;
-      const first = firstMoments[p]!;
-      const second = secondMoments[p]!;
-      for (let q = 0; q < param.length; q++) {
-        const g = grad[q]!;
-        first[q] = beta1 * first[q]! + (1 - beta1) * g;
-        second[q] = beta2 * second[q]! + (1 - beta2) * g * g;
-        param[q] = param[q]! - (learningRate * first[q]! / correction1) / (Math.sqrt(second[q]! / correction2) + 1e-12);
-      }
+    if (step === options.maxSteps) {
+      mse = (await measure(tf.tidy(() => objective.evaluate(theta, 1, 0, false).residual))).mse;
     }
-    if (step % yieldEvery === yieldEvery - 1) {
-      throwIfCancelled(context);
-      context?.onProgress?.(options.stage ?? 'training', Math.min(1, step / options.maxSteps));
-      await yieldToEventLoop();
-    }
+    const model = fromFlat(start, layout, (await readFloat32(theta)));
+    return { model, steps: step, meanSquaredError: mse, interpolates: mse <= options.targetMse };
+  } finally {
+    theta.dispose();
+    firstMoment.dispose();
+    secondMoment.dispose();
+    objective.dispose();
   }
-  if (step === options.maxSteps) {
-    mse = evaluateObjective(model, arrays, scale, 1, 0, null, workspace).meanSquaredError;
-  }
-  return { model, steps: step, meanSquaredError: mse, interpolates: mse <= options.targetMse };
 }
