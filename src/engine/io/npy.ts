@@ -195,3 +195,18 @@ export function parseNpyString(bytes: Uint8Array, file: string, arrayName?: stri
   }
   return text;
 }
+
+/**
+ * The header of a version 1.0 .npy file for an array of `shape` with dtype `descr` ('<f4', ...):
+ * the data follows it directly, so a large array can be written in pieces after it.
+ */
+export function npyHeader(descr: string, shape: readonly number[], fortranOrder = false): Uint8Array {
+  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
+  let text = `{'descr': '${descr}', 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': (${dims}), }`;
+  text += `${' '.repeat(63 - ((text.length + 10) % 64))}\n`;
+  const out = new Uint8Array(10 + text.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, text.length, true);
+  out.set(new TextEncoder().encode(text), 10);
+  return out;
+}
