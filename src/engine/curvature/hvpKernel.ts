@@ -78,8 +78,26 @@ export interface HvpBatch {
   release(): void;
 }
 
-/** A backend's implementation of the per-chunk work (tfjs here, onnxruntime in hvpKernelOnnx.ts). */
+/** A chunk's forward pass: rows x m pre-activations and rows x c outputs sigma(Z) A^T (no output bias). */
+export interface HvpForward {
+  preactivations: Float32Array;
+  outputs: Float32Array;
+}
+
+/** A chunk's gradient sums: U^T ((G A) o S') (du x m) and G^T S (c x m). */
+export interface HvpGradientSums {
+  hidden: Float32Array;
+  output: Float32Array;
+}
+
+/**
+ * A backend's implementation of the per-chunk work (tfjs here, onnxruntime in hvpKernelOnnx.ts):
+ * the prepare pass (forward, then the gradient once JavaScript has the per-sample loss terms)
+ * and batches of directions.
+ */
 export interface HvpKernel {
+  forward(inputs: Float32Array, rows: number): Promise<HvpForward>;
+  gradient(inputs: Float32Array, rows: number, preactivations: Float32Array, lossGradient: Float32Array): Promise<HvpGradientSums>;
   begin(vs: Float64Array[], layout: DirectionLayout): Promise<HvpBatch>;
   dispose(): void;
 }
@@ -91,6 +109,17 @@ export function transposedHidden(weights: Float64Array, bias: Float64Array | nul
     const row = j * d;
     for (let l = 0; l < d; l++) result[l * m + j] = weights[row + l]!;
     if (bias) result[d * m + j] = bias[j]!;
+  }
+  return result;
+}
+
+/** rows x du: a chunk's rows x d inputs with a column of ones when du = d + 1 (a hidden bias). */
+export function augmentedInputs(inputs: Float32Array, rows: number, d: number, du: number): Float32Array {
+  if (du === d) return inputs;
+  const result = new Float32Array(rows * du);
+  for (let r = 0; r < rows; r++) {
+    result.set(inputs.subarray(r * d, (r + 1) * d), r * du);
+    result[r * du + d] = 1;
   }
   return result;
 }
@@ -120,6 +149,37 @@ export class TfjsHvpKernel implements HvpKernel {
     this.outputWeightsTransposed.dispose();
     this.hiddenTransposed?.dispose();
     this.hiddenTransposed = null;
+  }
+
+  private hiddenWeightsTensor(): tf.Tensor2D {
+    const { m, d } = this.network;
+    if (!this.hiddenTransposed) {
+      this.hiddenTransposed = tf.tensor2d(transposedHidden(this.network.hiddenWeights, this.network.hiddenBias, m, d), [this.du, m]);
+    }
+    return this.hiddenTransposed;
+  }
+
+  async forward(inputs: Float32Array, rows: number): Promise<HvpForward> {
+    const weights = this.hiddenWeightsTensor();
+    const tensors = tf.tidy(() => {
+      const z = tf.matMul(tf.tensor2d(this.augmented(inputs, rows), [rows, this.du]), weights);
+      return [z, tf.matMul(applyActivation(z, this.network.activation) as tf.Tensor2D, this.outputWeightsTransposed)];
+    });
+    const [preactivations, outputs] = await readAndDispose(tensors);
+    return { preactivations: preactivations!, outputs: outputs! };
+  }
+
+  async gradient(inputs: Float32Array, rows: number, preactivations: Float32Array, lossGradient: Float32Array): Promise<HvpGradientSums> {
+    const { m, c, activation } = this.network;
+    const tensors = tf.tidy(() => {
+      const u = tf.tensor2d(this.augmented(inputs, rows), [rows, this.du]);
+      const z = tf.tensor2d(preactivations, [rows, m]);
+      const g = tf.tensor2d(lossGradient, [rows, c]);
+      const delta = tf.mul(tf.matMul(g, this.outputWeights), activationFirstDerivative(z, activation));
+      return [tf.matMul(tf.transpose(u), delta), tf.matMul(tf.transpose(g), applyActivation(z, activation) as tf.Tensor2D)];
+    });
+    const [hidden, output] = await readAndDispose(tensors);
+    return { hidden: hidden!, output: output! };
   }
 
   begin(vs: Float64Array[], layout: DirectionLayout): Promise<HvpBatch> {
@@ -159,17 +219,8 @@ export class TfjsHvpKernel implements HvpKernel {
     }
   }
 
-  /** rows x du: the chunk's inputs with a column of ones when there is a hidden bias. */
   private augmented(inputs: Float32Array, rows: number): Float32Array {
-    const { d } = this.network;
-    const du = this.du;
-    if (du === d) return inputs;
-    const result = new Float32Array(rows * du);
-    for (let r = 0; r < rows; r++) {
-      result.set(inputs.subarray(r * d, (r + 1) * d), r * du);
-      result[r * du + d] = 1;
-    }
-    return result;
+    return augmentedInputs(inputs, rows, this.network.d, this.du);
   }
 
   /** The sums of one chunk for every direction; `inputs` is the chunk's rows x d float32 block. */
@@ -178,10 +229,7 @@ export class TfjsHvpKernel implements HvpKernel {
     const { rows } = state;
     const du = this.du;
     const cached = state.preactivations;
-    if (!cached && !this.hiddenTransposed) {
-      this.hiddenTransposed = tf.tensor2d(transposedHidden(this.network.hiddenWeights, this.network.hiddenBias, m, this.network.d), [du, m]);
-    }
-    const hiddenTransposed = this.hiddenTransposed;
+    const hiddenTransposed = cached ? null : this.hiddenWeightsTensor();
     const a = this.outputWeights;
     const aT = this.outputWeightsTransposed;
     // Shared by every direction of the batch.

@@ -2,8 +2,8 @@ import { OnnxGraph, attr } from '../compute/onnx/graph';
 import { OnnxSession } from '../compute/onnx/runtime';
 import { onnxActivation, onnxFirstDerivative, onnxSecondDerivative } from '../compute/onnx/activations';
 import {
-  type DirectionLayout, type HvpBatch, type HvpChunkState, type HvpChunkSums, type HvpKernel, type HvpNetwork,
-  transposed, transposedHidden,
+  type DirectionLayout, type HvpBatch, type HvpChunkState, type HvpChunkSums, type HvpForward, type HvpGradientSums,
+  type HvpKernel, type HvpNetwork, augmentedInputs, transposed, transposedHidden,
 } from './hvpKernel';
 
 /**
@@ -15,16 +15,17 @@ import {
  */
 export class OnnxHvpKernel implements HvpKernel {
   readonly du: number;
-  private readonly sessions = new Map<'cached' | 'recomputed', Promise<OnnxSession>>();
+  private readonly sessions = new Map<'cached' | 'recomputed' | 'forward' | 'gradient', Promise<OnnxSession>>();
 
   constructor(private readonly network: HvpNetwork) {
     this.du = network.hasHiddenBias ? network.d + 1 : network.d;
   }
 
-  private session(variant: 'cached' | 'recomputed'): Promise<OnnxSession> {
+  private session(variant: 'cached' | 'recomputed' | 'forward' | 'gradient'): Promise<OnnxSession> {
     let session = this.sessions.get(variant);
     if (!session) {
-      session = OnnxSession.create(this.build(variant === 'cached'));
+      const model = variant === 'forward' ? this.buildForward() : variant === 'gradient' ? this.buildGradient() : this.build(variant === 'cached');
+      session = OnnxSession.create(model);
       this.sessions.set(variant, session);
     }
     return session;
@@ -35,6 +36,56 @@ export class OnnxHvpKernel implements HvpKernel {
     this.sessions.clear();
   }
 
+  private hiddenWeights(g: OnnxGraph): string {
+    const { m, d } = this.network;
+    return g.initializer('WT', transposedHidden(this.network.hiddenWeights, this.network.hiddenBias, m, d), [this.du, m]);
+  }
+
+  /** Z = U [W | b]^T and sigma(Z) A^T. */
+  private buildForward(): Uint8Array {
+    const { m, c } = this.network;
+    const g = new OnnxGraph();
+    const z = g.op('MatMul', [g.input('U', ['rows', this.du]), this.hiddenWeights(g)], {}, 'Z');
+    const aT = g.initializer('AT', transposed(this.network.outputWeights, c, m), [m, c]);
+    g.op('MatMul', [onnxActivation(g, z, this.network.activation), aT], {}, 'F');
+    g.output('Z', ['rows', m]);
+    g.output('F', ['rows', c]);
+    return g.build();
+  }
+
+  /** U^T ((G A) o S') and G^T S. */
+  private buildGradient(): Uint8Array {
+    const { m, c, activation } = this.network;
+    const g = new OnnxGraph();
+    const u = g.input('U', ['rows', this.du]);
+    const z = g.input('Z', ['rows', m]);
+    const gradient = g.input('G', ['rows', c]);
+    const a = g.initializer('A', Float32Array.from(this.network.outputWeights), [c, m]);
+    const delta = g.op('Mul', [g.op('MatMul', [gradient, a]), onnxFirstDerivative(g, z, activation)]);
+    g.op('Gemm', [u, delta], { transA: attr.int(1) }, 'hidden');
+    g.op('Gemm', [gradient, onnxActivation(g, z, activation)], { transA: attr.int(1) }, 'output');
+    g.output('hidden', [this.du, m]);
+    g.output('output', [c, m]);
+    return g.build();
+  }
+
+  async forward(inputs: Float32Array, rows: number): Promise<HvpForward> {
+    const session = await this.session('forward');
+    const results = await session.run({ U: { data: augmentedInputs(inputs, rows, this.network.d, this.du), dims: [rows, this.du] } });
+    return { preactivations: results.Z!, outputs: results.F! };
+  }
+
+  async gradient(inputs: Float32Array, rows: number, preactivations: Float32Array, lossGradient: Float32Array): Promise<HvpGradientSums> {
+    const { m, c, d } = this.network;
+    const session = await this.session('gradient');
+    const results = await session.run({
+      U: { data: augmentedInputs(inputs, rows, d, this.du), dims: [rows, this.du] },
+      Z: { data: preactivations, dims: [rows, m] },
+      G: { data: lossGradient, dims: [rows, c] },
+    });
+    return { hidden: results.hidden!, output: results.output! };
+  }
+
   private build(zFed: boolean): Uint8Array {
     const { m, c, activation, crossEntropy, scale } = this.network;
     const du = this.du;
@@ -42,7 +93,7 @@ export class OnnxHvpKernel implements HvpKernel {
     const u = g.input('U', ['rows', du]);
     const z = zFed
       ? g.input('Z', ['rows', m])
-      : g.op('MatMul', [u, g.initializer('WT', transposedHidden(this.network.hiddenWeights, this.network.hiddenBias, m, this.network.d), [du, m])]);
+      : g.op('MatMul', [u, this.hiddenWeights(g)]);
     const gradient = g.input('G', ['rows', c]);
     const probabilities = crossEntropy ? g.input('P', ['rows', 1, c]) : null;
     // Directions side by side (column block b is direction b): plain 2D products over the rows.
@@ -115,22 +166,13 @@ export class OnnxHvpKernel implements HvpKernel {
       VA: { data: va, dims: [c, k * m] },
       VC: { data: vc, dims: [k, c] },
     };
-    const augmented = (inputs: Float32Array, rows: number): Float32Array => {
-      if (du === d) return inputs;
-      const result = new Float32Array(rows * du);
-      for (let r = 0; r < rows; r++) {
-        result.set(inputs.subarray(r * d, (r + 1) * d), r * du);
-        result[r * du + d] = 1;
-      }
-      return result;
-    };
     return {
       chunk: async (inputs: Float32Array, state: HvpChunkState): Promise<HvpChunkSums[]> => {
         const { rows } = state;
         const session = await this.session(state.preactivations ? 'cached' : 'recomputed');
         const results = await session.run({
           ...directionFeeds,
-          U: { data: augmented(inputs, rows), dims: [rows, du] },
+          U: { data: augmentedInputs(inputs, rows, d, du), dims: [rows, du] },
           ...(state.preactivations ? { Z: { data: state.preactivations, dims: [rows, m] } } : {}),
           G: { data: state.lossGradient, dims: [rows, c] },
           ...(state.probabilities ? { P: { data: state.probabilities, dims: [rows, 1, c] } } : {}),

@@ -1,6 +1,6 @@
 import { tf } from '../compute/tf';
 import type { AnyDataset } from '../data/types';
-import { readRows } from '../data/rows';
+import { dataChunks, readRows } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import { makeActivation } from '../math/activations';
 import { type LossSpec, type TargetLayout, evaluateSampleLoss, targetLayoutOf } from '../math/losses';
@@ -131,10 +131,22 @@ export class LossOperator {
       && data.n * FastScalarProducts.bytesPerRow(m) <= budget;
     const fast = fastEligible ? new FastScalarProducts(operator.layout, model.outputWeights, loss.squaredErrorScale, data.n) : null;
     const cache: ChunkState[] | null = products === 'float64' && keepCache && data.n * bytesPerRow <= budget ? [] : null;
-    const batched = products === 'backend' && !fast && keepCache;
-    // Pre-activations stay on the backend, chunk by chunk, while they fit the budget; later chunks
-    // recompute them with one product per batch of directions.
-    let cachedBytes = 0;
+    const useKernel = products === 'backend' && !fast;
+    if (useKernel) {
+      const network: HvpNetwork = {
+        d, m, c, hasHiddenBias: operator.layout.hasHiddenBias, activation: model.activation,
+        piecewiseLinear: operator.activation.piecewiseLinear, outputWeights: model.outputWeights,
+        hiddenWeights: model.hiddenWeights, hiddenBias: model.hiddenBias, crossEntropy: loss.kind === 'ce',
+        scale: loss.squaredErrorScale,
+      };
+      operator.kernel = onnxKernelsActive() ? new OnnxHvpKernel(network) : new TfjsHvpKernel(network);
+      try {
+        await operator.kernelPass(keepCache ? budget : 0, context);
+      } finally {
+        if (!keepCache) operator.dispose();
+      }
+      return operator;
+    }
 
     const gradient = operator.gradient;
     let lossSum = 0;
@@ -144,34 +156,59 @@ export class LossOperator {
       await operator.accumulateGradient(state, gradient);
       if (fast) await fast.addChunk(state, chunk.inputs);
       if (cache) cache.push(state);
-      if (batched) {
-        const bytes = 4 * chunk.rows * m;
-        const keep = cachedBytes + bytes <= budget;
-        if (keep) cachedBytes += bytes;
-        operator.backendChunks.push({
-          start: chunk.start,
-          rows: chunk.rows,
-          lossGradient: Float32Array.from(state.lossGradient),
-          probabilities: state.probabilities ? Float32Array.from(state.probabilities) : null,
-          preactivations: keep ? chunk.preactivations : null,
-        });
-      }
     }, { chunkRows }, context, 'gradient');
     const n = data.n;
     for (let p = 0; p < gradient.length; p++) gradient[p] = gradient[p]! / n;
     operator.lossValue = lossSum / n;
     operator.cache = cache;
     operator.fast = fast;
-    if (batched) {
-      const network: HvpNetwork = {
-        d, m, c, hasHiddenBias: operator.layout.hasHiddenBias, activation: model.activation,
-        piecewiseLinear: operator.activation.piecewiseLinear, outputWeights: model.outputWeights,
-        hiddenWeights: model.hiddenWeights, hiddenBias: model.hiddenBias, crossEntropy: loss.kind === 'ce',
-        scale: loss.squaredErrorScale,
-      };
-      operator.kernel = onnxKernelsActive() ? new OnnxHvpKernel(network) : new TfjsHvpKernel(network);
-    }
     return operator;
+  }
+
+  /**
+   * The prepare pass on the kernel: per chunk the forward products, the per-sample loss terms in
+   * float64 JavaScript, then the gradient products; each chunk's G (and P) is kept, and its
+   * pre-activations while they fit `budget` bytes (later chunks recompute them per batch).
+   */
+  private async kernelPass(budget: number, context?: ComputeContext): Promise<void> {
+    const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
+    const kernel = this.kernel!;
+    const layout = this.layout;
+    const gradient = this.gradient;
+    const outputBias = this.model.outputBias;
+    const output = new Float64Array(c);
+    const sampleGradient = new Float64Array(c);
+    const sampleProbabilities = new Float64Array(c);
+    const crossEntropy = this.loss.kind === 'ce';
+    let cachedBytes = 0;
+    let lossSum = 0;
+    for await (const chunk of dataChunks(this.data, this.chunkRows)) {
+      throwIfCancelled(context);
+      const { rows, start } = chunk;
+      const forward = await kernel.forward(chunk.inputs, rows);
+      const lossGradient = new Float32Array(rows * c);
+      const probabilities = crossEntropy ? new Float32Array(rows * c) : null;
+      const biasSums = new Float64Array(c);
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < c; o++) output[o] = forward.outputs[r * c + o]! + (outputBias ? outputBias[o]! : 0);
+        lossSum += evaluateSampleLoss(this.loss, this.targetLayout, output, chunk.targets, r, sampleGradient, sampleProbabilities);
+        for (let o = 0; o < c; o++) {
+          lossGradient[r * c + o] = sampleGradient[o]!;
+          biasSums[o] = biasSums[o]! + sampleGradient[o]!;
+          if (probabilities) probabilities[r * c + o] = sampleProbabilities[o]!;
+        }
+      }
+      const sums = await kernel.gradient(chunk.inputs, rows, forward.preactivations, lossGradient);
+      this.addChunkSums({ hidden: sums.hidden, output: sums.output, outputBias: biasSums }, gradient, m, c, d);
+      const keep = cachedBytes + 4 * rows * m <= budget;
+      if (keep) cachedBytes += 4 * rows * m;
+      this.backendChunks.push({ start, rows, lossGradient, probabilities, preactivations: keep ? forward.preactivations : null });
+      context?.onProgress?.('gradient', Math.min(1, (start + rows) / this.data.n));
+      await yieldToEventLoop();
+    }
+    const n = this.data.n;
+    for (let p = 0; p < layout.size; p++) gradient[p] = gradient[p]! / n;
+    this.lossValue = lossSum / n;
   }
 
   /** Frees the cached backend tensors. */
@@ -361,7 +398,7 @@ export class LossOperator {
     return outs;
   }
 
-  private addChunkSums(sums: HvpChunkSums, out: Float64Array, m: number, c: number, d: number): void {
+  private addChunkSums(sums: HvpChunkSums | { hidden: Float32Array; output: Float32Array; outputBias: Float64Array }, out: Float64Array, m: number, c: number, d: number): void {
     const layout = this.layout;
     const { hidden, output, outputBias } = sums;
     for (let l = 0; l < d; l++) {
