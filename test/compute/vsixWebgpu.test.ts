@@ -1,8 +1,9 @@
 /**
- * The GPU runtime ships only in platform-specific packages: `node scripts/package.mjs
- * --target=<this platform>` carries Dawn's dawn.node for this platform (and no other), the
- * universal .vsix carries none and says so when webgpu is forced. The extracted platform
- * package runs the webgpu backend from its own files (on SwiftShader where installed).
+ * The GPU runtime and onnxruntime's native CPU kernels ship only in platform-specific packages:
+ * `node scripts/package.mjs --target=<this platform>` carries Dawn's dawn.node and
+ * onnxruntime-node's binary for this platform (and no other), the universal .vsix carries none
+ * and says so when webgpu is forced. The extracted platform package runs the webgpu backend from
+ * its own files (on SwiftShader where installed), and picks onnxruntime by itself.
  *
  * The universal .vsix: $FLATNESS_VSIX when set (scripts/test.sh packages it once), else packaged here.
  */
@@ -49,6 +50,10 @@ function extract(files: Record<string, Uint8Array>, target: string): void {
 }
 
 const host = hostTarget();
+/** vsce target -> onnxruntime-node's bin/napi-v6 directory (none for darwin-x64). */
+const ORT_DIRECTORIES: Record<string, string> = {
+  'linux-x64': 'linux/x64', 'linux-arm64': 'linux/arm64', 'darwin-arm64': 'darwin/arm64', 'win32-x64': 'win32/x64', 'win32-arm64': 'win32/arm64',
+};
 
 describe('GPU runtime in the packages', { skip: host === null ? `Dawn ships no runtime for ${process.platform}-${process.arch}` : false, timeout: 900_000 }, () => {
   let scratch: string;
@@ -65,7 +70,7 @@ describe('GPU runtime in the packages', { skip: host === null ? `Dawn ships no r
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('the universal .vsix carries no native file', () => {
-    const native = Object.keys(universal).filter((name) => name.includes('dist/webgpu/') || name.endsWith('.node'));
+    const native = Object.keys(universal).filter((name) => name.includes('dist/webgpu/') || name.includes('dist/onnxruntime/') || name.endsWith('.node'));
     assert.deepEqual(native, []);
     assert.ok(Object.keys(universal).includes('extension/dist/worker.js'));
   });
@@ -79,7 +84,22 @@ describe('GPU runtime in the packages', { skip: host === null ? `Dawn ships no r
     const dawn = platform[`extension/dist/webgpu/${host!.directory}/dawn.node`]!;
     assert.ok(dawn.length > 1_000_000, `dawn.node is ${dawn.length} bytes`);
     // Everything else is the universal package's content.
-    assert.deepEqual(names.filter((name) => !gpuFiles.includes(name)).sort(), Object.keys(universal).sort());
+    assert.deepEqual(names.filter((name) => !gpuFiles.includes(name) && !name.includes('dist/onnxruntime/')).sort(), Object.keys(universal).sort());
+  });
+
+  it(`the ${host?.target} .vsix carries onnxruntime-node with this platform's binary only`, (t) => {
+    const ort = ORT_DIRECTORIES[host!.target];
+    if (!ort) {
+      t.skip(`onnxruntime-node ships no binary for ${host!.target}`);
+      return;
+    }
+    const names = Object.keys(platform).filter((name) => name.includes('dist/onnxruntime/'));
+    const prefix = 'extension/dist/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6/';
+    const binaries = names.filter((name) => name.startsWith(prefix));
+    assert.ok(binaries.includes(`${prefix}${ort}/onnxruntime_binding.node`), binaries.join(', '));
+    assert.deepEqual(binaries.filter((name) => !name.startsWith(`${prefix}${ort}/`)), []);
+    assert.ok(names.includes('extension/dist/onnxruntime/node_modules/onnxruntime-common/dist/cjs/index.js'));
+    assert.deepEqual(names.filter((name) => /\.(ts|map)$/.test(name)), [], 'JavaScript only');
   });
 
   const example = ['--model', join('examples', 'multi-index', 'generalizing.safetensors'), '--data', join('examples', 'multi-index', 'train.npz')];
@@ -95,6 +115,27 @@ describe('GPU runtime in the packages', { skip: host === null ? `Dawn ships no r
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 1, result.stderr);
     assert.match(lines[0]!, /webgpu.*no WebGPU runtime.*platform-specific \.vsix/);
+  });
+
+  it('the extracted platform package picks onnxruntime by itself and reproduces the example\'s reference trace', (t) => {
+    if (!ORT_DIRECTORIES[host!.target]) {
+      t.skip(`onnxruntime-node ships no binary for ${host!.target}`);
+      return;
+    }
+    const folder = join(scratch, 'platform-ort');
+    extract(platform, folder);
+    const extension = join(folder, 'extension');
+    const out = join(folder, 'out.json');
+    const result = spawnSync(process.execPath, [join('dist', 'cli.js'), 'analyze', '--quiet', ...example, '--json', out], {
+      cwd: extension, encoding: 'utf8', timeout: 600_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: folder },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    assert.equal(report.backend.name, 'onnxruntime', report.backend.fallbacks.join('; '));
+    assert.match(report.backend.kernels ?? '', /^onnxruntime \d+\.\d+\.\d+ CPU$/);
+    assert.ok((report.backend.threads ?? 0) >= 1);
+    const reference = (JSON.parse(readFileSync(join(extension, 'examples', 'multi-index', 'reference.json'), 'utf8')) as { generalizing: { rawTrace: number } }).generalizing;
+    assert.ok(Math.abs(report.flatness.trace - reference.rawTrace) <= 1e-6 * reference.rawTrace, `trace ${report.flatness.trace} vs ${reference.rawTrace}`);
   });
 
   it('the extracted platform package runs the webgpu backend from its own dawn.node (SwiftShader)', (t) => {

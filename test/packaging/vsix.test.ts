@@ -1,7 +1,8 @@
 /**
  * What users install is what works: the .vsix, unzipped alone into an empty folder (no
  * node_modules anywhere above it), runs its own engine CLI (`dist/cli.js`) on the example it
- * carries, on the bundled wasm backend, and reads HDF5 and ONNX files with what it bundles.
+ * carries, on the bundled wasm backend (the native onnxruntime ships only in platform packages:
+ * test/compute/vsixWebgpu.test.ts), and reads HDF5 and ONNX files with what it bundles.
  *
  * The .vsix: $FLATNESS_VSIX when set (scripts/test.sh packages once for this test and the
  * end-to-end test), else `node scripts/package.mjs` into a temporary folder (a minute or two).
@@ -89,6 +90,10 @@ describe('the packaged .vsix, extracted alone', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
     assert.equal(report.backend.name, 'wasm', `backend ${report.backend.name}; fallbacks: ${report.backend.fallbacks.join('; ')}`);
     assert.ok(!report.backend.fallbacks.some((f) => f.startsWith('wasm')), 'wasm did not fail');
+    // The universal package ships no native onnxruntime: auto says so and falls back to wasm.
+    assert.ok(report.backend.fallbacks.includes('onnxruntime: onnxruntime-node is not installed (the platform-specific .vsix ships it)'), report.backend.fallbacks.join('; '));
+    assert.equal(report.backend.kernels, 'tfjs-backend-wasm 4.22.0 SIMD');
+    assert.equal(report.backend.threads, 1);
     const reference = (JSON.parse(readFileSync(join(example, 'reference.json'), 'utf8')) as { generalizing: ExampleReference }).generalizing;
     const close = (actual: number | null | undefined, expected: number) => actual != null && Math.abs(actual - expected) <= 1e-3 * Math.abs(expected);
     assert.ok(close(report.flatness.trace, reference.rawTrace), `trace ${report.flatness.trace} vs ${reference.rawTrace}`);

@@ -251,13 +251,15 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
     columnSum(ones, positive, 'active');
   }
   const outputRows = Float32Array.from(model.outputWeights);
-  const a = g.initializer('output_rows', outputRows, [c, m]);
-  const aSquared = g.initializer('output_rows_squared', outputRows.map((v) => v * v), [c, m]);
+  let a: string | null = null;
+  let aSquared: string | null = null;
+  const outputRowsValue = () => (a ??= g.initializer('output_rows', outputRows, [c, m]));
+  const outputRowsSquaredValue = () => (aSquared ??= g.initializer('output_rows_squared', outputRows.map((v) => v * v), [c, m]));
   let gaussNewton: string | null = null;
   if (values.probabilities) {
     const p = values.probabilities;
-    const projected = g.op('MatMul', [p, a]);
-    const quadratic = g.op('Sub', [g.op('MatMul', [p, aSquared]), g.op('Mul', [projected, projected])]);
+    const projected = g.op('MatMul', [p, outputRowsValue()]);
+    const quadratic = g.op('Sub', [g.op('MatMul', [p, outputRowsSquaredValue()]), g.op('Mul', [projected, projected])]);
     gaussNewton = g.op('Mul', [quadratic, squaredSlopes]);
     columnSum(values.traces!, squaredActivations, 'neuron_a');
     columnSum(normRow, gaussNewton, 'neuron_b');
@@ -268,7 +270,7 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
   let curvaturePerSample: string | null = null;
   const curvatures = onnxSecondDerivative(g, z, model.activation);
   if (curvatures && values.gradients) {
-    curvaturePerSample = g.op('Mul', [g.op('MatMul', [values.gradients, a]), curvatures]);
+    curvaturePerSample = g.op('Mul', [g.op('MatMul', [values.gradients, outputRowsValue()]), curvatures]);
     columnSum(normRow, curvaturePerSample, 'neuron_c');
   }
   if (options.withDiagonal && values.x) {
@@ -281,7 +283,7 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
     if (values.probabilities) {
       const p = values.probabilities;
       const bernoulli = g.op('Sub', [p, g.op('Mul', [p, p])]);
-      columnSum(ones, g.op('Mul', [g.op('MatMul', [bernoulli, aSquared]), squaredActivations]), 'diagonal_a');
+      columnSum(ones, g.op('Mul', [g.op('MatMul', [bernoulli, outputRowsSquaredValue()]), squaredActivations]), 'diagonal_a');
     }
   }
   for (const name of outputs) g.output(name, name === 'near_kinks' ? [] : [name === 'active_slopes' ? 2 : 1, m]);

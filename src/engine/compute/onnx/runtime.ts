@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import { OnnxGraph } from './graph';
@@ -12,10 +14,21 @@ type OrtModule = typeof Ort;
 
 let loaded: OrtModule | null = null;
 
+/**
+ * The copy a platform-specific package ships beside the bundle (dist/onnxruntime/node_modules,
+ * staged by scripts/package.mjs), else the one in node_modules.
+ */
 export function loadOnnxRuntime(): OrtModule {
-  if (loaded === null) {
-    const load = createRequire(__filename);
-    loaded = load('onnxruntime-node') as OrtModule;
+  if (loaded !== null) return loaded;
+  const bundled = path.join(__dirname, 'onnxruntime', 'node_modules', 'onnxruntime-node');
+  const from = fs.existsSync(bundled) ? path.join(__dirname, 'onnxruntime', 'index.js') : __filename;
+  try {
+    loaded = createRequire(from)('onnxruntime-node') as OrtModule;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new Error(/Cannot find module 'onnxruntime-node'/.test(message)
+      ? 'onnxruntime-node is not installed (the platform-specific .vsix ships it)'
+      : `onnxruntime-node did not load: ${message}`);
   }
   return loaded;
 }
@@ -65,6 +78,7 @@ export class OnnxSession {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
     });
     return new OnnxSession(session, ort);
   }
