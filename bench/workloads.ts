@@ -17,11 +17,13 @@ function gaussianFill(target: Float32Array | Float64Array, scale: number, seed: 
   for (let i = 0; i < target.length; i++) target[i] = random.normal() * scale;
 }
 
-export function makeWorkload(name: 'W1' | 'W2'): Workload {
+/** The issue's workload; `rows` overrides n (same model, the first rows of a longer draw). */
+export function makeWorkload(name: 'W1' | 'W2', rows?: number): Workload {
+  const n = rows ?? (name === 'W1' ? 4096 : 60000);
   const spec = name === 'W1'
-    ? { d: 50, m: 512, n: 4096, c: 1, loss: 'mse' as const, description: 'd 50, m 512, n 4096, ReLU, squared error' }
-    : { d: 784, m: 1024, n: 60000, c: 10, loss: 'ce' as const, description: 'd 784, m 1024, n 60000, 10 outputs, ReLU, cross-entropy' };
-  const { d, m, n, c } = spec;
+    ? { d: 50, m: 512, c: 1, loss: 'mse' as const, description: `d 50, m 512, n ${n}, ReLU, squared error` }
+    : { d: 784, m: 1024, c: 10, loss: 'ce' as const, description: `d 784, m 1024, n ${n}, 10 outputs, ReLU, cross-entropy` };
+  const { d, m, c } = spec;
   const hiddenWeights = new Float64Array(m * d);
   gaussianFill(hiddenWeights, 1 / Math.sqrt(d), 1);
   const hiddenBias = new Float64Array(m);
