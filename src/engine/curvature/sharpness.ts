@@ -3,9 +3,9 @@ import type { Dataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import type { LossSpec } from '../math/losses';
 import type { ComputeContext } from '../compute/context';
-import { lossAndGradient } from './gradient';
+import { lossesAndGradients } from './pointGradients';
 import { lossAtPoints } from './lossAtPoints';
-import { flattenParameters, unflattenParameters } from './parameterVector';
+import { flattenParameters } from './parameterVector';
 import { SeededRandom } from '../math/random';
 import { type SymmetricOperator, lanczos, norm, ritzPairs } from './lanczos';
 import { LossOperator } from './lossOperator';
@@ -71,45 +71,65 @@ async function topScaledEigenvector(
 }
 
 /**
- * Projected gradient ascent on eta -> L(theta + |theta| o eta) in the ball ||eta|| <= rho: a step
- * along the ascent direction, projected, accepted when the loss rises, else halved; stops when the
- * step is below 1e-9 rho, the relative gain over the last three accepted steps is below the
- * tolerance, or the evaluation cap is reached.
+ * One run of projected gradient ascent on eta -> L(theta + |theta| o eta) in the ball ||eta|| <= rho:
+ * a step along the ascent direction, projected, accepted when the loss rises, else halved; it stops
+ * when the step is below 1e-9 rho, the relative gain over the last three accepted steps is below
+ * the tolerance, or the evaluation cap is reached. Runs advance in lock-step (propose, then
+ * accept with the evaluation) so that every round evaluates all runs' candidates in one pass.
  */
-async function ascend(
-  evaluate: (eta: Float64Array) => Promise<Evaluation>, start: Float64Array, startValue: Evaluation,
-  rho: number, maxEvaluations: number, tolerance: number, baseLoss: number,
-): Promise<{ eta: Float64Array; increase: number; evaluations: number; iterations: number }> {
-  let eta = start;
-  let current = startValue;
-  let step = rho / 2;
-  let evaluations = 0;
-  let iterations = 0;
-  const history: number[] = [current.loss - baseLoss];
-  while (evaluations < maxEvaluations && step > 1e-9 * rho) {
-    const length = norm(current.ascent);
-    if (!(length > 0)) break;
-    const candidate = new Float64Array(eta.length);
-    for (let p = 0; p < eta.length; p++) candidate[p] = eta[p]! + (step * current.ascent[p]!) / length;
-    projectToBall(candidate, rho);
-    const result = await evaluate(candidate);
-    evaluations++;
-    if (result.loss > current.loss) {
-      eta = candidate;
-      current = result;
-      iterations++;
-      step = Math.min(2 * step, 2 * rho);
-      history.push(current.loss - baseLoss);
+class AscentRun {
+  evaluations = 0;
+  iterations = 0;
+  done = false;
+  private step: number;
+  private readonly history: number[];
+
+  constructor(
+    public eta: Float64Array, public current: Evaluation, private readonly rho: number,
+    private readonly maxEvaluations: number, private readonly tolerance: number, private readonly baseLoss: number,
+  ) {
+    this.step = rho / 2;
+    this.history = [current.loss - baseLoss];
+  }
+
+  get increase(): number {
+    return this.current.loss - this.baseLoss;
+  }
+
+  /** The next point to evaluate, or null when the run has stopped. */
+  propose(): Float64Array | null {
+    if (this.done || !(this.evaluations < this.maxEvaluations && this.step > 1e-9 * this.rho)) {
+      this.done = true;
+      return null;
+    }
+    const length = norm(this.current.ascent);
+    if (!(length > 0)) {
+      this.done = true;
+      return null;
+    }
+    const candidate = new Float64Array(this.eta.length);
+    for (let p = 0; p < candidate.length; p++) candidate[p] = this.eta[p]! + (this.step * this.current.ascent[p]!) / length;
+    return projectToBall(candidate, this.rho);
+  }
+
+  accept(candidate: Float64Array, result: Evaluation): void {
+    this.evaluations++;
+    if (result.loss > this.current.loss) {
+      this.eta = candidate;
+      this.current = result;
+      this.iterations++;
+      this.step = Math.min(2 * this.step, 2 * this.rho);
+      const history = this.history;
+      history.push(result.loss - this.baseLoss);
       if (history.length > 3) {
         const recent = history[history.length - 1]!;
         const earlier = history[history.length - 4]!;
-        if (recent - earlier <= tolerance * Math.max(Math.abs(recent), 1e-300)) break;
+        if (recent - earlier <= this.tolerance * Math.max(Math.abs(recent), 1e-300)) this.done = true;
       }
     } else {
-      step /= 2;
+      this.step /= 2;
     }
   }
-  return { eta, increase: current.loss - baseLoss, evaluations, iterations };
 }
 
 /**
@@ -127,41 +147,58 @@ export async function computeSharpness(
   const theta = flattenParameters(model);
   const size = theta.length;
   const magnitude = theta.map(Math.abs);
-  const evaluate = async (eta: Float64Array): Promise<Evaluation> => {
-    const point = new Float64Array(size);
-    for (let p = 0; p < size; p++) point[p] = theta[p]! + magnitude[p]! * eta[p]!;
-    const result = await lossAndGradient(unflattenParameters(model, point), data, loss, context, { chunkRows: options.chunkRows });
-    const ascent = new Float64Array(size); // d/d eta of L(theta + |theta| o eta)
-    for (let p = 0; p < size; p++) ascent[p] = magnitude[p]! * result.gradient[p]!;
-    return { loss: result.loss, ascent };
+  /** Loss and ascent direction d/d eta at several eta, in one batched pass over the data. */
+  const evaluate = async (etas: readonly Float64Array[]): Promise<Evaluation[]> => {
+    const points = etas.map((eta) => {
+      const point = new Float64Array(size);
+      for (let p = 0; p < size; p++) point[p] = theta[p]! + magnitude[p]! * eta[p]!;
+      return point;
+    });
+    const results = await lossesAndGradients(model, data, loss, points, context, options.chunkRows);
+    return results.map((result) => {
+      const ascent = new Float64Array(size); // d/d eta of L(theta + |theta| o eta)
+      for (let p = 0; p < size; p++) ascent[p] = magnitude[p]! * result.gradient[p]!;
+      return { loss: result.loss, ascent };
+    });
   };
   const random = new SeededRandom(settings.seed);
-  const start = await evaluate(new Float64Array(size));
-  const baseLoss = start.loss;
+  const [start] = await evaluate([new Float64Array(size)]);
+  const baseLoss = start!.loss;
   const eigenvector = await topScaledEigenvector(model, data, loss, magnitude, random, options.chunkRows, context);
   const directions: Float64Array[] = [];
-  if (norm(start.ascent) > 0) directions.push(start.ascent);
+  if (norm(start!.ascent) > 0) directions.push(start!.ascent);
   if (eigenvector) directions.push(eigenvector, eigenvector.map((x) => -x));
   for (let r = 0; r < settings.randomStarts; r++) directions.push(random.normals(size));
 
-  const adaptive: ReportAdaptiveSharpness[] = [];
-  for (const rho of settings.rhos) {
+  // Every (rho, start) pair is one ascent run; all runs advance together.
+  const starts = settings.rhos.flatMap((rho, r) => directions.filter((direction) => norm(direction) > 0).map((direction) => {
+    const length = norm(direction);
+    return { r, rho, eta: direction.map((x) => (rho * x) / length) };
+  }));
+  const startValues = await evaluate(starts.map((entry) => entry.eta));
+  const runs = starts.map((entry, i) => ({
+    r: entry.r,
+    run: new AscentRun(entry.eta, startValues[i]!, entry.rho, settings.steps, settings.stopTolerance, baseLoss),
+  }));
+  for (;;) {
+    const proposals = runs.map(({ run }) => ({ run, candidate: run.propose() }))
+      .filter((entry): entry is { run: AscentRun; candidate: Float64Array } => entry.candidate !== null);
+    if (proposals.length === 0) break;
+    const results = await evaluate(proposals.map((entry) => entry.candidate));
+    proposals.forEach(({ run, candidate }, i) => run.accept(candidate, results[i]!));
+  }
+  const adaptive: ReportAdaptiveSharpness[] = settings.rhos.map((rho, r) => {
     let best: { eta: Float64Array; increase: number } = { eta: new Float64Array(size), increase: 0 };
     let evaluations = 0;
     let iterations = 0;
-    for (const direction of directions) {
-      const length = norm(direction);
-      if (!(length > 0)) continue;
-      const eta = direction.map((x) => (rho * x) / length);
-      const value = await evaluate(eta);
-      evaluations++;
-      const result = await ascend(evaluate, eta, value, rho, settings.steps, settings.stopTolerance, baseLoss);
-      evaluations += result.evaluations;
-      iterations += result.iterations;
-      if (result.increase > best.increase) best = result;
+    for (const { run } of runs.filter((entry) => entry.r === r)) {
+      // The start's own evaluation counts too.
+      evaluations += 1 + run.evaluations;
+      iterations += run.iterations;
+      if (run.increase > best.increase) best = { eta: run.eta, increase: run.increase };
     }
-    adaptive.push({ rho, lossIncrease: best.increase, steps: iterations, evaluations, radius: norm(best.eta) });
-  }
+    return { rho, lossIncrease: best.increase, steps: iterations, evaluations, radius: norm(best.eta) };
+  });
 
   // Perturbations are drawn and evaluated in groups that keep about 64 MB of directions in memory.
   const radii = settings.rhos.flatMap((rho) => new Array<number>(settings.averageSamples).fill(rho));

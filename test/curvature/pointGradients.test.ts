@@ -1,0 +1,43 @@
+/** Losses and gradients at many points in one batched pass, against the closed-form operator one point at a time. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../../src/engine/compute/backend';
+import { makeLossSpec } from '../../src/engine/math/losses';
+import { lossAndGradient } from '../../src/engine/curvature/gradient';
+import { lossesAndGradients } from '../../src/engine/curvature/pointGradients';
+import { flattenParameters, unflattenParameters } from '../../src/engine/curvature/parameterVector';
+import type { ActivationSpec } from '../../src/engine/model/types';
+import { makeRandom, tinyProblem } from './helpers';
+
+const cases: Array<{ name: string; activation: ActivationSpec; loss: 'mse' | 'ce'; c: number; hiddenBias: boolean; outputBias: boolean }> = [
+  { name: 'relu, squared error, both biases', activation: { name: 'relu' }, loss: 'mse', c: 1, hiddenBias: true, outputBias: true },
+  { name: 'tanh, two outputs, no biases', activation: { name: 'tanh' }, loss: 'mse', c: 2, hiddenBias: false, outputBias: false },
+  { name: 'leaky relu, cross-entropy, 3 classes', activation: { name: 'leaky_relu', slope: 0.1 }, loss: 'ce', c: 3, hiddenBias: true, outputBias: true },
+];
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  for (const { name, activation, loss: kind, c, hiddenBias, outputBias } of cases) {
+    test(`batched losses and gradients equal the operator's at each point (${name}, ${backend})`, async () => {
+      await initBackend(backend);
+      const { model, data } = tinyProblem({ d: 4, m: 6, c, n: 37, activation, loss: kind, hiddenBias, outputBias, seed: 5 });
+      const loss = makeLossSpec(kind, c);
+      const theta = flattenParameters(model);
+      const random = makeRandom(9);
+      const points = [theta, ...Array.from({ length: 4 }, () => theta.map((t) => t + 0.3 * random.normal()))];
+      // Chunks of 5 rows: the float64 accumulation over chunks is exercised too.
+      const batched = await lossesAndGradients(model, data, loss, points, undefined, 5, 'backend');
+      for (const [p, point] of points.entries()) {
+        const expected = await lossAndGradient(unflattenParameters(model, point), data, loss, undefined, { products: 'float64' });
+        const got = batched[p]!;
+        assert.ok(Math.abs(got.loss - expected.loss) <= 1e-5 * Math.max(1, expected.loss), `loss ${got.loss} vs ${expected.loss}`);
+        let worst = 0;
+        let scale = 0;
+        for (let q = 0; q < point.length; q++) {
+          worst = Math.max(worst, Math.abs(got.gradient[q]! - expected.gradient[q]!));
+          scale = Math.max(scale, Math.abs(expected.gradient[q]!));
+        }
+        assert.ok(scale > 0 && worst <= 1e-5 * scale, `point ${p}: gradient error ${worst} against scale ${scale}`);
+      }
+    });
+  }
+}
