@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/engine/compute/backend';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { lossAndGradient } from '../../src/engine/curvature/gradient';
-import { lossesAndGradients } from '../../src/engine/curvature/pointGradients';
+import { lossesAndGradients, lossesAtParameters } from '../../src/engine/curvature/pointGradients';
 import { flattenParameters, unflattenParameters } from '../../src/engine/curvature/parameterVector';
 import type { ActivationSpec } from '../../src/engine/model/types';
 import { makeRandom, tinyProblem } from './helpers';
@@ -26,10 +26,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const points = [theta, ...Array.from({ length: 4 }, () => theta.map((t) => t + 0.3 * random.normal()))];
       // Chunks of 5 rows: the float64 accumulation over chunks is exercised too.
       const batched = await lossesAndGradients(model, data, loss, points, undefined, 5, 'backend');
+      const forwardOnly = await lossesAtParameters(model, data, loss, points, undefined, 7, 'backend');
       for (const [p, point] of points.entries()) {
         const expected = await lossAndGradient(unflattenParameters(model, point), data, loss, undefined, { products: 'float64' });
         const got = batched[p]!;
         assert.ok(Math.abs(got.loss - expected.loss) <= 1e-5 * Math.max(1, expected.loss), `loss ${got.loss} vs ${expected.loss}`);
+        assert.ok(Math.abs(forwardOnly[p]! - expected.loss) <= 1e-5 * Math.max(1, expected.loss), `forward-only loss ${forwardOnly[p]} vs ${expected.loss}`);
         let worst = 0;
         let scale = 0;
         for (let q = 0; q < point.length; q++) {

@@ -25,7 +25,7 @@ const CHUNK_VALUES = 1 << 22;
  * Losses and gradients are float32 per chunk and accumulated over chunks in float64. Below ~1e6
  * multiply-adds per pass ('auto') the points go one by one through the operator's float64 path.
  */
-export async function lossesAndGradients(
+export function lossesAndGradients(
   model: TwoLayerModel,
   data: Dataset,
   loss: LossSpec,
@@ -33,6 +33,32 @@ export async function lossesAndGradients(
   context?: ComputeContext,
   chunkRows?: number,
   products: 'auto' | ProductPath = 'auto',
+): Promise<LossAndGradient[]> {
+  return evaluatePoints(model, data, loss, points, true, context, chunkRows, products);
+}
+
+/** The losses alone at P parameter points: the forward half of lossesAndGradients. */
+export async function lossesAtParameters(
+  model: TwoLayerModel,
+  data: Dataset,
+  loss: LossSpec,
+  points: readonly Float64Array[],
+  context?: ComputeContext,
+  chunkRows?: number,
+  products: 'auto' | ProductPath = 'auto',
+): Promise<number[]> {
+  return (await evaluatePoints(model, data, loss, points, false, context, chunkRows, products)).map((result) => result.loss);
+}
+
+async function evaluatePoints(
+  model: TwoLayerModel,
+  data: Dataset,
+  loss: LossSpec,
+  points: readonly Float64Array[],
+  withGradients: boolean,
+  context: ComputeContext | undefined,
+  chunkRows: number | undefined,
+  products: 'auto' | ProductPath,
 ): Promise<LossAndGradient[]> {
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
   // Tiny problems: float64 JavaScript, one point at a time (as the operator's 'auto' does).
@@ -68,6 +94,7 @@ export async function lossesAndGradients(
     }
   });
   const hiddenTensor = tf.tensor2d(hidden, [P * m, d]);
+  const gradients = points.map(() => new Float64Array(withGradients ? layout.size : 0));
   const hiddenBiasTensor = layout.hasHiddenBias ? tf.tensor3d(hiddenBias, [P, m, 1]) : null;
   // Block-diagonal P c x P m: one plain product beats P batched matrix-vector products on wasm.
   const blockDiagonal = new Float32Array(P * c * P * m);
@@ -77,7 +104,6 @@ export async function lossesAndGradients(
   const outputTensor = tf.tensor2d(blockDiagonal, [P * c, P * m]);
   const outputTransposedTensor = tf.tensor3d(outputsTransposed, [P, m, c]);
   const lossSums = new Float64Array(P);
-  const gradients = points.map(() => new Float64Array(layout.size));
   const output = new Float64Array(c);
   const sampleGradient = new Float64Array(c);
   const probabilities = new Float64Array(c);
@@ -106,37 +132,41 @@ export async function lossesAndGradients(
             for (let r = 0; r < rows; r++) {
               for (let o = 0; o < c; o++) output[o] = values![(p * c + o) * rows + r]! + outputBias[p * c + o]!;
               lossSum += evaluateSampleLoss(loss, targets, output, data.targets, start + r, sampleGradient, probabilities);
-              for (let o = 0; o < c; o++) {
-                g[(p * rows + r) * c + o] = sampleGradient[o]!;
-                if (layout.hasOutputBias) gradient[layout.outputBiasOffset + o] = gradient[layout.outputBiasOffset + o]! + sampleGradient[o]!;
+              if (withGradients) {
+                for (let o = 0; o < c; o++) {
+                  g[(p * rows + r) * c + o] = sampleGradient[o]!;
+                  if (layout.hasOutputBias) gradient[layout.outputBiasOffset + o] = gradient[layout.outputBiasOffset + o]! + sampleGradient[o]!;
+                }
               }
             }
             lossSums[p] = lossSums[p]! + lossSum;
           }
-          const results = tf.tidy(() => {
-            const gTensor = tf.tensor3d(g, [P, rows, c]);
-            const outputGradient = tf.matMul(h as tf.Tensor3D, gTensor);  // P x m x c
-            const gTransposed = tf.tensor3d(transposeBlocks(g, P, rows, c), [P, c, rows]);
-            // One output: an outer product, as a broadcast multiply (a K = 1 product is slow on wasm).
-            const back = c === 1 ? tf.mul(outputTransposedTensor, gTransposed) : tf.matMul(outputTransposedTensor, gTransposed);
-            const delta = tf.mul(back, activationFirstDerivative(z!, model.activation));
-            const hiddenGradient = tf.matMul(tf.reshape(delta, [P * m, rows]), inputTensor);  // P m x d
-            const list = [hiddenGradient, outputGradient];
-            if (hiddenBiasTensor) list.push(tf.sum(delta, 2));
-            return list;
-          });
-          const [hiddenGradient, outputGradient, biasGradient] = await readAndDispose(results);
-          for (let p = 0; p < P; p++) {
-            const gradient = gradients[p]!;
-            const offset = p * m * d;
-            for (let e = 0; e < m * d; e++) gradient[e] = gradient[e]! + hiddenGradient![offset + e]!;
-            if (biasGradient) {
-              for (let j = 0; j < m; j++) gradient[layout.hiddenBiasOffset + j] = gradient[layout.hiddenBiasOffset + j]! + biasGradient[p * m + j]!;
-            }
-            for (let j = 0; j < m; j++) {
-              for (let o = 0; o < c; o++) {
-                const index = layout.outputWeightsOffset + o * m + j;
-                gradient[index] = gradient[index]! + outputGradient![(p * m + j) * c + o]!;
+          if (withGradients) {
+            const results = tf.tidy(() => {
+              const gTensor = tf.tensor3d(g, [P, rows, c]);
+              const outputGradient = tf.matMul(h as tf.Tensor3D, gTensor);  // P x m x c
+              const gTransposed = tf.tensor3d(transposeBlocks(g, P, rows, c), [P, c, rows]);
+              // One output: an outer product, as a broadcast multiply (a K = 1 product is slow on wasm).
+              const back = c === 1 ? tf.mul(outputTransposedTensor, gTransposed) : tf.matMul(outputTransposedTensor, gTransposed);
+              const delta = tf.mul(back, activationFirstDerivative(z!, model.activation));
+              const hiddenGradient = tf.matMul(tf.reshape(delta, [P * m, rows]), inputTensor);  // P m x d
+              const list = [hiddenGradient, outputGradient];
+              if (hiddenBiasTensor) list.push(tf.sum(delta, 2));
+              return list;
+            });
+            const [hiddenGradient, outputGradient, biasGradient] = await readAndDispose(results);
+            for (let p = 0; p < P; p++) {
+              const gradient = gradients[p]!;
+              const offset = p * m * d;
+              for (let e = 0; e < m * d; e++) gradient[e] = gradient[e]! + hiddenGradient![offset + e]!;
+              if (biasGradient) {
+                for (let j = 0; j < m; j++) gradient[layout.hiddenBiasOffset + j] = gradient[layout.hiddenBiasOffset + j]! + biasGradient[p * m + j]!;
+              }
+              for (let j = 0; j < m; j++) {
+                for (let o = 0; o < c; o++) {
+                  const index = layout.outputWeightsOffset + o * m + j;
+                  gradient[index] = gradient[index]! + outputGradient![(p * m + j) * c + o]!;
+                }
               }
             }
           }

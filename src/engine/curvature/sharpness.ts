@@ -3,8 +3,7 @@ import type { Dataset } from '../data/types';
 import type { TwoLayerModel } from '../model/types';
 import type { LossSpec } from '../math/losses';
 import type { ComputeContext } from '../compute/context';
-import { lossesAndGradients } from './pointGradients';
-import { lossAtPoints } from './lossAtPoints';
+import { lossesAndGradients, lossesAtParameters } from './pointGradients';
 import { flattenParameters } from './parameterVector';
 import { SeededRandom } from '../math/random';
 import { type SymmetricOperator, lanczos, norm, ritzPairs } from './lanczos';
@@ -211,7 +210,8 @@ export async function computeSharpness(
       for (let p = 0; p < size; p++) xi[p] = magnitude[p]! * sd * xi[p]!;
       return xi;
     });
-    losses.push(...await lossAtPoints(model, data, loss, directions, directions.map((_, i) => ({ terms: [[i, 1]] })), context, options.chunkRows));
+    const points = directions.map((direction) => direction.map((x, p) => theta[p]! + x));
+    losses.push(...await lossesAtParameters(model, data, loss, points, context, options.chunkRows));
   }
   const average: ReportAverageSharpness[] = settings.rhos.map((rho, r) => {
     const increases = losses.slice(r * settings.averageSamples, (r + 1) * settings.averageSamples).map((value) => value - baseLoss);
