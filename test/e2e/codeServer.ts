@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 import { requireChromium } from '../helpers/chromium';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -112,6 +112,11 @@ export interface WorkbenchOptions {
 export interface Workbench {
   page: Page;
   workspace: string;
+  /**
+   * Merges entries into the user settings as a user would: the settings.json editor, saved. (A
+   * write to the file from outside is not picked up by a running code-server.)
+   */
+  updateSettings(entries: Record<string, unknown>): Promise<void>;
   /** Screenshot into test-artifacts/, then stop the browser and code-server and remove the folder. */
   close(finalScreenshot: string): Promise<void>;
 }
@@ -119,6 +124,7 @@ export interface Workbench {
 /** Installs the .vsix into a fresh profile, starts code-server on a workspace and opens it in chromium. */
 export async function openWorkbench(options: WorkbenchOptions): Promise<Workbench> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
   const base = mkdtempSync(join(tmpdir(), `${options.name}-`));
   const userData = join(base, 'user-data');
   const extensions = join(base, 'extensions');
@@ -129,7 +135,8 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
     mkdirSync(dirname(join(workspace, target)), { recursive: true });
     copyFileSync(source, join(workspace, target));
   }
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
+  const settingsFile = join(userData, 'User', 'settings.json');
+  let settings: Record<string, unknown> = {
     'workbench.startupEditor': 'none',
     'security.workspace.trust.enabled': false,
     'telemetry.telemetryLevel': 'off',
@@ -141,7 +148,14 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
     'window.commandCenter': false,
     'chat.commandCenter.enabled': false,
     'workbench.colorTheme': 'Default Dark Modern',
-  }, null, 2));
+    // updateSettings types into the settings.json editor: nothing may be added to what it types.
+    'editor.autoClosingBrackets': 'never',
+    'editor.autoClosingQuotes': 'never',
+    'editor.autoIndent': 'none',
+    'editor.formatOnType': false,
+    'editor.formatOnSave': false,
+  };
+  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 
   const vsix = newestVsix();
   const install = spawnSync(CODE_SERVER, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
@@ -168,6 +182,27 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
   return {
     page,
     workspace,
+    async updateSettings(entries: Record<string, unknown>): Promise<void> {
+      settings = { ...settings, ...entries };
+      const text = JSON.stringify(settings); // one line: no indentation for the editor to add
+      await runCommand(page, 'Preferences: Open User Settings (JSON)');
+      await page.locator('.tabs-container .tab.active', { hasText: 'settings.json' }).waitFor({ timeout: 30_000 });
+      const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+      await lines.waitFor({ timeout: 30_000 });
+      await lines.click();
+      await page.keyboard.press('ControlOrMeta+A');
+      // One insertion: typed key by key, the editor would close brackets and quotes itself.
+      await page.keyboard.insertText(text);
+      await page.keyboard.press('ControlOrMeta+S');
+      await waitUntil('settings.json to be saved', () => {
+        try {
+          return JSON.stringify(JSON.parse(readFileSync(settingsFile, 'utf8'))) === JSON.stringify(settings);
+        } catch {
+          return false;
+        }
+      }, 30_000);
+      await runCommand(page, 'View: Close Editor');
+    },
     async close(finalScreenshot: string): Promise<void> {
       try {
         await page.screenshot({ path: join(ARTIFACTS, finalScreenshot) });
@@ -180,4 +215,90 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
       if (process.env.FLATNESS_E2E_VERBOSE === '1') console.log(serverLog.join(''));
     },
   };
+}
+
+/** Polls a condition (a file written, a count reached) until it holds; never a fixed sleep. */
+export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Opens the explorer's context menu on a row and clicks an item, until `opened` resolves (the quick
+ * pick or view the item leads to shows). A click that lands while the workbench is still busy
+ * right after start-up can be lost, or the menu may open before the extension's contributions are
+ * registered: each try closes whatever is open and right-clicks again (after `select`, if given).
+ */
+export async function explorerMenu(page: Page, row: Locator, itemText: string, opened: () => Promise<unknown>, select?: () => Promise<void>, timeoutMs = 120_000): Promise<void> {
+  const item = page.locator('.context-view .action-item', { hasText: itemText }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('Escape');
+    // Escape also clears the explorer's selection: a multi-selection is made again on each try.
+    if (select) await select();
+    await row.click({ button: 'right' });
+    try {
+      await item.waitFor({ timeout: 20_000 });
+      await item.click();
+      await opened();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
+/** The quick pick's first row once it shows `title` and its first row matches `first`; then Enter takes it. */
+export async function acceptQuickPick(page: Page, title: RegExp, first: RegExp, timeoutMs = 30_000): Promise<void> {
+  await page.waitForFunction(([titleSource, firstSource]) => {
+    const widget = [...document.querySelectorAll<HTMLElement>('.quick-input-widget')].find((w) => w.style.display !== 'none');
+    return !!widget && new RegExp(titleSource!).test(widget.querySelector('.quick-input-title')?.textContent ?? '')
+      && new RegExp(firstSource!).test(widget.querySelector('.quick-input-list .monaco-list-row')?.textContent ?? '');
+  }, [title.source, first.source], { timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The save dialog of the web workbench is a quick input holding the target path: waits until it
+ * offers `fileName` (in the workspace, as the extension proposes) and accepts it with Enter.
+ */
+export async function acceptSaveDialog(page: Page, fileName: string, timeoutMs = 30_000): Promise<void> {
+  const input = page.locator('.quick-input-widget:visible .quick-input-box input');
+  await page.waitForFunction((name) => {
+    const widget = [...document.querySelectorAll<HTMLElement>('.quick-input-widget')].find((w) => w.style.display !== 'none');
+    return (widget?.querySelector('input')?.value ?? '').endsWith(`/${name}`);
+  }, fileName, { timeout: timeoutMs });
+  await input.press('Enter');
+}
+
+export type ThemeName = 'light' | 'dark' | 'high-contrast';
+const THEMES: Record<ThemeName, { setting: string; workbench: string; webview: string }> = {
+  'light': { setting: 'Default Light Modern', workbench: 'vs', webview: 'vscode-light' },
+  'dark': { setting: 'Default Dark Modern', workbench: 'vs-dark', webview: 'vscode-dark' },
+  'high-contrast': { setting: 'Default High Contrast', workbench: 'hc-black', webview: 'vscode-high-contrast' },
+};
+
+/** Switches the color theme in the user settings (with other entries, if given) and waits until the workbench shows it. */
+export async function setTheme(workbench: Workbench, theme: ThemeName, entries: Record<string, unknown> = {}): Promise<void> {
+  await workbench.updateSettings({ ...entries, 'workbench.colorTheme': THEMES[theme].setting });
+  await workbench.page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls) ?? false, THEMES[theme].workbench, { timeout: 60_000 });
+}
+
+/** The webview body class of a theme (vscode-light, vscode-dark, vscode-high-contrast). */
+export function webviewThemeClass(theme: ThemeName): string {
+  return THEMES[theme].webview;
+}
+
+/**
+ * Where screenshots for the documentation go: docs/screenshots/ with FLATNESS_SCREENSHOTS=1 (how the
+ * committed ones are made), else test-artifacts/screenshots/ so a CI run never rewrites tracked files.
+ */
+export const SCREENSHOTS = process.env.FLATNESS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(ARTIFACTS, 'screenshots');
+
+export function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
 }

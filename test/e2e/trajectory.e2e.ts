@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXAMPLE, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, type Workbench } from './codeServer';
+import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, type Workbench } from './codeServer';
 
 /** "Within a few seconds": the settle time (1 s), the poll (1 s) and one core analysis, with room for a loaded machine. */
 const APPEARS_WITHIN_MS = 15_000;
@@ -74,6 +74,7 @@ describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVE
     const points = await frame.locator('canvas[data-chart="trajectory-flatness"]').getAttribute('data-points');
     assert.equal(Number(points), 9, 'raw trace, F_sym and F_LB at 3 checkpoints');
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-trajectory-live.png') });
+    await frame.locator('article').first().screenshot({ path: join(SCREENSHOTS, 'trajectory-dark.png') }); // docs/trajectory.md's
   });
 
   it('the Training Runs view shows the run with its latest ratio, and stops watching it', async () => {

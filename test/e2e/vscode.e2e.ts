@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXAMPLE, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, runCommand, type Workbench } from './codeServer';
+import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, runCommand, type Workbench } from './codeServer';
 
 describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () => {
   let workbench: Workbench;
@@ -91,7 +91,7 @@ describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () 
         if (attempt >= 5) throw error;
       }
     }
-    await page.screenshot({ path: join(ARTIFACTS, 'e2e-analyze-memorizing.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'e2e-analyze-memorizing.png') }); // the README's
     assert.match(verdict, /R = (\d+(\.\d+)?)/);
     memorizingVerdict = verdict;
     const headlineRatio = Number(/R = (\d+(?:\.\d+)?)/.exec(verdict)![1]);
