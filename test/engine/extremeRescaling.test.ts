@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../../src/engine/compute/backend';
+import { testBackend } from '../helpers/testBackend';
 import { analyzeFiles } from '../../src/engine/analyze';
 import { curvatureSettings, setCurvatureSettings } from '../../src/engine/curvature/section';
 import { loadModel } from '../../src/engine/load/modelLoader';
@@ -73,7 +74,7 @@ async function analyze(modelPath: string): Promise<Report> {
   return analyzeFiles({ modelPath, dataPath: path.join(example, 'train.npz'), backend: 'wasm' });
 }
 
-before(async () => { await initBackend('wasm'); });
+before(async () => { await initBackend(testBackend()); });
 
 describe('extreme per-neuron rescalings of the example\'s generalizing network', () => {
   let original: Report;

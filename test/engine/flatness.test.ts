@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
+import { testBackend } from '../helpers/testBackend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
 import { makeLossSpec } from '../../src/engine/math/losses';
@@ -138,7 +139,7 @@ function referenceNormalizedFlatness(model: TwoLayerModel, data: Dataset, loss: 
   return referenceTrace(rescale(model, scales, k), data, loss);
 }
 
-before(async () => { await initBackend('wasm'); });
+before(async () => { await initBackend(testBackend()); });
 
 describe('exact trace against a dense finite-difference Hessian', () => {
   let seed = 100;

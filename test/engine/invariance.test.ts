@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
+import { testBackend } from '../helpers/testBackend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
 import { makeLossSpec } from '../../src/engine/math/losses';
@@ -11,7 +12,7 @@ import type { Dataset } from '../../src/engine/data/types';
 import type { LossKind, ReportFlatness } from '../../src/shared/report';
 import { forward, randomData, randomModel, relativeError, rescale } from '../helpers/tinyNetworks';
 
-before(async () => { await initBackend('wasm'); });
+before(async () => { await initBackend(testBackend()); });
 
 async function flatnessOf(model: TwoLayerModel, data: Dataset, loss: LossKind): Promise<ReportFlatness> {
   const spec = makeLossSpec(loss, model.outputDim);

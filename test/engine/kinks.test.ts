@@ -6,11 +6,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
+import { testBackend } from '../helpers/testBackend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { randomData, randomModel, relativeError } from '../helpers/tinyNetworks';
 
-before(async () => { await initBackend('wasm'); });
+before(async () => { await initBackend(testBackend()); });
 
 test('ReLU and leaky ReLU: samples 1e-10 from a kink are counted by their exact sign', async () => {
   const random = new SeededRandom(80);

@@ -65,7 +65,7 @@ export interface CurvatureOptions {
 /** Upper bound on rows per chunk: per-chunk column sums run in float32 on the backend. */
 const MAX_REDUCTION_ROWS = 2048;
 
-function addInto(target: Float64Array, values: Float32Array | Int32Array | Uint8Array): void {
+function addInto(target: Float64Array, values: ArrayLike<number>): void {
   for (let j = 0; j < target.length; j++) target[j] = target[j]! + values[j]!;
 }
 
@@ -183,20 +183,12 @@ export async function computeCurvatureSums(
     const terms = perSampleTerms(rows, forward.outputs, forward.inputNormSquared, chunkTargets);
     const sums = await onnx.columnSums(chunkInputs, rows, forward, terms);
     addInto(activeSamples, sums.active);
-    if (sums.activationSquares) {
-      const scale = loss.squaredErrorScale;
-      for (let j = 0; j < m; j++) {
-        neuronA[j] = neuronA[j]! + scale * c * sums.activationSquares[j]!;
-        neuronB[j] = neuronB[j]! + scale * outputNormSquared[j]! * sums.slopeSquares![j]!;
-        if (withDiagonal) diagonalA[j] = diagonalA[j]! + scale * outputNormSquared[j]! * sums.activationSquares[j]!;
-      }
-    }
-    if (sums.neuronA) addInto(neuronA, sums.neuronA);
-    if (sums.neuronB) addInto(neuronB, sums.neuronB);
+    addInto(neuronA, sums.neuronA);
+    addInto(neuronB, sums.neuronB);
     if (sums.neuronC) addInto(neuronC, sums.neuronC);
     if (sums.diagonalW) addInto(diagonalW, sums.diagonalW);
     if (sums.diagonalA) addInto(diagonalA, sums.diagonalA);
-    if (sums.nearKinks > 0 && slopesAtKink && thresholds) {
+    if (sums.mayBeNearKinks && slopesAtKink && thresholds) {
       correctNearKinks(model, chunkInputs, rows, await onnx.preactivations(chunkInputs, rows, forward), slopesAtKink, thresholds,
         nearKinkQuadratic(terms.probabilities), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
     }

@@ -3,16 +3,20 @@ import { transposeToFloat32 } from '../transpose';
 import { OnnxGraph, attr } from './graph';
 import { hasSecondDerivative, onnxActivation, onnxFirstDerivative, onnxSecondDerivative, onnxStep } from './activations';
 import { addInputNormsSquared, addOutputs, addPreactivations } from './network';
-import type { OnnxSession } from './runtime';
+import type { FeedTensor, OnnxSession } from './runtime';
 import { cachedSession } from './sessionCache';
 
 /**
  * The curvature-sums pass of one chunk on onnxruntime (see analysis/curvatureSums.ts for the
- * quantities). Column sums are products of a 1 x rows (or k x rows) weight row with the rows x m
- * matrix, so nothing is transposed. When the sums need no per-sample loss terms (squared error
- * with sigma'' = 0 almost everywhere: ReLU, leaky ReLU, abs, linear) the whole chunk is one run;
- * otherwise the forward run returns z and f, JavaScript computes the float64 per-sample terms,
- * and the sums run takes z back.
+ * quantities). Every column sum is a product L M of a k x rows left operand (ones, ||u_i||^2,
+ * and under cross-entropy the per-sample terms, transposed in JavaScript) with a rows x m matrix,
+ * so nothing is transposed on the backend and few rows x m matrices are formed: terms linear in
+ * the probabilities, such as sum_i ||u_i||^2 sigma'(z_ij)^2 sum_o p_io A_oj^2, are the c x m
+ * product ((||u||^2 p)^T sigma'^2) combined with A∘A in float64 JavaScript.
+ *
+ * When the sums need no per-sample loss terms (squared error with sigma'' = 0 almost everywhere:
+ * ReLU, leaky ReLU, abs, linear) the whole chunk is one run; otherwise the forward run returns z
+ * and f, JavaScript computes the float64 per-sample terms, and the sums run takes z back.
  */
 export interface CurvatureKernelOptions {
   crossEntropy: boolean;
@@ -30,6 +34,8 @@ export interface ChunkForward {
   outputs: Float32Array;
   /** ||u_i||^2 per row. */
   inputNormSquared: Float32Array;
+  /** z, rows x m (null from a fused kernel). */
+  preactivations: Float32Array | null;
 }
 
 /** Per-sample terms computed in JavaScript, as float32 for the backend. */
@@ -42,31 +48,27 @@ export interface PerSampleTerms {
   probabilities: Float32Array | null;
 }
 
-/** Column sums of the chunk (length m each), not yet divided by n. */
+/** The chunk's contributions to the per-neuron sums (length m each), not yet divided by n. */
 export interface ChunkSums {
-  active: Float32Array;
-  /** Squared error: sum_i ||u_i||^2 sigma'(z_ij)^2. */
-  slopeSquares: Float32Array | null;
-  /** Squared error: sum_i sigma(z_ij)^2. */
-  activationSquares: Float32Array | null;
-  /** Cross-entropy: sum_i tr(Lambda_i) sigma(z_ij)^2. */
-  neuronA: Float32Array | null;
-  /** Cross-entropy: sum_i ||u_i||^2 sigma'(z_ij)^2 a_j^T Lambda_i a_j. */
-  neuronB: Float32Array | null;
-  neuronC: Float32Array | null;
-  /** The w-block of sum_p theta_p^2 H_pp (squared error: already times scale ||a_j||^2). */
-  diagonalW: Float32Array | null;
-  /** Cross-entropy: the a-block of the diagonal sum. */
-  diagonalA: Float32Array | null;
-  nearKinks: number;
+  active: ArrayLike<number>;
+  neuronA: Float64Array;
+  neuronB: Float64Array;
+  neuronC: Float64Array | null;
+  /** The w-block and the a-block of sum_p theta_p^2 H_pp, when requested. */
+  diagonalW: Float64Array | null;
+  diagonalA: Float64Array | null;
+  /** Whether some z may be within its threshold of a kink: the caller then corrects in float64. */
+  mayBeNearKinks: boolean;
 }
 
-const SUM_OUTPUTS = ['active_slopes', 'active', 'slope_squares', 'activation_squares', 'neuron_a', 'neuron_b', 'neuron_c', 'diagonal_w', 'diagonal_a', 'near_kinks'] as const;
+/** Slack on the float32 near-kink screen: the exact test in kinkCorrection.ts decides. */
+const KINK_SCREEN_SLACK = 1 + 1e-3;
 
 export class OnnxCurvatureKernel {
   /** One run per chunk: no per-sample loss terms are needed. */
   readonly fused: boolean;
   private readonly ones: Float32Array;
+  private readonly outputSquares: Float64Array;
   private pendingSums: ChunkSums | null = null;
 
   private constructor(
@@ -79,6 +81,7 @@ export class OnnxCurvatureKernel {
   ) {
     this.fused = sums === null;
     this.ones = new Float32Array(maxRows).fill(1);
+    this.outputSquares = model.outputWeights.map((v) => v * v);
   }
 
   /**
@@ -87,7 +90,7 @@ export class OnnxCurvatureKernel {
    */
   static async create(model: TwoLayerModel, cacheOwner: TwoLayerModel, options: CurvatureKernelOptions, maxRows: number): Promise<OnnxCurvatureKernel> {
     const fused = !options.crossEntropy && !hasSecondDerivative(model.activation);
-    const key = JSON.stringify({ activation: model.activation, ce: options.crossEntropy, scale: options.squaredErrorScale, diagonal: options.withDiagonal, kinks: options.thresholds !== null });
+    const key = JSON.stringify({ activation: model.activation, ce: options.crossEntropy, diagonal: options.withDiagonal, kinks: options.thresholds !== null });
     const zOnly = () => cachedSession(cacheOwner, 'curvature-z', () => {
       const g = new OnnxGraph();
       addPreactivations(g, model, g.input('X', ['rows', model.inputDim]), 'Z');
@@ -104,18 +107,16 @@ export class OnnxCurvatureKernel {
   }
 
   /** The forward part of the chunk (in a fused kernel, the whole chunk). `inputs` is rows x d. */
-  async forward(inputs: Float32Array, rows: number): Promise<ChunkForward & { preactivations: Float32Array | null }> {
-    const feeds = { X: { data: inputs, dims: [rows, this.model.inputDim] }, ...(this.fused ? { ones: this.onesRow(rows) } : {}) };
+  async forward(inputs: Float32Array, rows: number): Promise<ChunkForward> {
+    const feeds: Record<string, FeedTensor> = { X: { data: inputs, dims: [rows, this.model.inputDim] } };
+    if (this.fused) feeds.ones = this.onesRow(rows);
     const results = await this.main.run(feeds);
-    if (this.fused) this.pendingSums = readSums(results);
+    if (this.fused) this.pendingSums = this.combine(results, null);
     return { outputs: results.F!, inputNormSquared: results.norm_squared!, preactivations: results.Z ?? null };
   }
 
-  /**
-   * The chunk's column sums. `preactivations` is the z the forward part returned (null for a
-   * fused kernel, whose sums came with the forward run).
-   */
-  async columnSums(inputs: Float32Array, rows: number, forward: ChunkForward & { preactivations: Float32Array | null }, terms: PerSampleTerms): Promise<ChunkSums> {
+  /** The chunk's sums, given its forward part and (for a split kernel) the per-sample terms. */
+  async columnSums(inputs: Float32Array, rows: number, forward: ChunkForward, terms: PerSampleTerms): Promise<ChunkSums> {
     if (this.sums === null) {
       const sums = this.pendingSums;
       this.pendingSums = null;
@@ -123,53 +124,100 @@ export class OnnxCurvatureKernel {
       return sums;
     }
     const { inputDim: d, hiddenDim: m, outputDim: c } = this.model;
-    const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = {
+    const feeds: Record<string, FeedTensor> = {
       Z: { data: forward.preactivations!, dims: [rows, m] },
       norm_squared: { data: forward.inputNormSquared, dims: [rows] },
       ones: this.onesRow(rows),
     };
     if (this.options.withDiagonal) feeds.X = { data: inputs, dims: [rows, d] };
-    if (this.options.crossEntropy) {
-      feeds.P = { data: terms.probabilities!, dims: [rows, c] };
-      feeds.traces = { data: terms.lossHessianTraces, dims: [1, rows] };
-    }
     if (hasSecondDerivative(this.model.activation)) feeds.G = { data: terms.gradients, dims: [rows, c] };
-    return readSums(await this.sums.run(feeds));
+    const p = terms.probabilities;
+    if (this.options.crossEntropy && p) {
+      // [tr Lambda; (p - p^2)^T], 1 (+ c) x rows: transposed here (small) instead of on the backend.
+      const diagonal = this.options.withDiagonal;
+      const leftActivations = new Float32Array((diagonal ? 1 + c : 1) * rows);
+      leftActivations.set(terms.lossHessianTraces);
+      if (diagonal) {
+        for (let r = 0; r < rows; r++) {
+          for (let o = 0; o < c; o++) {
+            const value = p[r * c + o]!;
+            leftActivations[(1 + o) * rows + r] = value - value * value;
+          }
+        }
+      }
+      feeds.P = { data: p, dims: [rows, c] };
+      feeds.left_activations = { data: leftActivations, dims: [diagonal ? 1 + c : 1, rows] };
+    }
+    return this.combine(await this.sums.run(feeds), forward.preactivations);
   }
 
   /** z for the chunk, for the near-kink correction (a fused kernel does not return it). */
-  async preactivations(inputs: Float32Array, rows: number, forward: { preactivations: Float32Array | null }): Promise<Float32Array> {
+  async preactivations(inputs: Float32Array, rows: number, forward: ChunkForward): Promise<Float32Array> {
     if (forward.preactivations) return forward.preactivations;
     const { Z } = await (await this.zOnly()).run({ X: { data: inputs, dims: [rows, this.model.inputDim] } });
     return Z!;
   }
 
-  private onesRow(rows: number) {
+  private onesRow(rows: number): FeedTensor {
     return { data: this.ones.subarray(0, rows), dims: [1, rows] };
   }
-}
 
-function readSums(results: Record<string, Float32Array>): ChunkSums {
-  const get = (name: string) => results[name] ?? null;
-  let active = get('active');
-  let slopeSquares = get('slope_squares');
-  const both = get('active_slopes');
-  if (both) {
-    const m = both.length / 2;
-    active = both.subarray(0, m);
-    slopeSquares = both.subarray(m);
+  /** The graph's k x m products as per-neuron sums, in float64. */
+  private combine(results: Record<string, Float32Array>, z: Float32Array | null): ChunkSums {
+    const { hiddenDim: m, outputDim: c } = this.model;
+    const { crossEntropy, withDiagonal, squaredErrorScale: scale, outputNormSquared, thresholds } = this.options;
+    const relu = this.model.activation.name === 'relu';
+    const stepSums = results.step_sums!;
+    const activationSums = results.activation_sums!;
+    const neuronA = new Float64Array(m);
+    const neuronB = new Float64Array(m);
+    const diagonalW = withDiagonal ? new Float64Array(m) : null;
+    const diagonalA = withDiagonal ? new Float64Array(m) : null;
+    /** sum_o A_oj^2 rows[offset + o][j]: a c x m product contracted with A∘A. */
+    const withOutputSquares = (values: Float32Array, offset: number, j: number) => {
+      let total = 0;
+      for (let o = 0; o < c; o++) total += this.outputSquares[o * m + j]! * values[(offset + o) * m + j]!;
+      return total;
+    };
+    for (let j = 0; j < m; j++) {
+      if (crossEntropy) {
+        neuronA[j] = activationSums[j]!;
+        neuronB[j] = results.neuron_b![j]!;
+        if (diagonalW && diagonalA) {
+          diagonalW[j] = results.diagonal_gauss_newton![j]!;
+          diagonalA[j] = withOutputSquares(activationSums, 1, j);
+        }
+      } else {
+        const slopeSquares = relu ? stepSums[m + j]! : results.slope_sums![j]!;
+        neuronA[j] = scale * c * activationSums[j]!;
+        neuronB[j] = scale * outputNormSquared[j]! * slopeSquares;
+        if (diagonalW && diagonalA) {
+          diagonalW[j] = scale * outputNormSquared[j]! * results.diagonal_slopes![j]!;
+          diagonalA[j] = scale * outputNormSquared[j]! * activationSums[j]!;
+        }
+      }
+      if (diagonalW && results.diagonal_curvature) diagonalW[j] = diagonalW[j]! + results.diagonal_curvature[j]!;
+    }
+    let mayBeNearKinks = false;
+    if (thresholds) {
+      if (z) {
+        // The sums run had z in JavaScript anyway: the exact test in kinkCorrection.ts screens it.
+        mayBeNearKinks = true;
+      } else {
+        const margin = results.kink_margin!;
+        for (let j = 0; j < m && !mayBeNearKinks; j++) mayBeNearKinks = !(margin[j]! > thresholds[j]! * KINK_SCREEN_SLACK);
+      }
+    }
+    return {
+      active: stepSums.subarray(0, m),
+      neuronA,
+      neuronB,
+      neuronC: results.neuron_c ? Float64Array.from(results.neuron_c) : null,
+      diagonalW,
+      diagonalA,
+      mayBeNearKinks,
+    };
   }
-  return {
-    active: active!,
-    slopeSquares,
-    activationSquares: get('activation_squares'),
-    neuronA: get('neuron_a'),
-    neuronB: get('neuron_b'),
-    neuronC: get('neuron_c'),
-    diagonalW: get('diagonal_w'),
-    diagonalA: get('diagonal_a'),
-    nearKinks: get('near_kinks')?.[0] ?? 0,
-  };
 }
 
 function buildForward(model: TwoLayerModel): Uint8Array {
@@ -193,21 +241,18 @@ function buildFused(model: TwoLayerModel, options: CurvatureKernelOptions): Uint
   const norm = addInputNormsSquared(g, model, x, 'norm_squared');
   g.output('F', ['rows', model.outputDim]);
   g.output('norm_squared', ['rows']);
-  addSums(g, model, options, { x, z, norm, ones, activations, probabilities: null, traces: null, gradients: null });
+  addSums(g, model, options, { x, z, norm, ones, activations, kinkScreen: true });
   return g.build();
 }
 
 function buildSums(model: TwoLayerModel, options: CurvatureKernelOptions): Uint8Array {
-  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const { inputDim: d, hiddenDim: m } = model;
   const g = new OnnxGraph();
   const z = g.input('Z', ['rows', m]);
   const norm = g.input('norm_squared', ['rows']);
   const ones = g.input('ones', [1, 'rows']);
   const x = options.withDiagonal ? g.input('X', ['rows', d]) : null;
-  const probabilities = options.crossEntropy ? g.input('P', ['rows', c]) : null;
-  const traces = options.crossEntropy ? g.input('traces', [1, 'rows']) : null;
-  const gradients = hasSecondDerivative(model.activation) ? g.input('G', ['rows', c]) : null;
-  addSums(g, model, options, { x, z, norm, ones, activations: onnxActivation(g, z, model.activation), probabilities, traces, gradients });
+  addSums(g, model, options, { x, z, norm, ones, activations: onnxActivation(g, z, model.activation), kinkScreen: false });
   return g.build();
 }
 
@@ -217,74 +262,77 @@ interface SumInputs {
   norm: string;
   ones: string;
   activations: string;
-  probabilities: string | null;
-  traces: string | null;
-  gradients: string | null;
+  /** Screen for near-kink entries on the backend (when z does not come back to JavaScript). */
+  kinkScreen: boolean;
 }
 
 function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOptions, values: SumInputs): void {
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
   const { z, norm, ones, activations } = values;
-  const outputs: string[] = [];
-  const columnSum = (weights: string, matrix: string, name: (typeof SUM_OUTPUTS)[number]) => {
-    g.op('MatMul', [weights, matrix], {}, name);
-    outputs.push(name);
+  const crossEntropy = options.crossEntropy;
+  const diagonal = options.withDiagonal && values.x !== null;
+  const outputs: Array<[string, number]> = [];
+  const product = (left: string, right: string, name: string, rows: number) => {
+    g.op('MatMul', [left, right], {}, name);
+    outputs.push([name, rows]);
   };
+  const relu = model.activation.name === 'relu';
   const normRow = g.op('Reshape', [norm, g.int64s([1, -1])]);
-  const positive = onnxStep(g, z);
-  const isRelu = model.activation.name === 'relu';
-  let squaredSlopes = positive;
-  if (!isRelu) {
+  // For ReLU, sigma'(z)^2 = step(z) = sign(relu(z)).
+  const step = relu ? g.op('Sign', [activations]) : onnxStep(g, z);
+  let squaredSlopes = step;
+  if (!relu) {
     const slope = onnxFirstDerivative(g, z, model.activation);
     squaredSlopes = g.op('Mul', [slope, slope]);
   }
   const squaredActivations = g.op('Mul', [activations, activations]);
-  if (options.thresholds) {
-    const limit = g.op('Mul', [g.op('Reshape', [g.op('Sqrt', [norm]), g.int64s([-1, 1])]), g.initializer('thresholds', options.thresholds, [1, m])]);
-    const near = g.op('Cast', [g.op('LessOrEqual', [g.op('Abs', [z]), limit])], { to: attr.int(1) });
-    g.op('ReduceSum', [near], { keepdims: attr.int(0) }, 'near_kinks');
-    outputs.push('near_kinks');
-  }
-  if (isRelu && !options.crossEntropy) {
-    columnSum(g.op('Concat', [ones, normRow], { axis: attr.int(0) }), positive, 'active_slopes');
-  } else {
-    columnSum(ones, positive, 'active');
+  if (options.thresholds && values.kinkScreen) {
+    // min_i |z_ij| / ||u_i|| per neuron, against the thresholds in JavaScript.
+    const inverseNorms = g.op('Reshape', [g.op('Reciprocal', [g.op('Sqrt', [norm])]), g.int64s([-1, 1])]);
+    g.op('ReduceMin', [g.op('Mul', [g.op('Abs', [z]), inverseNorms])], { axes: attr.ints([0]), keepdims: attr.int(0) }, 'kink_margin');
+    outputs.push(['kink_margin', 0]);
   }
   const outputRows = Float32Array.from(model.outputWeights);
-  let a: string | null = null;
-  let aSquared: string | null = null;
-  const outputRowsValue = () => (a ??= g.initializer('output_rows', outputRows, [c, m]));
-  const outputRowsSquaredValue = () => (aSquared ??= g.initializer('output_rows_squared', outputRows.map((v) => v * v), [c, m]));
-  let gaussNewton: string | null = null;
-  if (values.probabilities) {
-    const p = values.probabilities;
-    const projected = g.op('MatMul', [p, outputRowsValue()]);
-    const quadratic = g.op('Sub', [g.op('MatMul', [p, outputRowsSquaredValue()]), g.op('Mul', [projected, projected])]);
-    gaussNewton = g.op('Mul', [quadratic, squaredSlopes]);
-    columnSum(values.traces!, squaredActivations, 'neuron_a');
-    columnSum(normRow, gaussNewton, 'neuron_b');
-  } else {
-    if (!isRelu) columnSum(normRow, squaredSlopes, 'slope_squares');
-    columnSum(ones, squaredActivations, 'activation_squares');
-  }
-  let curvaturePerSample: string | null = null;
-  const curvatures = onnxSecondDerivative(g, z, model.activation);
-  if (curvatures && values.gradients) {
-    curvaturePerSample = g.op('Mul', [g.op('MatMul', [values.gradients, outputRowsValue()]), curvatures]);
-    columnSum(normRow, curvaturePerSample, 'neuron_c');
-  }
-  if (options.withDiagonal && values.x) {
+  let outputRowsValue: string | null = null;
+  const outputRowsInitializer = () => (outputRowsValue ??= g.initializer('output_rows', outputRows, [c, m]));
+  let weightedNorms: string | null = null;
+  if (diagonal) {
     const hiddenSquared = transposeToFloat32(model.hiddenWeights, m, d).map((v) => v * v);
-    let weightedNorms = g.op('MatMul', [g.op('Mul', [values.x, values.x]), g.initializer('hidden_t_squared', hiddenSquared, [d, m])]);
+    weightedNorms = g.op('MatMul', [g.op('Mul', [values.x!, values.x!]), g.initializer('hidden_t_squared', hiddenSquared, [d, m])]);
     if (model.hiddenBias) weightedNorms = g.op('Add', [weightedNorms, g.initializer('hidden_bias_squared', Float32Array.from(model.hiddenBias, (b) => Math.fround(b) ** 2), [m])]);
-    let perSample = gaussNewton ?? g.op('Mul', [squaredSlopes, g.initializer('slope_weights', Float32Array.from(options.outputNormSquared, (v) => options.squaredErrorScale * v), [1, m])]);
-    if (curvaturePerSample) perSample = g.op('Add', [perSample, curvaturePerSample]);
-    columnSum(ones, g.op('Mul', [perSample, weightedNorms]), 'diagonal_w');
-    if (values.probabilities) {
-      const p = values.probabilities;
-      const bernoulli = g.op('Sub', [p, g.op('Mul', [p, p])]);
-      columnSum(ones, g.op('Mul', [g.op('MatMul', [bernoulli, outputRowsSquaredValue()]), squaredActivations]), 'diagonal_a');
-    }
   }
-  for (const name of outputs) g.output(name, name === 'near_kinks' ? [] : [name === 'active_slopes' ? 2 : 1, m]);
+  if (crossEntropy) {
+    const probabilities = g.input('P', ['rows', c]);
+    const leftActivations = g.input('left_activations', [diagonal ? 1 + c : 1, 'rows']);
+    product(ones, step, 'step_sums', 1);
+    // [tr Lambda; (p - p^2)^T] sigma^2: A, and the a-block of the diagonal contracted with A∘A later.
+    product(leftActivations, squaredActivations, 'activation_sums', diagonal ? 1 + c : 1);
+    // a_j^T Lambda_i a_j = p^T (A∘A) - (p^T A)^2 per entry: the difference of two sums over rows
+    // would cancel in float32 where the softmax is confident.
+    const projected = g.op('MatMul', [probabilities, outputRowsInitializer()]);
+    const quadratic = g.op('Sub', [
+      g.op('MatMul', [probabilities, g.initializer('output_rows_squared', outputRows.map((v) => v * v), [c, m])]),
+      g.op('Mul', [projected, projected]),
+    ]);
+    const gaussNewton = g.op('Mul', [quadratic, squaredSlopes]);
+    product(normRow, gaussNewton, 'neuron_b', 1);
+    if (weightedNorms) product(ones, g.op('Mul', [gaussNewton, weightedNorms]), 'diagonal_gauss_newton', 1);
+  } else {
+    if (relu) {
+      product(g.op('Concat', [ones, normRow], { axis: attr.int(0) }), step, 'step_sums', 2);
+    } else {
+      product(ones, step, 'step_sums', 1);
+      product(normRow, squaredSlopes, 'slope_sums', 1);
+    }
+    product(ones, squaredActivations, 'activation_sums', 1);
+    if (weightedNorms) product(ones, g.op('Mul', [squaredSlopes, weightedNorms]), 'diagonal_slopes', 1);
+  }
+  const curvatures = onnxSecondDerivative(g, z, model.activation);
+  if (curvatures) {
+    const gradients = g.input('G', ['rows', c]);
+    const curvaturePerSample = g.op('Mul', [g.op('MatMul', [gradients, outputRowsInitializer()]), curvatures]);
+    product(normRow, curvaturePerSample, 'neuron_c', 1);
+    if (weightedNorms) product(ones, g.op('Mul', [curvaturePerSample, weightedNorms]), 'diagonal_curvature', 1);
+  }
+  for (const [name, rows] of outputs) g.output(name, rows === 0 ? [m] : [rows, m]);
 }
