@@ -1,26 +1,33 @@
 /**
- * Curvature benchmark on W1 (d 50, m 512, n 4096, ReLU, squared error; random Gaussian data and
- * random network), all on one backend (wasm unless FLATNESS_BENCH_BACKEND says otherwise).
- * Run: npx tsx bench/curvature.ts   Writes bench/results/curvature.json.
+ * Curvature benchmark: what a Hessian-vector product costs next to the trace pass, on W1 (d 50,
+ * m 512, n 4096, squared error) and W2 (d 784, m 1024, n 60000, 10 outputs, cross-entropy), per
+ * backend (wasm and onnxruntime, each in its own process), and our Lanczos top eigenvalue against
+ * PyHessian's method (power iteration on autograd HVPs, bench/torch_power_iteration.py) on the same
+ * weights and data when python3 has torch. Everything in one run, so the ratios compare like with
+ * like on a machine whose load changes; wall and process CPU time are both recorded.
+ *   npx tsx bench/curvature.ts      writes bench/results/curvature.json
+ * FLATNESS_BENCH_BACKENDS=wasm,onnxruntime picks the backends; FLATNESS_BENCH_PYTHON the interpreter.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import { join } from 'node:path';
 import type { BackendRequest } from '../src/shared/report';
 import { initBackend } from '../src/engine/compute/backend';
-import { forEachPreactivationChunk } from '../src/engine/compute/preactivations';
+import { evaluateLoss } from '../src/engine/compute/forward';
+import { computeCurvatureSums } from '../src/engine/analysis/curvatureSums';
 import { makeLossSpec } from '../src/engine/math/losses';
-import { analyzeLoaded } from '../src/engine/analysis/analyzeLoaded';
 import { LossOperator } from '../src/engine/curvature/lossOperator';
 import { computeSpectra } from '../src/engine/curvature/spectrum';
-import { computeLandscape } from '../src/engine/curvature/landscape';
-import { setCurvatureSettings } from '../src/engine/curvature/section';
+import { npyHeader } from '../src/engine/io/npy';
 import { makeWorkload } from './workloads';
+import { median } from './timing';
 
-/** PyHessian defaults (Yao et al. 2020, pyhessian/hessian.py): power iteration maxIter 100 per eigenvalue, Hutchinson maxIter 100, SLQ iter 100 x n_v 1. */
-const PYHESSIAN = { eigenvalueMaxIterPerEigenvalue: 100, traceProbes: 100, densitySteps: 100, densityProbes: 1 };
+type WorkloadName = 'W1' | 'W2';
 
-/** Wall time, and process CPU time (the backend is single-threaded: on a busy machine CPU time is the better guide). */
-async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
+interface Timing { ms: number; cpuMs: number }
+
+async function timed<T>(run: () => Promise<T>): Promise<Timing & { value: T }> {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   const value = await run();
@@ -28,103 +35,173 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; cpuMs: num
   return { ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, value };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+async function medianOf(repetitions: number, run: () => Promise<unknown>): Promise<Timing> {
+  const runs: Timing[] = [];
+  for (let k = 0; k < repetitions; k++) runs.push(await timed(run));
+  return { ms: median(runs.map((r) => r.ms)), cpuMs: median(runs.map((r) => r.cpuMs)) };
+}
+
+const ratio = (a: Timing, b: Timing) => ({ wall: a.ms / b.ms, cpu: a.cpuMs / b.cpuMs });
+
+/** One workload on the process's backend: trace pass, forward pass, one HVP, a batch of HVPs, Lanczos. */
+async function measure(name: WorkloadName, withLanczos: boolean) {
+  const workload = makeWorkload(name);
+  const { model, data } = workload;
+  const loss = makeLossSpec(workload.loss, model.outputDim);
+  const repetitions = name === 'W1' ? 5 : 2;
+  const batch = name === 'W1' ? 8 : 4;
+
+  await computeCurvatureSums(model, data, loss); // warm-up: sessions, kernels, first allocations
+  const trace = await medianOf(repetitions, () => computeCurvatureSums(model, data, loss));
+  const forward = await medianOf(repetitions, () => evaluateLoss(model, data, loss));
+
+  const prepared = await timed(() => LossOperator.prepare(model, data, loss));
+  const operator = prepared.value;
+  const v = Float64Array.from({ length: operator.layout.size }, (_, i) => Math.sin(i + 1));
+  await operator.hessianVectorProduct(v); // warm-up
+  const hvp = await medianOf(repetitions, () => operator.hessianVectorProduct(v));
+  const vectors = Array.from({ length: batch }, (_, b) => Float64Array.from(v, (x, i) => x + Math.cos(b * i)));
+  const batched = await timed(() => operator.hessianVectorProducts(vectors));
+  const perVector = { ms: batched.ms / batch, cpuMs: batched.cpuMs / batch };
+  const kernel = operator.productKernel;
+  operator.dispose();
+
+  let lanczos = null;
+  if (withLanczos) {
+    // Top eigenvalue alone, as PyHessian's eigenvalues(top_n=1) gives it, from the raw model and data.
+    const run = await timed(async () => {
+      const fresh = await LossOperator.prepare(model, data, loss);
+      try {
+        const [result] = await computeSpectra(fresh, [{ scaling: null }], { topK: 1, bottomK: 0, probes: 1 });
+        return result!.report;
+      } finally {
+        fresh.dispose();
+      }
+    });
+    lanczos = {
+      ms: run.ms, cpuMs: run.cpuMs, eigenvalue: run.value.top[0]!, residual: run.value.topResiduals[0]!,
+      relativeResidual: run.value.topResiduals[0]! / Math.abs(run.value.top[0]!),
+      lanczosSteps: run.value.lanczosSteps, hessianVectorProducts: run.value.hessianVectorProducts,
+      tolerance: run.value.tolerance,
+    };
+  }
+
+  return {
+    workload: name,
+    description: workload.description,
+    productKernel: kernel,
+    forwardPass: forward,
+    tracePass: trace,
+    prepare: { ms: prepared.ms, cpuMs: prepared.cpuMs },
+    hessianVectorProduct: hvp,
+    batchSize: batch,
+    hessianVectorProductInBatch: perVector,
+    hvpOverTrace: ratio(hvp, trace),
+    batchedHvpOverTrace: ratio(perVector, trace),
+    traceOverForward: ratio(trace, forward),
+    hvpCoresBusy: hvp.cpuMs / hvp.ms,
+    lanczos,
+  };
+}
+
+async function child(backendRequest: BackendRequest, out: string, lanczosOnW2: boolean): Promise<void> {
+  const backend = await initBackend(backendRequest);
+  if (backend.name !== backendRequest) {
+    writeFileSync(out, JSON.stringify({ backend: backendRequest, skipped: `initialized ${backend.name} instead (${backend.fallbacks.join('; ')})` }));
+    return;
+  }
+  const workloads = [await measure('W1', true), await measure('W2', lanczosOnW2)];
+  writeFileSync(out, JSON.stringify({ backend: backend.name, kernels: backend.kernels ?? null, threads: backend.threads ?? null, workloads }));
+}
+
+function writeNpy(path: string, values: Float32Array, shape: number[]): void {
+  const header = npyHeader('<f4', shape);
+  const bytes = new Uint8Array(header.length + values.byteLength);
+  bytes.set(header);
+  bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), header.length);
+  writeFileSync(path, bytes);
+}
+
+function findTorchPython(): { python: string; version: string } | string {
+  const candidates = [process.env.FLATNESS_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((x): x is string => !!x);
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+    if (probe.status === 0) return { python, version: probe.stdout.trim() };
+  }
+  return `no python3 with torch and numpy among ${candidates.join(', ')}`;
+}
+
+/** PyHessian's top-eigenvalue method on the workload's weights and data, timed in this run. */
+function torchPowerIteration(name: WorkloadName, python: string): Record<string, unknown> {
+  const { model, data, loss } = makeWorkload(name);
+  const directory = mkdtempSync(join(os.tmpdir(), 'flatness-bench-'));
+  try {
+    const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+    writeNpy(join(directory, 'X.npy'), data.inputs, [data.n, d]);
+    writeNpy(join(directory, 'y.npy'), data.targets, [data.n]);
+    writeNpy(join(directory, 'W1.npy'), Float32Array.from(model.hiddenWeights), [m, d]);
+    writeNpy(join(directory, 'b1.npy'), Float32Array.from(model.hiddenBias!), [m]);
+    writeNpy(join(directory, 'W2.npy'), Float32Array.from(model.outputWeights), [c, m]);
+    writeNpy(join(directory, 'b2.npy'), Float32Array.from(model.outputBias!), [c]);
+    const run = spawnSync(python, [join(__dirname, 'torch_power_iteration.py'), directory, loss === 'ce' ? 'ce' : 'mse'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (run.status !== 0) return { error: (run.stderr || `exit ${run.status}`).trim().split('\n').slice(-1)[0] };
+    return JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]!) as Record<string, unknown>;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
-  const backendName = (process.env.FLATNESS_BENCH_BACKEND ?? 'wasm') as BackendRequest;
-  const backend = await initBackend(backendName);
-  const { model, data } = makeWorkload('W1');
-  const loss = makeLossSpec('mse', 1);
-
-  const forwardTimes: number[] = [];
-  const forwardCpu: number[] = [];
-  for (let k = 0; k < 7; k++) {
-    const run = await timed(() => forEachPreactivationChunk(model, data, () => {}));
-    forwardTimes.push(run.ms);
-    forwardCpu.push(run.cpuMs);
+  const childIndex = process.argv.indexOf('--child');
+  if (childIndex >= 0) {
+    await child(process.argv[childIndex + 1] as BackendRequest, process.argv[childIndex + 2]!, process.argv[childIndex + 3] === 'lanczos');
+    return;
   }
-  const forwardMs = median(forwardTimes.slice(2));
-  const forwardCpuMs = median(forwardCpu.slice(2));
-
-  // Top-5 eigenvalues alone (no density, no canonical view).
-  const topRuns: Array<{ ms: number; cpuMs: number; steps: number; products: number; top: number[]; residuals: number[] }> = [];
-  for (let k = 0; k < 2; k++) {
-    const { ms, cpuMs, value } = await timed(async () => {
-      const operator = await LossOperator.prepare(model, data, loss);
-      try {
-        const [result] = await computeSpectra(operator, [{ scaling: null }], { topK: 5, bottomK: 0, probes: 1 });
-        return result!.report;
-      } finally {
-        operator.dispose();
-      }
-    });
-    topRuns.push({ ms, cpuMs, steps: value.lanczosSteps, products: value.hessianVectorProducts, top: value.top, residuals: value.topResiduals });
-  }
-  const top5 = topRuns[topRuns.length - 1]!;
-
-  // One Hessian-vector product, for scale.
-  const operator = await LossOperator.prepare(model, data, loss);
-  const v = Float64Array.from({ length: operator.layout.size }, (_, i) => Math.sin(i));
-  const hvpTimes: number[] = [];
-  for (let k = 0; k < 5; k++) hvpTimes.push((await timed(() => operator.hessianVectorProduct(v))).ms);
-  const batchMs = (await timed(() => operator.hessianVectorProducts([v, v, v, v, v, v]))).ms / 6;
-  operator.dispose();
-
-  const landscape2d = await timed(() => computeLandscape(model, data, loss, null, { twoD: true, points1d: 0 }));
-
-  // Full report: exact trace and flatness core, spectrum (top/bottom/density) and 1D landscape, raw and canonical.
-  setCurvatureSettings({ landscape: { twoD: false } });
-  const fullRuns: Array<{ ms: number; cpuMs: number; timings: Record<string, number>; steps: number[] }> = [];
-  for (let k = 0; k < 2; k++) {
-    const { ms, cpuMs, value } = await timed(() => analyzeLoaded(model, data, { backend: backendName, sections: { spectrum: true, landscape: true } }));
-    fullRuns.push({ ms, cpuMs, timings: { ...value.timings }, steps: [value.spectrum!.lanczosSteps, value.canonical?.spectrum?.lanczosSteps ?? 0] });
-    if (k === 1) {
-      const spectrum = value.spectrum!;
-      console.log(`  top ${spectrum.top.map((x) => x.toPrecision(5)).join(', ')}; bottom ${spectrum.bottom.map((x) => x.toPrecision(3)).join(', ')}`);
-      console.log(`  canonical top ${value.canonical?.spectrum?.top.map((x) => x.toPrecision(5)).join(', ')}`);
-      console.log(`  exact trace ${value.flatness.trace.toPrecision(5)}, SLQ estimate ${spectrum.density.traceEstimate.toPrecision(5)}`);
+  const backends = (process.env.FLATNESS_BENCH_BACKENDS ?? 'wasm,onnxruntime').split(',').map((x) => x.trim()).filter(Boolean);
+  // W2's Lanczos runs on the last backend listed (the fastest one by default): it is the one compared with torch.
+  const runs: unknown[] = [];
+  const scratch = mkdtempSync(join(os.tmpdir(), 'flatness-bench-curvature-'));
+  try {
+    for (const [index, backend] of backends.entries()) {
+      const out = join(scratch, `${backend}.json`);
+      console.log(`## ${backend}`);
+      const result = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', backend, out, index === backends.length - 1 ? 'lanczos' : ''],
+        { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (result.status !== 0) throw new Error(`the ${backend} run failed (exit ${result.status})`);
+      const parsed = JSON.parse(readFileSync(out, 'utf8')) as unknown;
+      console.log(JSON.stringify(parsed, null, 2));
+      runs.push(parsed);
     }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  const full = fullRuns[fullRuns.length - 1]!;
+
+  const found = findTorchPython();
+  let torch: Record<string, unknown>;
+  if (typeof found === 'string') {
+    torch = { skipped: found };
+  } else {
+    console.log(`## torch ${found.version} (${found.python})`);
+    torch = { version: found.version, W1: torchPowerIteration('W1', found.python), W2: torchPowerIteration('W2', found.python) };
+    console.log(JSON.stringify(torch, null, 2));
+  }
 
   const results = {
-    workload: 'W1: d 50, m 512, n 4096, ReLU, squared error ||f - y||^2, hidden and output bias; random Gaussian data and network (seed 1)',
-    backend: backend.name,
-    adapter: backend.adapter ?? null,
-    machine: `${(await import('node:os')).cpus().length} cores, node ${process.version}`,
-    loadAverageAtEnd: (await import('node:os')).loadavg(),
-    forwardPassMs: forwardMs,
-    forwardPassCpuMs: forwardCpuMs,
-    hessianVectorProductMs: median(hvpTimes.slice(1)),
-    hessianVectorProductInBatchOf6Ms: batchMs,
-    top5: {
-      ms: top5.ms,
-      cpuMs: top5.cpuMs,
-      overForwardPass: top5.ms / forwardMs,
-      cpuOverForwardPassCpu: top5.cpuMs / forwardCpuMs,
-      lanczosSteps: top5.steps,
-      hessianVectorProducts: top5.products,
-      eigenvalues: top5.top,
-      residuals: top5.residuals,
-      pyHessianDefaultProducts: 5 * PYHESSIAN.eigenvalueMaxIterPerEigenvalue,
-    },
-    trace: { ours: 'exact, one pass over the data, 0 Hessian-vector products', pyHessianDefaultProducts: PYHESSIAN.traceProbes, issueQuote: '62 HVPs / 16 s on W1' },
-    density: { pyHessianDefaultProducts: PYHESSIAN.densitySteps * PYHESSIAN.densityProbes },
-    landscape2d31x31Ms: landscape2d.ms,
-    landscape2d31x31CpuMs: landscape2d.cpuMs,
-    fullReportWithSpectrumAnd1dLandscapeMs: full.ms,
-    fullReportCpuMs: full.cpuMs,
-    fullReportLanczosSteps: { raw: full.steps[0], canonical: full.steps[1] },
-    fullReportTimings: full.timings,
-    goalMs: 5000,
+    createdAt: new Date().toISOString(),
+    machine: `${os.cpus().length} cores, node ${process.version}`,
+    loadAverageAtEnd: os.loadavg(),
+    notes: [
+      'hvpOverTrace: one Hessian-vector product over one trace pass (computeCurvatureSums), medians, same process and backend',
+      'batchedHvpOverTrace: a batch of batchSize products in one pass, per vector, over the trace pass',
+      'lanczos: LossOperator.prepare plus Lanczos to the top eigenvalue (relative residual tolerance 1e-3); torch: PyHessian-style power iteration (maxIter 100, tol 1e-3 on the eigenvalue change, batches of 8192 rows) on the same weights and data',
+    ],
+    backends: runs,
+    torchPowerIteration: torch,
   };
   const directory = join(__dirname, 'results');
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, 'curvature.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(JSON.stringify(results, null, 2));
+  console.log(`wrote ${join(directory, 'curvature.json')}`);
 }
 
 main().catch((error) => {
