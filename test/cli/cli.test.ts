@@ -45,7 +45,9 @@ describe('flatness-lens analyze', () => {
       const report = JSON.parse(fs.readFileSync(json, 'utf8')) as Report;
       const ajv = new Ajv({ allErrors: true, strict: false });
       assert.ok(ajv.validate(schema, report), JSON.stringify(ajv.errors));
-      assert.equal(report.backend.name, 'wasm', 'the report names the backend that ran');
+      // auto: onnxruntime's native kernels where onnxruntime-node loads (a dependency), else wasm.
+      assert.ok(['onnxruntime', 'wasm'].includes(report.backend.name), `the report names the backend that ran: ${report.backend.name}`);
+      assert.match(report.backend.kernels ?? '', report.backend.name === 'onnxruntime' ? /^onnxruntime \d/ : /^tfjs-backend-wasm/);
       assert.ok(report.flatness.orbit.length >= 41);
       assert.equal(report.flatness.perNeuron.length, report.model.hiddenDim);
       const page = fs.readFileSync(html, 'utf8');

@@ -188,7 +188,7 @@ describe('extension lifecycle (mocked vscode)', () => {
     await mock.commands.get('flatnessLens.openStoredReport')!(entry.id);
     reportPanel().webview.fromWebview({ type: 'ready' });
     assert.deepEqual(reportState(lastShown(reportPanel())).report, shown.report);
-    assert.ok(mock.log.some((line) => line.level === 'info' && /^backend: (wasm|cpu|tensorflow)/.test(line.text)), 'the log names the backend');
+    assert.ok(mock.log.some((line) => line.level === 'info' && /^backend: (onnxruntime|wasm|cpu|tensorflow)/.test(line.text)), 'the log names the backend');
     const fallbacks = mock.log.filter((line) => line.level === 'warn' && line.text.startsWith('backend fallback: '));
     assert.equal(fallbacks.length, shown.report.backend.fallbacks.length, 'each fallback is logged at warning level');
   });
