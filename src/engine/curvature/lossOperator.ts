@@ -1,6 +1,6 @@
 import { tf } from '../compute/tf';
 import type { AnyDataset } from '../data/types';
-import { dataChunks, readRows } from '../data/rows';
+import { dataChunks, isStreamed, readRows } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import { makeActivation } from '../math/activations';
 import { type LossSpec, type TargetLayout, evaluateSampleLoss, targetLayoutOf } from '../math/losses';
@@ -34,6 +34,8 @@ export interface LossOperatorOptions {
 }
 
 export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
+/** The default for data streamed from disk, whose point is memory that does not grow with n. */
+export const STREAMED_CACHE_BUDGET_BYTES = 96 * 1024 * 1024;
 
 /** What one chunk of samples contributes, derived from its pre-activations z. */
 interface ChunkState {
@@ -125,7 +127,7 @@ export class LossOperator {
     const operator = new LossOperator(model, data, loss, products, chunkRows, await targetLayoutOf(loss, model, data));
     const needSecond = !operator.activation.piecewiseLinear;
     const bytesPerRow = 8 * (m * (needSecond ? 3 : 2) + 2 * c) + 4 * d;
-    const budget = options.cacheBudgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES;
+    const budget = options.cacheBudgetBytes ?? (isStreamed(data) ? STREAMED_CACHE_BUDGET_BYTES : DEFAULT_CACHE_BUDGET_BYTES);
     const fastEligible = keepCache && (options.fastPath ?? true) && products === 'backend' && c === 1
       && loss.kind !== 'ce' && operator.activation.piecewiseLinear
       && data.n * FastScalarProducts.bytesPerRow(m) <= budget;
