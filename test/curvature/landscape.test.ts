@@ -67,3 +67,30 @@ test('landscape: curves, orbit flat for homogeneous activations, smooth activati
     if (activation.name === 'tanh') assert.ok(landscape.notes.some((note) => note.includes('not positively homogeneous')));
   }
 });
+
+test('the random curve and the surface of a per-neuron rescaled model equal the original\'s, so a rescaling reuses them', async () => {
+  for (const activation of [{ name: 'relu' }, { name: 'relu_pow', power: 2 }] as ActivationSpec[]) {
+    const { model, data } = tinyProblem({ activation, d: 3, m: 4, n: 20, seed: 8 });
+    const k = activation.name === 'relu' ? 1 : 2;
+    const scales = [3, 0.2, 1.7, 0.05];
+    const rescaled = {
+      ...model,
+      hiddenWeights: model.hiddenWeights.map((w, p) => w * scales[Math.floor(p / model.inputDim)]!),
+      hiddenBias: model.hiddenBias!.map((b, j) => b * scales[j]!),
+      outputWeights: model.outputWeights.map((a, j) => a / scales[j]! ** k),
+    };
+    const spec = makeLossSpec('mse', 1);
+    const options = { points1d: 7, grid2d: 5 };
+    const original = await computeLandscape(model, data, spec, null, options);
+    // Computed afresh at the rescaled parameters: equal to the original's (the invariance the reuse relies on).
+    const fresh = await computeLandscape(rescaled, data, spec, null, options);
+    // Float32 pre-activations: equal to rounding, relative to the value.
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
+    original.oneD[0]!.loss.forEach((value, i) => assert.ok(close(fresh.oneD[0]!.loss[i]!, value), `${activation.name} random curve ${i}`));
+    original.twoD!.loss.forEach((row, iy) => row.forEach((value, ix) => assert.ok(close(fresh.twoD!.loss[iy]![ix]!, value), `${activation.name} surface ${iy},${ix}: ${fresh.twoD!.loss[iy]![ix]} vs ${value}`)));
+    const reused = await computeLandscape(rescaled, data, spec, null, { ...options, rescalingOf: original });
+    assert.deepEqual(reused.oneD[0]!.loss, original.oneD[0]!.loss);
+    assert.deepEqual(reused.twoD!.loss, original.twoD!.loss);
+    assert.deepEqual(reused.oneD.map((curve) => curve.direction), fresh.oneD.map((curve) => curve.direction));
+  }
+});

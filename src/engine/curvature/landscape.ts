@@ -22,6 +22,11 @@ export interface LandscapeOptions {
   orbitRange?: number;
   seed?: number;
   chunkRows?: number;
+  /**
+   * The landscape of a per-neuron rescaling of this model (same settings): its random curve and its
+   * surface are taken over, since they do not change under the rescaling (see computeLandscape).
+   */
+  rescalingOf?: ReportLandscape;
 }
 
 export const LANDSCAPE_DEFAULTS = { points1d: 51, grid2d: 31, twoD: true, range: 1, orbitRange: Math.log(10), seed: 3 } as const;
@@ -103,6 +108,12 @@ export async function computeLandscape(
   const secondDirection = settings.twoD ? filterNormalizedDirection(model, random) : null;
   const axis = linspace(-settings.range, settings.range, settings.grid2d);
   const piecewiseLinear = piecewiseLinearParts(model.activation) !== null;
+  // Filter normalization is per neuron, so under theta' = T theta (every neuron's (w_j, b_j) times t_j,
+  // a_j times t_j^-k) the same Gaussian draws give d' = T d, and theta' + s d' = T (theta + s d) is the
+  // same function: the random curve and the surface of a rescaled model are those of the original.
+  const reused = settings.rescalingOf;
+  const reusedRandom = reused?.oneD.find((curve) => curve.direction === 'random' && sameCoordinates(curve.coordinates, coordinates)) ?? null;
+  const reusedSurface = reused?.twoD && sameCoordinates(reused.twoD.x, axis) && sameCoordinates(reused.twoD.y, axis) ? reused.twoD.loss : null;
 
   // Points evaluated one by one: the base point, the orbit, and everything when the activation is smooth.
   const directions: Float64Array[] = [];
@@ -123,12 +134,16 @@ export async function computeLandscape(
   const lineFirst: number[] = [];
   let surfaceFirst = 0;
   if (!piecewiseLinear) {
-    for (const line of lines) {
+    for (const [index, line] of lines.entries()) {
+      if (index === 0 && reusedRandom) {
+        lineFirst.push(-1);
+        continue;
+      }
       directions.push(line.direction);
       lineFirst.push(points.length);
       for (const s of coordinates) points.push({ terms: [[directions.length - 1, s]] });
     }
-    if (secondDirection) {
+    if (secondDirection && !reusedSurface) {
       directions.push(randomDirection, secondDirection);
       surfaceFirst = points.length;
       for (const y of axis) for (const x of axis) points.push({ terms: [[directions.length - 2, x], [directions.length - 1, y]] });
@@ -137,6 +152,10 @@ export async function computeLandscape(
   const losses = await lossAtPoints(model, data, loss, directions, points, context, options.chunkRows);
   const oneD: ReportLandscapeCurve[] = [];
   for (const [index, line] of lines.entries()) {
+    if (index === 0 && reusedRandom) {
+      oneD.push({ ...line.curve, loss: [...reusedRandom.loss] });
+      continue;
+    }
     const values = piecewiseLinear
       ? (await lossOnGrid(model, data, loss, line.direction, coordinates, null, [0], context, options.chunkRows))[0]!
       : losses.slice(lineFirst[index]!, lineFirst[index]! + coordinates.length);
@@ -146,9 +165,10 @@ export async function computeLandscape(
   let twoD: ReportLandscapeSurface | null = null;
   if (secondDirection) {
     const side = axis.length;
-    const surface = piecewiseLinear
-      ? await lossOnGrid(model, data, loss, randomDirection, axis, secondDirection, axis, context, options.chunkRows)
-      : Array.from({ length: side }, (_, iy) => losses.slice(surfaceFirst + iy * side, surfaceFirst + (iy + 1) * side));
+    let surface: number[][];
+    if (reusedSurface) surface = reusedSurface.map((row) => [...row]);
+    else if (piecewiseLinear) surface = await lossOnGrid(model, data, loss, randomDirection, axis, secondDirection, axis, context, options.chunkRows);
+    else surface = Array.from({ length: side }, (_, iy) => losses.slice(surfaceFirst + iy * side, surfaceFirst + (iy + 1) * side));
     twoD = {
       directions: ['random', 'random'],
       description: 'theta + x d1 + y d2, d1 (the 1D random direction) and d2 independent filter-normalized Gaussian directions',
@@ -158,4 +178,8 @@ export async function computeLandscape(
     };
   }
   return { baseLoss: losses[0]!, normalization: FILTER_NORMALIZATION, oneD, twoD, seed: settings.seed, notes };
+}
+
+function sameCoordinates(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

@@ -75,7 +75,7 @@ export async function lossOnGrid(
   // always-on linear part's coefficients.
   const difference = new Float64Array((K + 1) * 3 * c);
   const always = new Float64Array(3 * c);
-  const weightsAtY = new Float64Array(m * c);
+  const weightsByY = ys.map((y) => model0.outputs.map((value, e) => value + y * second.outputs[e]!));
   const output = new Float64Array(c);
   const gradient = new Float64Array(c);
   const probabilities = new Float64Array(c);
@@ -85,10 +85,12 @@ export async function lossOnGrid(
       const { rows, start } = chunk;
       const inputs = data.inputs.subarray(start * d, (start + rows) * d);
       const projected = await backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor));
-      ys.forEach((y, iy) => {
-        for (let e = 0; e < m * c; e++) weightsAtY[e] = model0.outputs[e]! + y * second.outputs[e]!;
-        const total = sums[iy]!;
-        for (let r = 0; r < rows; r++) {
+      // Row by row, every y for the row: its m pre-activations and projections stay in cache.
+      for (let r = 0; r < rows; r++) {
+        for (let iy = 0; iy < ys.length; iy++) {
+          const y = ys[iy]!;
+          const weightsAtY = weightsByY[iy]!;
+          const total = sums[iy]!;
           difference.fill(0);
           always.fill(0);
           if (c === 1) {
@@ -127,7 +129,7 @@ export async function lossOnGrid(
             total[k] = total[k]! + evaluateSampleLoss(loss, targets, output, data.targets, start + r, gradient, probabilities);
           }
         }
-      });
+      }
     }, { chunkRows }, context, 'loss landscape');
   } finally {
     directionTensor.dispose();

@@ -106,7 +106,8 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
     const options = { chunkRows, ...curvatureSettings.landscape };
     if (!rawOverflow) report.landscape = await computeLandscape(model, inMemory, loss, topVectors[0] ?? null, options, context);
     if (canonicalModel) {
-      canonicalReport.landscape = await computeLandscape(canonicalModel, inMemory, loss, topVectors[1] ?? null, options, context);
+      // The random curve and the surface do not change under the rescaling: taken from the raw landscape.
+      canonicalReport.landscape = await computeLandscape(canonicalModel, inMemory, loss, topVectors[1] ?? null, { ...options, rescalingOf: report.landscape }, context);
     }
     report.timings.landscapeMs = performance.now() - started;
   }
