@@ -108,8 +108,8 @@ test('batched backend products agree with float64 products for every loss, with 
     const { model, data } = tinyProblem({ ...testCase, d: 6, m: 11, n: 45, seed: 30 + index });
     const loss = makeLossSpec(testCase.loss, testCase.c);
     const exact = await LossOperator.prepare(model, data, loss, { products: 'float64' });
-    // 16-row chunks; a budget of 20 rows' pre-activations keeps the first chunk and recomputes the others.
-    const budgets = [undefined, 4 * 20 * model.hiddenDim];
+    // 16-row chunks; a budget of 20 rows' pre-activations keeps loss terms but no pre-activations, and 0 keeps nothing.
+    const budgets = [undefined, 4 * 20 * model.hiddenDim, 0];
     const random = makeRandom(7 + index);
     const vs = [0, 1, 2].map(() => random.normals(exact.layout.size));
     const expected = await exact.hessianVectorProducts(vs);

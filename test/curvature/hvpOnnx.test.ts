@@ -26,8 +26,8 @@ test('Hessian-vector products on onnxruntime agree with float64 products, cached
     const random = makeRandom(17 + index);
     const vs = [0, 1, 2].map(() => random.normals(exact.layout.size));
     const expected = await exact.hessianVectorProducts(vs);
-    // 16-row chunks; the small budget keeps the first chunk's pre-activations and recomputes the rest.
-    for (const cacheBudgetBytes of [undefined, 4 * 20 * model.hiddenDim]) {
+    // 16-row chunks; the small budget keeps loss terms but no pre-activations, and 0 keeps nothing.
+    for (const cacheBudgetBytes of [undefined, 4 * 20 * model.hiddenDim, 0]) {
       const onnx = await LossOperator.prepare(model, data, loss, { products: 'backend', chunkRows: 16, fastPath: false, cacheBudgetBytes });
       try {
         assert.equal(onnx.productKernel, 'onnxruntime');

@@ -38,12 +38,15 @@ export interface HvpNetwork {
 export interface HvpChunkState {
   start: number;
   rows: number;
-  /** rows x c: g_i = dl/df, and the softmax probabilities for cross-entropy. */
-  lossGradient: Float32Array;
+  /** rows x c: g_i = dl/df, and the softmax probabilities for cross-entropy (null: not kept, recompute). */
+  lossGradient: Float32Array | null;
   probabilities: Float32Array | null;
   /** rows x m pre-activations kept from the prepare pass (within the memory budget), else recomputed. */
   preactivations: Float32Array | null;
 }
+
+/** A chunk state with its loss terms at hand (kept, or recomputed for this batch). */
+export type ReadyChunkState = HvpChunkState & { lossGradient: Float32Array };
 
 /** One chunk's sums per direction, float32 from the backend. */
 export interface HvpChunkSums {
@@ -74,7 +77,7 @@ export interface DirectionLayout {
 /** A batch of directions on a kernel: each chunk's sums per direction, then release. */
 export interface HvpBatch {
   /** `inputs` is the chunk's rows x d block. */
-  chunk(inputs: Float32Array, state: HvpChunkState): Promise<HvpChunkSums[]>;
+  chunk(inputs: Float32Array, state: ReadyChunkState): Promise<HvpChunkSums[]>;
   release(): void;
 }
 
@@ -224,7 +227,7 @@ export class TfjsHvpKernel implements HvpKernel {
   }
 
   /** The sums of one chunk for every direction; `inputs` is the chunk's rows x d float32 block. */
-  private async chunk(inputs: Float32Array, state: HvpChunkState, directions: DirectionTensors[]): Promise<HvpChunkSums[]> {
+  private async chunk(inputs: Float32Array, state: ReadyChunkState, directions: DirectionTensors[]): Promise<HvpChunkSums[]> {
     const { m, c, activation, crossEntropy, scale } = this.network;
     const { rows } = state;
     const du = this.du;

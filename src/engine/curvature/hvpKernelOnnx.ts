@@ -2,8 +2,8 @@ import { OnnxGraph, attr } from '../compute/onnx/graph';
 import { OnnxSession } from '../compute/onnx/runtime';
 import { onnxActivation, onnxFirstDerivative, onnxSecondDerivative } from '../compute/onnx/activations';
 import {
-  type DirectionLayout, type HvpBatch, type HvpChunkState, type HvpChunkSums, type HvpForward, type HvpGradientSums,
-  type HvpKernel, type HvpNetwork, augmentedInputs, transposed, transposedHidden,
+  type DirectionLayout, type HvpBatch, type HvpChunkSums, type HvpForward, type HvpGradientSums,
+  type HvpKernel, type HvpNetwork, type ReadyChunkState, augmentedInputs, transposed, transposedHidden,
 } from './hvpKernel';
 
 /**
@@ -167,7 +167,7 @@ export class OnnxHvpKernel implements HvpKernel {
       VC: { data: vc, dims: [k, c] },
     };
     return {
-      chunk: async (inputs: Float32Array, state: HvpChunkState): Promise<HvpChunkSums[]> => {
+      chunk: async (inputs: Float32Array, state: ReadyChunkState): Promise<HvpChunkSums[]> => {
         const { rows } = state;
         const session = await this.session(state.preactivations ? 'cached' : 'recomputed');
         const results = await session.run({

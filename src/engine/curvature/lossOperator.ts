@@ -10,7 +10,7 @@ import { type ParameterLayout, parameterLayout } from './parameterVector';
 import { backendProduct } from './backendProducts';
 import { transposeToFloat32 } from '../compute/transpose';
 import { FastScalarProducts } from './fastScalarProducts';
-import { type HvpChunkState, type HvpChunkSums, type HvpKernel, type HvpNetwork, TfjsHvpKernel } from './hvpKernel';
+import { type HvpChunkState, type HvpChunkSums, type HvpKernel, type HvpNetwork, type ReadyChunkState, TfjsHvpKernel } from './hvpKernel';
 import { OnnxHvpKernel } from './hvpKernelOnnx';
 import { onnxKernelsActive } from '../compute/backend';
 
@@ -34,6 +34,8 @@ export interface LossOperatorOptions {
 }
 
 export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
+/** Data streamed from disk may be larger than memory: less is kept, and recomputed per batch instead. */
+export const STREAMED_CACHE_BUDGET_BYTES = 64 * 1024 * 1024;
 /** The default for data streamed from disk, whose point is memory that does not grow with n. */
 export const STREAMED_CACHE_BUDGET_BYTES = 96 * 1024 * 1024;
 
@@ -169,48 +171,66 @@ export class LossOperator {
 
   /**
    * The prepare pass on the kernel: per chunk the forward products, the per-sample loss terms in
-   * float64 JavaScript, then the gradient products; each chunk's G (and P) is kept, and its
-   * pre-activations while they fit `budget` bytes (later chunks recompute them per batch).
+   * float64 JavaScript, then the gradient products. Within `budget` bytes each chunk keeps its G
+   * (and P), then its pre-activations too; what is not kept is recomputed per batch of directions
+   * (one forward product, and the loss terms), so memory does not grow with n beyond the budget.
    */
   private async kernelPass(budget: number, context?: ComputeContext): Promise<void> {
     const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
     const kernel = this.kernel!;
-    const layout = this.layout;
     const gradient = this.gradient;
-    const outputBias = this.model.outputBias;
-    const output = new Float64Array(c);
-    const sampleGradient = new Float64Array(c);
-    const sampleProbabilities = new Float64Array(c);
-    const crossEntropy = this.loss.kind === 'ce';
     let cachedBytes = 0;
     let lossSum = 0;
     for await (const chunk of dataChunks(this.data, this.chunkRows)) {
       throwIfCancelled(context);
       const { rows, start } = chunk;
       const forward = await kernel.forward(chunk.inputs, rows);
-      const lossGradient = new Float32Array(rows * c);
-      const probabilities = crossEntropy ? new Float32Array(rows * c) : null;
-      const biasSums = new Float64Array(c);
-      for (let r = 0; r < rows; r++) {
-        for (let o = 0; o < c; o++) output[o] = forward.outputs[r * c + o]! + (outputBias ? outputBias[o]! : 0);
-        lossSum += evaluateSampleLoss(this.loss, this.targetLayout, output, chunk.targets, r, sampleGradient, sampleProbabilities);
-        for (let o = 0; o < c; o++) {
-          lossGradient[r * c + o] = sampleGradient[o]!;
-          biasSums[o] = biasSums[o]! + sampleGradient[o]!;
-          if (probabilities) probabilities[r * c + o] = sampleProbabilities[o]!;
-        }
-      }
-      const sums = await kernel.gradient(chunk.inputs, rows, forward.preactivations, lossGradient);
-      this.addChunkSums({ hidden: sums.hidden, output: sums.output, outputBias: biasSums }, gradient, m, c, d);
-      const keep = cachedBytes + 4 * rows * m <= budget;
-      if (keep) cachedBytes += 4 * rows * m;
-      this.backendChunks.push({ start, rows, lossGradient, probabilities, preactivations: keep ? forward.preactivations : null });
+      const terms = this.lossTerms(forward.outputs, chunk.targets, rows);
+      lossSum += terms.lossSum;
+      const sums = await kernel.gradient(chunk.inputs, rows, forward.preactivations, terms.lossGradient);
+      this.addChunkSums({ hidden: sums.hidden, output: sums.output, outputBias: terms.biasSums }, gradient, m, c, d);
+      const termBytes = 4 * rows * c * (terms.probabilities ? 2 : 1);
+      const keepTerms = cachedBytes + termBytes <= budget;
+      if (keepTerms) cachedBytes += termBytes;
+      const keepPreactivations = keepTerms && cachedBytes + 4 * rows * m <= budget;
+      if (keepPreactivations) cachedBytes += 4 * rows * m;
+      this.backendChunks.push({
+        start, rows,
+        lossGradient: keepTerms ? terms.lossGradient : null,
+        probabilities: keepTerms ? terms.probabilities : null,
+        preactivations: keepPreactivations ? forward.preactivations : null,
+      });
       context?.onProgress?.('gradient', Math.min(1, (start + rows) / this.data.n));
       await yieldToEventLoop();
     }
     const n = this.data.n;
-    for (let p = 0; p < layout.size; p++) gradient[p] = gradient[p]! / n;
+    for (let p = 0; p < gradient.length; p++) gradient[p] = gradient[p]! / n;
     this.lossValue = lossSum / n;
+  }
+
+  /** Per-sample loss terms of a chunk from its outputs sigma(Z) A^T (float32), in float64. */
+  private lossTerms(outputs: Float32Array, targets: Float32Array, rows: number): {
+    lossSum: number; lossGradient: Float32Array; probabilities: Float32Array | null; biasSums: Float64Array;
+  } {
+    const c = this.model.outputDim;
+    const outputBias = this.model.outputBias;
+    const output = new Float64Array(c);
+    const sampleGradient = new Float64Array(c);
+    const sampleProbabilities = new Float64Array(c);
+    const lossGradient = new Float32Array(rows * c);
+    const probabilities = this.loss.kind === 'ce' ? new Float32Array(rows * c) : null;
+    const biasSums = new Float64Array(c);
+    let lossSum = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let o = 0; o < c; o++) output[o] = outputs[r * c + o]! + (outputBias ? outputBias[o]! : 0);
+      lossSum += evaluateSampleLoss(this.loss, this.targetLayout, output, targets, r, sampleGradient, sampleProbabilities);
+      for (let o = 0; o < c; o++) {
+        lossGradient[r * c + o] = sampleGradient[o]!;
+        biasSums[o] = biasSums[o]! + sampleGradient[o]!;
+        if (probabilities) probabilities[r * c + o] = sampleProbabilities[o]!;
+      }
+    }
+    return { lossSum, lossGradient, probabilities, biasSums };
   }
 
   /** Frees the cached backend tensors. */
@@ -223,10 +243,6 @@ export class LossOperator {
     this.kernel = null;
   }
 
-  /** A chunk's rows x d inputs, read again from the data set (from disk when it is streamed). */
-  private async chunkInputs(start: number, rows: number): Promise<Float32Array> {
-    return (await readRows(this.data, start, rows)).inputs;
-  }
 
 
   private buildChunkState(chunk: PreactivationChunk): { state: ChunkState; lossSum: number } {
@@ -376,18 +392,24 @@ export class LossOperator {
     const batch = await kernel.begin(vs, layout);
     try {
       const chunks = this.backendChunks;
-      // The next chunk's inputs are read while this one is computed (from disk when streamed).
+      // The next chunk's rows are read while this one is computed (from disk when streamed).
       const read = (k: number) => {
-        const pending = k < chunks.length ? this.chunkInputs(chunks[k]!.start, chunks[k]!.rows) : null;
+        const pending = k < chunks.length ? readRows(this.data, chunks[k]!.start, chunks[k]!.rows) : null;
         pending?.catch(() => undefined);
         return pending;
       };
       let pending = read(0);
-      for (const [k, state] of chunks.entries()) {
+      for (const [k, kept] of chunks.entries()) {
         throwIfCancelled(context);
-        const inputs = await pending!;
+        const { inputs, targets } = await pending!;
         pending = read(k + 1);
-        const sums = await batch.chunk(inputs, state);
+        let state = kept;
+        if (!kept.lossGradient) {
+          const forward = await kernel.forward(inputs, kept.rows);
+          const terms = this.lossTerms(forward.outputs, targets, kept.rows);
+          state = { ...kept, lossGradient: terms.lossGradient, probabilities: terms.probabilities, preactivations: forward.preactivations };
+        }
+        const sums = await batch.chunk(inputs, state as ReadyChunkState);
         sums.forEach((chunkSums, b) => this.addChunkSums(chunkSums, outs[b]!, m, c, d));
         context?.onProgress?.('hessian-vector product', Math.min(1, (state.start + state.rows) / this.data.n));
         await yieldToEventLoop();
