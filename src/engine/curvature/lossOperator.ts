@@ -34,8 +34,6 @@ export interface LossOperatorOptions {
 }
 
 export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
-/** Data streamed from disk may be larger than memory: less is kept, and recomputed per batch instead. */
-export const STREAMED_CACHE_BUDGET_BYTES = 64 * 1024 * 1024;
 /** The default for data streamed from disk, whose point is memory that does not grow with n. */
 export const STREAMED_CACHE_BUDGET_BYTES = 96 * 1024 * 1024;
 
