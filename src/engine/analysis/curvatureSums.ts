@@ -188,9 +188,14 @@ export async function computeCurvatureSums(
     if (sums.neuronC) addInto(neuronC, sums.neuronC);
     if (sums.diagonalW) addInto(diagonalW, sums.diagonalW);
     if (sums.diagonalA) addInto(diagonalA, sums.diagonalA);
-    if (sums.mayBeNearKinks && slopesAtKink && thresholds) {
-      correctNearKinks(model, chunkInputs, rows, await onnx.preactivations(chunkInputs, rows, forward), slopesAtKink, thresholds,
-        nearKinkQuadratic(terms.probabilities), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
+    if (sums.nearKinkRows.length > 0 && slopesAtKink && thresholds && forward.preactivations) {
+      // Only the rows the kernel's screen flagged, one at a time (the exact test is in correctNearKinks).
+      const quadratic = nearKinkQuadratic(terms.probabilities);
+      const z = forward.preactivations;
+      for (const r of sums.nearKinkRows) {
+        correctNearKinks(model, chunkInputs.subarray(r * d, (r + 1) * d), 1, z.subarray(r * m, (r + 1) * m), slopesAtKink, thresholds,
+          (_row, j) => quadratic(r, j), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
+      }
     }
   };
 

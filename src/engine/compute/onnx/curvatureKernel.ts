@@ -34,7 +34,7 @@ export interface ChunkForward {
   outputs: Float32Array;
   /** ||u_i||^2 per row. */
   inputNormSquared: Float32Array;
-  /** z, rows x m (null from a fused kernel). */
+  /** z, rows x m, the float32 values the sums used (returned where kinks are screened). */
   preactivations: Float32Array | null;
 }
 
@@ -57,8 +57,11 @@ export interface ChunkSums {
   /** The w-block and the a-block of sum_p theta_p^2 H_pp, when requested. */
   diagonalW: Float64Array | null;
   diagonalA: Float64Array | null;
-  /** Whether some z may be within its threshold of a kink: the caller then corrects in float64. */
-  mayBeNearKinks: boolean;
+  /**
+   * Chunk rows where some z_ij may be within its threshold of a kink (a float32 screen with some
+   * slack): the caller corrects those rows in float64 (kinkCorrection.ts decides exactly).
+   */
+  nearKinkRows: number[];
 }
 
 /** Slack on the float32 near-kink screen: the exact test in kinkCorrection.ts decides. */
@@ -76,7 +79,6 @@ export class OnnxCurvatureKernel {
     private readonly options: CurvatureKernelOptions,
     private readonly main: OnnxSession,
     private readonly sums: OnnxSession | null,
-    private readonly zOnly: () => Promise<OnnxSession>,
     maxRows: number,
   ) {
     this.fused = sums === null;
@@ -91,19 +93,13 @@ export class OnnxCurvatureKernel {
   static async create(model: TwoLayerModel, cacheOwner: TwoLayerModel, options: CurvatureKernelOptions, maxRows: number): Promise<OnnxCurvatureKernel> {
     const fused = !options.crossEntropy && !hasSecondDerivative(model.activation);
     const key = JSON.stringify({ activation: model.activation, ce: options.crossEntropy, diagonal: options.withDiagonal, kinks: options.thresholds !== null });
-    const zOnly = () => cachedSession(cacheOwner, 'curvature-z', () => {
-      const g = new OnnxGraph();
-      addPreactivations(g, model, g.input('X', ['rows', model.inputDim]), 'Z');
-      g.output('Z', ['rows', model.hiddenDim]);
-      return g.build();
-    });
     if (fused) {
       const main = await cachedSession(cacheOwner, `curvature-fused ${key}`, () => buildFused(model, options));
-      return new OnnxCurvatureKernel(model, options, main, null, zOnly, maxRows);
+      return new OnnxCurvatureKernel(model, options, main, null, maxRows);
     }
     const main = await cachedSession(cacheOwner, 'curvature-forward', () => buildForward(model));
     const sums = await cachedSession(cacheOwner, `curvature-sums ${key}`, () => buildSums(model, options));
-    return new OnnxCurvatureKernel(model, options, main, sums, zOnly, maxRows);
+    return new OnnxCurvatureKernel(model, options, main, sums, maxRows);
   }
 
   /** The forward part of the chunk (in a fused kernel, the whole chunk). `inputs` is rows x d. */
@@ -111,7 +107,7 @@ export class OnnxCurvatureKernel {
     const feeds: Record<string, FeedTensor> = { X: { data: inputs, dims: [rows, this.model.inputDim] } };
     if (this.fused) feeds.ones = this.onesRow(rows);
     const results = await this.main.run(feeds);
-    if (this.fused) this.pendingSums = this.combine(results, null);
+    if (this.fused) this.pendingSums = this.combine(results, results.norm_squared!);
     return { outputs: results.F!, inputNormSquared: results.norm_squared!, preactivations: results.Z ?? null };
   }
 
@@ -148,14 +144,7 @@ export class OnnxCurvatureKernel {
       feeds.P = { data: p, dims: [rows, c] };
       feeds.left_activations = { data: leftActivations, dims: [diagonal ? 1 + c : 1, rows] };
     }
-    return this.combine(await this.sums.run(feeds), forward.preactivations);
-  }
-
-  /** z for the chunk, for the near-kink correction (a fused kernel does not return it). */
-  async preactivations(inputs: Float32Array, rows: number, forward: ChunkForward): Promise<Float32Array> {
-    if (forward.preactivations) return forward.preactivations;
-    const { Z } = await (await this.zOnly()).run({ X: { data: inputs, dims: [rows, this.model.inputDim] } });
-    return Z!;
+    return this.combine(await this.sums.run(feeds), forward.inputNormSquared);
   }
 
   private onesRow(rows: number): FeedTensor {
@@ -163,7 +152,7 @@ export class OnnxCurvatureKernel {
   }
 
   /** The graph's k x m products as per-neuron sums, in float64. */
-  private combine(results: Record<string, Float32Array>, z: Float32Array | null): ChunkSums {
+  private combine(results: Record<string, Float32Array>, norms: Float32Array): ChunkSums {
     const { hiddenDim: m, outputDim: c } = this.model;
     const { crossEntropy, withDiagonal, squaredErrorScale: scale, outputNormSquared, thresholds } = this.options;
     const relu = this.model.activation.name === 'relu';
@@ -198,15 +187,10 @@ export class OnnxCurvatureKernel {
       }
       if (diagonalW && results.diagonal_curvature) diagonalW[j] = diagonalW[j]! + results.diagonal_curvature[j]!;
     }
-    let mayBeNearKinks = false;
-    if (thresholds) {
-      if (z) {
-        // The sums run had z in JavaScript anyway: the exact test in kinkCorrection.ts screens it.
-        mayBeNearKinks = true;
-      } else {
-        const margin = results.kink_margin!;
-        for (let j = 0; j < m && !mayBeNearKinks; j++) mayBeNearKinks = !(margin[j]! > thresholds[j]! * KINK_SCREEN_SLACK);
-      }
+    const nearKinkRows: number[] = [];
+    const ratios = results.kink_ratio;
+    if (thresholds && ratios) {
+      for (let r = 0; r < ratios.length; r++) if (!(ratios[r]! > Math.sqrt(norms[r]!) * KINK_SCREEN_SLACK)) nearKinkRows.push(r);
     }
     return {
       active: stepSums.subarray(0, m),
@@ -215,7 +199,7 @@ export class OnnxCurvatureKernel {
       neuronC: results.neuron_c ? Float64Array.from(results.neuron_c) : null,
       diagonalW,
       diagonalA,
-      mayBeNearKinks,
+      nearKinkRows,
     };
   }
 }
@@ -236,12 +220,14 @@ function buildFused(model: TwoLayerModel, options: CurvatureKernelOptions): Uint
   const g = new OnnxGraph();
   const x = g.input('X', ['rows', model.inputDim]);
   const ones = g.input('ones', [1, 'rows']);
-  const z = addPreactivations(g, model, x);
+  // z goes back to JavaScript only where the near-kink correction may need it.
+  const z = addPreactivations(g, model, x, options.thresholds ? 'Z' : undefined);
   const { activations } = addOutputs(g, model, z, 'F');
   const norm = addInputNormsSquared(g, model, x, 'norm_squared');
   g.output('F', ['rows', model.outputDim]);
   g.output('norm_squared', ['rows']);
-  addSums(g, model, options, { x, z, norm, ones, activations, kinkScreen: true });
+  if (options.thresholds) g.output('Z', ['rows', model.hiddenDim]);
+  addSums(g, model, options, { x, z, norm, ones, activations });
   return g.build();
 }
 
@@ -252,7 +238,7 @@ function buildSums(model: TwoLayerModel, options: CurvatureKernelOptions): Uint8
   const norm = g.input('norm_squared', ['rows']);
   const ones = g.input('ones', [1, 'rows']);
   const x = options.withDiagonal ? g.input('X', ['rows', d]) : null;
-  addSums(g, model, options, { x, z, norm, ones, activations: onnxActivation(g, z, model.activation), kinkScreen: false });
+  addSums(g, model, options, { x, z, norm, ones, activations: onnxActivation(g, z, model.activation) });
   return g.build();
 }
 
@@ -262,8 +248,6 @@ interface SumInputs {
   norm: string;
   ones: string;
   activations: string;
-  /** Screen for near-kink entries on the backend (when z does not come back to JavaScript). */
-  kinkScreen: boolean;
 }
 
 function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOptions, values: SumInputs): void {
@@ -286,11 +270,12 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
     squaredSlopes = g.op('Mul', [slope, slope]);
   }
   const squaredActivations = g.op('Mul', [activations, activations]);
-  if (options.thresholds && values.kinkScreen) {
-    // min_i |z_ij| / ||u_i|| per neuron, against the thresholds in JavaScript.
-    const inverseNorms = g.op('Reshape', [g.op('Reciprocal', [g.op('Sqrt', [norm])]), g.int64s([-1, 1])]);
-    g.op('ReduceMin', [g.op('Mul', [g.op('Abs', [z]), inverseNorms])], { axes: attr.ints([0]), keepdims: attr.int(0) }, 'kink_margin');
-    outputs.push(['kink_margin', 0]);
+  if (options.thresholds) {
+    // min_j |z_ij| / threshold_j per row, against ||u_i|| in JavaScript: the rows to correct.
+    const inverseThresholds = Float32Array.from(options.thresholds, (t) => (t > 0 ? 1 / t : 3e38));
+    const scaled = g.op('Mul', [g.op('Abs', [z]), g.initializer('inverse_thresholds', inverseThresholds, [1, m])]);
+    g.op('ReduceMin', [scaled], { axes: attr.ints([1]), keepdims: attr.int(0) }, 'kink_ratio');
+    outputs.push(['kink_ratio', -1]);
   }
   const outputRows = Float32Array.from(model.outputWeights);
   let outputRowsValue: string | null = null;
@@ -334,5 +319,5 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
     product(normRow, curvaturePerSample, 'neuron_c', 1);
     if (weightedNorms) product(ones, g.op('Mul', [curvaturePerSample, weightedNorms]), 'diagonal_curvature', 1);
   }
-  for (const [name, rows] of outputs) g.output(name, rows === 0 ? [m] : [rows, m]);
+  for (const [name, rows] of outputs) g.output(name, rows < 0 ? ['rows'] : [rows, m]);
 }
