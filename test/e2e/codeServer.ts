@@ -113,8 +113,8 @@ export interface Workbench {
   page: Page;
   workspace: string;
   /**
-   * Merges entries into the user settings as a user would: the settings.json editor, saved. (A
-   * write to the file from outside is not picked up by a running code-server.)
+   * Merges entries into the user settings as a user would: pasted into the settings.json editor
+   * and saved (a write to the file from outside is not picked up by a running code-server).
    */
   updateSettings(entries: Record<string, unknown>): Promise<void>;
   /** Screenshot into test-artifacts/, then stop the browser and code-server and remove the folder. */
@@ -148,12 +148,6 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
     'window.commandCenter': false,
     'chat.commandCenter.enabled': false,
     'workbench.colorTheme': 'Default Dark Modern',
-    // updateSettings types into the settings.json editor: nothing may be added to what it types.
-    'editor.autoClosingBrackets': 'never',
-    'editor.autoClosingQuotes': 'never',
-    'editor.autoIndent': 'none',
-    'editor.formatOnType': false,
-    'editor.formatOnSave': false,
   };
   writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 
@@ -172,7 +166,7 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
   server.stderr?.on('data', (d: Buffer) => serverLog.push(d.toString()));
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
 
-  const context: BrowserContext = await chromium.launchPersistentContext(join(base, 'chromium'), { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 } });
+  const context: BrowserContext = await chromium.launchPersistentContext(join(base, 'chromium'), { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 }, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`, { timeout: 120_000 }); // the first load can exceed 30 s on a busy machine
   await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
@@ -184,24 +178,30 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
     workspace,
     async updateSettings(entries: Record<string, unknown>): Promise<void> {
       settings = { ...settings, ...entries };
-      const text = JSON.stringify(settings); // one line: no indentation for the editor to add
-      await runCommand(page, 'Preferences: Open User Settings (JSON)');
-      await page.locator('.tabs-container .tab.active', { hasText: 'settings.json' }).waitFor({ timeout: 30_000 });
-      const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
-      await lines.waitFor({ timeout: 30_000 });
-      await lines.click();
-      await page.keyboard.press('ControlOrMeta+A');
-      // One insertion: typed key by key, the editor would close brackets and quotes itself.
-      await page.keyboard.insertText(text);
-      await page.keyboard.press('ControlOrMeta+S');
-      await waitUntil('settings.json to be saved', () => {
-        try {
-          return JSON.stringify(JSON.parse(readFileSync(settingsFile, 'utf8'))) === JSON.stringify(settings);
-        } catch {
-          return false;
-        }
-      }, 30_000);
-      await runCommand(page, 'View: Close Editor');
+      const text = JSON.stringify(settings, null, 2);
+      try {
+        await runCommand(page, 'Preferences: Open User Settings (JSON)');
+        await page.locator('.tabs-container .tab.active', { hasText: 'settings.json' }).waitFor({ timeout: 30_000 });
+        const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+        await lines.waitFor({ timeout: 30_000 });
+        await lines.click();
+        await page.keyboard.press('ControlOrMeta+A');
+        // Pasted, not typed: typing, the editor would close brackets and quotes and indent by itself.
+        await page.evaluate((value) => navigator.clipboard.writeText(value), text);
+        await page.keyboard.press('ControlOrMeta+V');
+        await page.keyboard.press('ControlOrMeta+S');
+        await waitUntil('settings.json to be saved from the editor', () => {
+          try {
+            return JSON.stringify(JSON.parse(readFileSync(settingsFile, 'utf8'))) === JSON.stringify(settings);
+          } catch {
+            return false;
+          }
+        }, 30_000);
+        await runCommand(page, 'View: Close Editor');
+      } catch (error) {
+        await page.screenshot({ path: join(ARTIFACTS, 'e2e-settings.png') }).catch(() => undefined);
+        throw error;
+      }
     },
     async close(finalScreenshot: string): Promise<void> {
       try {
