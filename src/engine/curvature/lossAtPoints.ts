@@ -7,6 +7,7 @@ import type { ComputeContext } from '../compute/context';
 import { defaultChunkRows, forEachPreactivationChunk } from '../compute/preactivations';
 import { backendProduct } from './backendProducts';
 import { parameterLayout } from './parameterVector';
+import { inputRows } from './inMemoryRows';
 
 /**
  * A parameter point near the model: theta' = S(theta) + sum_i c_i d_i, where S rescales every
@@ -85,7 +86,7 @@ export async function lossAtPoints(
       const base = chunk.preactivations;
       let projected: Float32Array = new Float32Array(0);
       if (directionTensor) {
-        const inputs = data.inputs.subarray(start * d, (start + rows) * d);
+        const inputs = inputRows(data, start, rows);
         projected = await backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor!));
       }
       for (let r = 0; r < rows; r++) {

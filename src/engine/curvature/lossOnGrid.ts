@@ -6,6 +6,7 @@ import type { ComputeContext } from '../compute/context';
 import { forEachPreactivationChunk } from '../compute/preactivations';
 import { backendProduct } from './backendProducts';
 import { parameterLayout } from './parameterVector';
+import { inputRows } from './inMemoryRows';
 
 /** sigma(v) = linear v + kink relu(v) for the piecewise-linear activations with one kink at 0. */
 export function piecewiseLinearParts(spec: ActivationSpec): { linear: number; kink: number } | null {
@@ -83,7 +84,7 @@ export async function lossOnGrid(
   try {
     await forEachPreactivationChunk(model, data, async (chunk) => {
       const { rows, start } = chunk;
-      const inputs = data.inputs.subarray(start * d, (start + rows) * d);
+      const inputs = inputRows(data, start, rows);
       const projected = await backendProduct(() => tf.matMul(tf.tensor2d(inputs, [rows, d]), directionTensor));
       // Row by row, every y for the row: its m pre-activations and projections stay in cache.
       for (let r = 0; r < rows; r++) {

@@ -7,7 +7,11 @@ import { computeLandscape, type LandscapeOptions } from './landscape';
 import { LossOperator } from './lossOperator';
 import { materialize, needsMemoryNote } from '../data/rows';
 import { computeSharpness, type SharpnessOptions } from './sharpness';
+import { optionalRowBudget, rowSubsample } from './inMemoryRows';
 import { type SpectrumOptions, type SpectrumView, computeSpectra } from './spectrum';
+
+/** Seed of the row subsample of the sharpness and landscape passes. */
+const SUBSAMPLE_SEED = 20261130;
 
 /** Tuning of the curvature analyses; the defaults are the issue's (k = 5, 51 points, 31 x 31, ...). */
 export interface CurvatureSettings {
@@ -87,9 +91,15 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
     report.timings.spectrumMs = performance.now() - started;
   }
   // Sharpness and landscapes make many passes over the data with random access: in memory only.
-  const inMemory = switches.sharpness || switches.landscape ? await materialize(data) : null;
-  if (inMemory === null && (switches.sharpness || switches.landscape)) {
+  const materialized = switches.sharpness || switches.landscape ? await materialize(data) : null;
+  if (materialized === null && (switches.sharpness || switches.landscape)) {
     report.warnings.push(needsMemoryNote('Adaptive sharpness and the loss landscape', data));
+  }
+  // Each makes tens of passes: above a work budget per pass they use a seeded subsample of rows.
+  const rowBudget = optionalRowBudget(model);
+  const inMemory = materialized ? rowSubsample(materialized, rowBudget, SUBSAMPLE_SEED) : null;
+  if (materialized && inMemory && inMemory.n < materialized.n) {
+    report.warnings.push(`Adaptive sharpness and the loss landscape were computed on a seeded subsample of ${inMemory.n} of the ${materialized.n} training rows (their passes cost rows x ${model.hiddenDim} x ${Math.max(model.inputDim, model.outputDim)} multiply-adds each, kept near 1e9); the trace, flatness and spectrum use every row.`);
   }
   if (switches.sharpness && inMemory) {
     const started = performance.now();
