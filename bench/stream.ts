@@ -149,12 +149,35 @@ function runShortSpectrum(request: AnalyzeRequest, folder: string, label: string
   return runChild(['--import', 'tsx', path.join(root, 'bench', 'streamChild.ts'), JSON.stringify(request), json], folder, label, json);
 }
 
+interface StreamRun {
+  n: number;
+  core: { peakRssMb: number; [figure: string]: number };
+  spectrum: { peakRssMb: number; [figure: string]: number | boolean | null } | null;
+  relativeError: number;
+}
+
+function writeResults(rows: StreamRun[]): { peaks: number[]; allUnderGoal: boolean; traceWithin1e6: boolean } {
+  const peaks = rows.flatMap((row) => [row.core.peakRssMb, ...(row.spectrum ? [row.spectrum.peakRssMb] : [])]);
+  const results = {
+    description: 'CLI analyze (core, then the spectrum) on float32 .npy pairs streamed from disk; d 50, m 256, ReLU, squared error; peak RSS of the child process',
+    machine: { cpus: os.cpus().length, totalMemoryMb: Math.round(os.totalmem() / 1024 ** 2), loadAverage: os.loadavg().map((value) => Number(value.toFixed(1))) },
+    spectrum: fullSpectrum ? 'analyze --spectrum' : 'the analysis with a short spectrum (top eigenvalue, at most 8 Lanczos steps; bench/streamChild.ts)',
+    rssGoalMb: RSS_GOAL_MB,
+    allUnderGoal: peaks.every((peak) => peak < RSS_GOAL_MB),
+    traceWithin1e6: rows.every((row) => row.relativeError <= 1e-6),
+    runs: rows,
+  };
+  fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'bench', 'results', 'stream.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return { peaks, allUnderGoal: results.allUnderGoal, traceWithin1e6: results.traceWithin1e6 };
+}
+
 async function main(): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'flatness-lens-stream-bench-'));
   const network = makeNetwork();
   const model = path.join(folder, 'model.safetensors');
   fs.writeFileSync(model, foundNetworkToSafetensors(network));
-  const rows = [];
+  const rows: Array<StreamRun & Record<string, unknown>> = [];
   try {
     for (const n of sizes) {
       const written = performance.now();
@@ -189,22 +212,13 @@ async function main(): Promise<void> {
       });
       fs.rmSync(path.join(folder, 'stream_X.npy'));
       fs.rmSync(path.join(folder, 'stream_y.npy'));
+      writeResults(rows); // after every size, so a long run leaves the sizes it finished
     }
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
-  const peaks = rows.flatMap((row) => [row.core.peakRssMb, ...(row.spectrum ? [row.spectrum.peakRssMb] : [])]);
-  const results = {
-    description: 'CLI analyze (core, then --spectrum) on float32 .npy pairs streamed from disk; d 50, m 256, ReLU, squared error; peak RSS of the child process',
-    machine: { cpus: os.cpus().length, totalMemoryMb: Math.round(os.totalmem() / 1024 ** 2) },
-    rssGoalMb: RSS_GOAL_MB,
-    allUnderGoal: peaks.every((peak) => peak < RSS_GOAL_MB),
-    traceWithin1e6: rows.every((row) => row.relativeError <= 1e-6),
-    runs: rows,
-  };
-  fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'bench', 'results', 'stream.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`peak RSS ${peaks.join(', ')} MB (goal < ${RSS_GOAL_MB} MB at every n): ${results.allUnderGoal ? 'met' : 'NOT met'}; trace within 1e-6: ${results.traceWithin1e6}`);
+  const results = writeResults(rows);
+  console.log(`peak RSS ${results.peaks.join(', ')} MB (goal < ${RSS_GOAL_MB} MB at every n): ${results.allUnderGoal ? 'met' : 'NOT met'}; trace within 1e-6: ${results.traceWithin1e6}`);
 }
 
 main().catch((error: unknown) => {
