@@ -72,6 +72,7 @@ export class OnnxCurvatureKernel {
   readonly fused: boolean;
   private readonly ones: Float32Array;
   private readonly outputSquares: Float64Array;
+  private readonly largestThreshold: number;
   private pendingSums: ChunkSums | null = null;
 
   private constructor(
@@ -84,6 +85,7 @@ export class OnnxCurvatureKernel {
     this.fused = sums === null;
     this.ones = new Float32Array(maxRows).fill(1);
     this.outputSquares = model.outputWeights.map((v) => v * v);
+    this.largestThreshold = options.thresholds ? options.thresholds.reduce((a, b) => Math.max(a, b), 0) : 0;
   }
 
   /**
@@ -188,9 +190,10 @@ export class OnnxCurvatureKernel {
       if (diagonalW && results.diagonal_curvature) diagonalW[j] = diagonalW[j]! + results.diagonal_curvature[j]!;
     }
     const nearKinkRows: number[] = [];
-    const ratios = results.kink_ratio;
-    if (thresholds && ratios) {
-      for (let r = 0; r < ratios.length; r++) if (!(ratios[r]! > Math.sqrt(norms[r]!) * KINK_SCREEN_SLACK)) nearKinkRows.push(r);
+    const smallest = results.kink_min;
+    if (thresholds && smallest) {
+      const limit = this.largestThreshold * KINK_SCREEN_SLACK;
+      for (let r = 0; r < smallest.length; r++) if (!(smallest[r]! > limit * Math.sqrt(norms[r]!))) nearKinkRows.push(r);
     }
     return {
       active: stepSums.subarray(0, m),
@@ -271,11 +274,10 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
   }
   const squaredActivations = g.op('Mul', [activations, activations]);
   if (options.thresholds) {
-    // min_j |z_ij| / threshold_j per row, against ||u_i|| in JavaScript: the rows to correct.
-    const inverseThresholds = Float32Array.from(options.thresholds, (t) => (t > 0 ? 1 / t : 3e38));
-    const scaled = g.op('Mul', [g.op('Abs', [z]), g.initializer('inverse_thresholds', inverseThresholds, [1, m])]);
-    g.op('ReduceMin', [scaled], { axes: attr.ints([1]), keepdims: attr.int(0) }, 'kink_ratio');
-    outputs.push(['kink_ratio', -1]);
+    // min_j |z_ij| per row, screened in JavaScript against the largest threshold times ||u_i||:
+    // one pass, and the few rows it flags are tested exactly.
+    g.op('ReduceMin', [g.op('Abs', [z])], { axes: attr.ints([1]), keepdims: attr.int(0) }, 'kink_min');
+    outputs.push(['kink_min', -1]);
   }
   const outputRows = Float32Array.from(model.outputWeights);
   let outputRowsValue: string | null = null;
