@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['bench/kernels.ts', 'bench/flatness.ts', 'bench/curvature.ts', 'bench/trajectory.ts', 'bench/gpu.ts', 'bench/stream.ts'].filter((file) => existsSync(file));
+const benches = ['bench/kernels.ts', 'bench/flatness.ts', 'bench/curvature.ts', 'bench/trajectory.ts', 'bench/gpu.ts', 'bench/stream.ts', 'bench/optional.ts'].filter((file) => existsSync(file));
 let failed = false;
 for (const file of benches) {
   console.log(`\n## ${file}\n`);
