@@ -15,7 +15,7 @@ import { DEFAULT_FLATTEST_OPTIONS, type FlattestResult, foundNetworkArrays, sear
 import { measureFlatness } from './measure';
 import { minimumPointsFor } from './conformal';
 
-/** Work limits of the prediction: the trainer is float64 JS on the data in memory. */
+/** Work limits of the prediction: the trainer runs full-batch on the subsample in memory. */
 export interface PredictionBudget {
   /** Training rows used by the search and the calibration (a seeded subsample above this). */
   maxRows: number;
