@@ -84,6 +84,7 @@ async function passes(workload: Workload, repetitions: number) {
     forwardGflops: forwardFlops / forwardMs / 1e6,
     traceGflops: forwardFlops / traceMs / 1e6,
     traceCoresBusy: traceCpuMs / traceWallMs,
+    traceGflopsPerCore: (forwardFlops * repetitions) / traceCpuMs / 1e6,
     trace: traceValue,
   };
 }
@@ -136,6 +137,7 @@ async function runWorkload(name: 'W1' | 'W2', backendRequest: BackendRequest) {
     cliPassOverForward: main.cliPassOverForward,
     traceGflops: main.traceGflops,
     traceCoresBusy: main.traceCoresBusy,
+    traceGflopsPerCore: main.traceGflopsPerCore,
     trace: main.trace,
     sizes,
     hutchinson,
@@ -165,7 +167,7 @@ async function main(): Promise<void> {
       results.push(result);
       console.log(`${name} on ${result.backend} (${result.kernels}, ${result.threads} thread(s)):`);
       for (const size of result.sizes) {
-        console.log(`   n ${size.n}: forward ${size.forwardMs.toFixed(0)} ms (${size.forwardGflops.toFixed(1)} GFLOP/s), trace ${size.traceMs.toFixed(0)} ms (x${size.traceOverForward.toFixed(2)}, ${size.traceGflops.toFixed(1)} GFLOP/s, ${size.traceCoresBusy.toFixed(2)} cores), CLI pass ${size.cliPassMs.toFixed(0)} ms (x${size.cliPassOverForward.toFixed(2)})`);
+        console.log(`   n ${size.n}: forward ${size.forwardMs.toFixed(0)} ms (${size.forwardGflops.toFixed(1)} GFLOP/s), trace ${size.traceMs.toFixed(0)} ms (x${size.traceOverForward.toFixed(2)}, ${size.traceGflops.toFixed(1)} GFLOP/s, ${size.traceCoresBusy.toFixed(2)} cores, ${size.traceGflopsPerCore.toFixed(1)} GFLOP per CPU-s), CLI pass ${size.cliPassMs.toFixed(0)} ms (x${size.cliPassOverForward.toFixed(2)})`);
       }
       console.log(`   peak RSS ${result.peakRssMB.toFixed(0)} MB`);
       if (result.hutchinson) {
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
   const definitions = {
     traceGflops: '2 n m (d + c) (the forward pass\'s products) over the trace pass\'s wall time',
     traceCoresBusy: 'process CPU time (all threads) over wall time during the trace passes',
+    traceGflopsPerCore: 'the same flops over the CPU time of the trace passes (per-core speed, whatever else loads the machine)',
     cliPass: 'the trace pass with the invariant diagonal and per-neuron figures, as the CLI runs it',
   };
   fs.writeFileSync(out, `${JSON.stringify({ createdAt: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg(), definitions, results }, null, 2)}\n`);
