@@ -34,7 +34,7 @@ interface Run {
 
 async function run(workload: Workload, backend: BackendRequest, sections: SectionSwitches, capMs: number): Promise<Run> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), capMs);
+  const timer = Number.isFinite(capMs) ? setTimeout(() => controller.abort(), capMs) : undefined;
   const cpu = process.cpuUsage();
   const started = performance.now();
   let report: Report | null = null;
