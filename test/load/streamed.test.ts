@@ -92,6 +92,15 @@ describe('streamed data: the same values and messages as data read into memory',
     });
   }
 
+  it('refuses a truncated stored .npz with the in-memory reader\'s message', async () => {
+    const bytes = fs.readFileSync(fixture('data/train.npz'));
+    const cut = join(directory, 'cut.npz');
+    fs.writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
+    const inMemory = await assertFails(loadDataset(cut), 'bad-input', 'cut.npz');
+    const streamed = await assertFails(openDataset(cut, STREAM), 'bad-input', 'cut.npz');
+    assert.equal(streamed.message, inMemory.message);
+  });
+
   it('refuses unknown CSV target columns with the same message', async () => {
     await assertFails(openDataset(fixture('data/train.csv'), { targetColumns: ['label'], ...STREAM }), 'bad-input', "target column 'label' not found", 'x1, x2, x3, y');
   });
@@ -123,6 +132,7 @@ describe('streamed .npy pairs', () => {
     const data = await openDataset(x, STREAM);
     assert.equal(isStreamed(data), false);
     assert.deepEqual(Array.from((data as Dataset).inputs), Array.from(inputs));
+    await assertFails(openDataset(x, { ...STREAM, maxFileBytes: 1000 }), 'bad-input', 'fortran_X.npy', 'Fortran-ordered', 'np.ascontiguousarray');
   });
 
   it('refuses a header that promises more rows than the file holds, naming the file, before reading rows', async () => {

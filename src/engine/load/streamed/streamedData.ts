@@ -2,7 +2,9 @@ import { basename } from 'node:path';
 import type { StreamedDataset } from '../../data/types';
 import { isNpy } from '../../io/npy';
 import { isZip } from '../../io/zip';
-import type { DataLoadOptions } from '../formatTypes';
+import { DEFAULT_MAX_FILE_BYTES, type DataLoadOptions } from '../formatTypes';
+import { badInput } from '../../errors';
+import { formatBytes } from '../readFileChecked';
 import { findTargetsPath, targetsNotNpy } from '../formats/npyPairData';
 import { type FileRanges, openFileRanges } from './fileRanges';
 import { openStreamedArray } from './npyStream';
@@ -40,11 +42,21 @@ async function streamNpyPair(ranges: FileRanges, options: DataLoadOptions): Prom
   const path = ranges.path;
   const targetsPath = await findTargetsPath(path, options);
   const inputs = await openStreamedArray(ranges, 0, ranges.size, basename(path));
-  if (inputs === null) return null; // Fortran order: read into memory and transposed there
+  if (inputs === null) return fortranInMemory(ranges, options);
   const targetRanges = await openFileRanges(targetsPath);
   const targetHead = await targetRanges.read(0, Math.min(targetRanges.size, HEAD_BYTES));
   if (!isNpy(targetHead)) throw targetsNotNpy(targetsPath, targetHead);
   const targets = await openStreamedArray(targetRanges, 0, targetRanges.size, basename(targetsPath));
-  if (targets === null) return null;
+  if (targets === null) return fortranInMemory(targetRanges, options);
   return streamedPairDataset(inputs, targets, { path, format: 'npy-pair', notes: [`targets read from ${targetsPath}`] });
+}
+
+/**
+ * A Fortran-ordered (column-major) array cannot be read by rows: it is read into memory and
+ * transposed there (null: the in-memory loader takes it) when within the file-size limit.
+ */
+function fortranInMemory(ranges: FileRanges, options: DataLoadOptions): null {
+  const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  if (ranges.size <= limit) return null;
+  throw badInput(ranges.path, `is a Fortran-ordered (column-major) array, which cannot be read by rows, and at ${formatBytes(ranges.size)} it is over the limit of ${formatBytes(limit)} for reading into memory; save it in C order (np.ascontiguousarray) to stream it, or raise --max-file-mb`);
 }
