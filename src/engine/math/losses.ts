@@ -39,6 +39,13 @@ export function makeLossSpec(kind: LossKind, outputDim: number): LossSpec {
 export type TargetLayout = 'regression' | 'class-index' | 'one-hot';
 
 export function targetLayout(loss: LossSpec, model: TwoLayerModel, data: Dataset): TargetLayout {
+  const layout = layoutOfShapes(loss, model, data);
+  checkTargetRows(layout, data.targets, 0, data.n, model.outputDim, data.source.path);
+  return layout;
+}
+
+/** The layout from the target columns and the model alone (the rows are checked separately). */
+function layoutOfShapes(loss: LossSpec, model: TwoLayerModel, data: { targetDim: number; source: { path: string } }): TargetLayout {
   const c = model.outputDim;
   if (loss.kind !== 'ce') {
     if (data.targetDim !== c) {
@@ -51,12 +58,6 @@ export function targetLayout(loss: LossSpec, model: TwoLayerModel, data: Dataset
     throw badInput(model.source.path,
       'softmax cross-entropy needs a model with at least 2 outputs; this one has 1 (use a squared-error loss)');
   }
-  const layout = crossEntropyLayout(data, c);
-  checkTargetRows(layout, data.targets, 0, data.n, c, data.source.path);
-  return layout;
-}
-
-function crossEntropyLayout(data: { targetDim: number; source: { path: string } }, c: number): TargetLayout {
   if (data.targetDim === 1) return 'class-index';
   if (data.targetDim === c) return 'one-hot';
   throw badInput(data.source.path,
@@ -87,8 +88,8 @@ const streamedLayouts = new WeakMap<object, Map<string, TargetLayout>>();
 export async function targetLayoutOf(loss: LossSpec, model: TwoLayerModel, data: AnyDataset): Promise<TargetLayout> {
   if (!isStreamed(data)) return targetLayout(loss, model, data);
   const c = model.outputDim;
-  if (loss.kind !== 'ce' || c < 2) return targetLayout(loss, model, { ...data, inputs: new Float32Array(0), targets: new Float32Array(0) });
-  const layout = crossEntropyLayout(data, c);
+  const layout = layoutOfShapes(loss, model, data);
+  if (layout === 'regression') return layout;
   const key = `${layout}:${c}`;
   let known = streamedLayouts.get(data);
   if (!known) streamedLayouts.set(data, (known = new Map()));
