@@ -48,7 +48,8 @@ async function measure(name: WorkloadName, withLanczos: boolean) {
   const workload = makeWorkload(name);
   const { model, data } = workload;
   const loss = makeLossSpec(workload.loss, model.outputDim);
-  const repetitions = name === 'W1' ? 5 : 2;
+  // W2's passes take tens of seconds each on wasm: one timed run after the warm-up.
+  const repetitions = name === 'W1' ? 5 : 1;
   const batch = name === 'W1' ? 8 : 4;
 
   await computeCurvatureSums(model, data, loss); // warm-up: sessions, kernels, first allocations
@@ -176,31 +177,40 @@ async function main(): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
   }
 
-  const found = findTorchPython();
-  let torch: Record<string, unknown>;
-  if (typeof found === 'string') {
-    torch = { skipped: found };
-  } else {
-    console.log(`## torch ${found.version} (${found.python})`);
-    torch = { version: found.version, W1: torchPowerIteration('W1', found.python), W2: torchPowerIteration('W2', found.python) };
-    console.log(JSON.stringify(torch, null, 2));
-  }
-
   const results = {
     createdAt: new Date().toISOString(),
     machine: `${os.cpus().length} cores, node ${process.version}`,
     loadAverageAtEnd: os.loadavg(),
     notes: [
-      'hvpOverTrace: one Hessian-vector product over one trace pass (computeCurvatureSums), medians, same process and backend',
+      'hvpOverTrace: one Hessian-vector product over one trace pass (computeCurvatureSums), same process and backend (W1: medians of 5, W2: one timed run after a warm-up)',
       'batchedHvpOverTrace: a batch of batchSize products in one pass, per vector, over the trace pass',
-      'lanczos: LossOperator.prepare plus Lanczos to the top eigenvalue (relative residual tolerance 1e-3); torch: PyHessian-style power iteration (maxIter 100, tol 1e-3 on the eigenvalue change, batches of 8192 rows) on the same weights and data',
+      'lanczos: LossOperator.prepare plus Lanczos to the top eigenvalue (relative residual tolerance 1e-3); torchPowerIteration: PyHessian-style power iteration (maxIter 100, tol 1e-3 on the eigenvalue change, batches of 8192 rows) on the same weights and data, torch threads = cores',
+      'ms is wall time, cpuMs the process CPU time (all threads): on a loaded machine compare the CPU figures too',
     ],
     backends: runs,
-    torchPowerIteration: torch,
+    torchPowerIteration: {} as Record<string, unknown>,
   };
   const directory = join(__dirname, 'results');
   mkdirSync(directory, { recursive: true });
-  writeFileSync(join(directory, 'curvature.json'), JSON.stringify(results, null, 2) + '\n');
+  const save = () => {
+    results.loadAverageAtEnd = os.loadavg();
+    writeFileSync(join(directory, 'curvature.json'), JSON.stringify(results, null, 2) + '\n');
+  };
+  save();
+
+  const found = findTorchPython();
+  if (typeof found === 'string') {
+    results.torchPowerIteration = { skipped: found };
+  } else {
+    results.torchPowerIteration = { version: found.version, python: found.python };
+    for (const name of ['W1', 'W2'] as const) {
+      console.log(`## torch ${found.version} power iteration on ${name}`);
+      results.torchPowerIteration[name] = torchPowerIteration(name, found.python);
+      console.log(JSON.stringify(results.torchPowerIteration[name], null, 2));
+      save();
+    }
+  }
+  save();
   console.log(`wrote ${join(directory, 'curvature.json')}`);
 }
 
