@@ -74,6 +74,23 @@ describe('onnxruntime kernels against tfjs-wasm', () => {
     }
   }
 
+  test('a model changed in place gets new sessions, not the cached ones of its old weights', async () => {
+    const random = new SeededRandom(21);
+    const model = randomModel({ d: 4, m: 6, c: 2, hiddenBias: true, outputBias: true, activation: { name: 'tanh' } }, random);
+    const data = randomData(90, 4, 2, random);
+    const spec = makeLossSpec('mse', 2);
+    await initBackend('onnxruntime');
+    const before = await evaluateLoss(model, data, spec);
+    const sumsBefore = await computeCurvatureSums(model, data, spec, { chunkRows: 32 });
+    for (let k = 0; k < model.hiddenWeights.length; k++) model.hiddenWeights[k] = model.hiddenWeights[k]! * 1.5;
+    const [wasm, onnx] = await onBoth(() => computeCurvatureSums(model, data, spec, { chunkRows: 32 }));
+    compareSums('changed', wasm, onnx);
+    assert.notEqual(onnx.neuronB[0], sumsBefore.neuronB[0]);
+    const [wasmLoss, onnxLoss] = await onBoth(() => evaluateLoss(model, data, spec));
+    assertClose('forward loss after the change', [wasmLoss.loss], [onnxLoss.loss]);
+    assert.notEqual(onnxLoss.loss, before.loss);
+  });
+
   test('ReLU samples within rounding of a kink: onnxruntime follows the exact float64 sign as wasm does', async () => {
     const random = new SeededRandom(80);
     const d = 6;

@@ -99,7 +99,7 @@ export class OnnxCurvatureKernel {
       const main = await cachedSession(cacheOwner, `curvature-fused ${key}`, () => buildFused(model, options));
       return new OnnxCurvatureKernel(model, options, main, null, maxRows);
     }
-    const main = await cachedSession(cacheOwner, 'curvature-forward', () => buildForward(model));
+    const main = await cachedSession(cacheOwner, `curvature-forward ${JSON.stringify(model.activation)}`, () => buildForward(model));
     const sums = await cachedSession(cacheOwner, `curvature-sums ${key}`, () => buildSums(model, options));
     return new OnnxCurvatureKernel(model, options, main, sums, maxRows);
   }

@@ -9,7 +9,7 @@ export class OnnxForwardKernel {
   private constructor(private readonly model: TwoLayerModel, private readonly session: OnnxSession) {}
 
   static async create(model: TwoLayerModel): Promise<OnnxForwardKernel> {
-    const session = await cachedSession(model, 'forward', () => {
+    const session = await cachedSession(model, `forward ${JSON.stringify(model.activation)}`, () => {
       const g = new OnnxGraph();
       const x = g.input('X', ['rows', model.inputDim]);
       addOutputs(g, model, addPreactivations(g, model, x), 'F');

@@ -5,7 +5,8 @@ import { OnnxSession } from './runtime';
  * Sessions per (model, kernel): the weights are initializers of the graph, so a session belongs
  * to one set of weights. A repeated pass over the same model (forward then trace, test data,
  * benchmarks) reuses it. The weights are fingerprinted on every lookup, so a model changed in
- * place gets new sessions rather than stale ones.
+ * place gets new sessions rather than stale ones; the key names everything else the graph
+ * depends on (the activation, the kernel's options).
  */
 interface Entry { fingerprint: number; sessions: Map<string, Promise<OnnxSession>> }
 const cache = new WeakMap<TwoLayerModel, Entry>();
