@@ -6,10 +6,11 @@
  * time; the trace is checked against a float64 reference computed here, streaming over the same
  * file.
  *
- *   npx tsx bench/stream.ts [--sizes 500000,2000000,6000000] [--no-spectrum] [--full-spectrum] [--backend auto]
+ *   npx tsx bench/stream.ts [--sizes 500000,2000000,6000000] [--no-spectrum] [--spectrum-max-rows N]
+ *                           [--full-spectrum] [--backend auto]
  *
  * The spectrum runs the CLI's analysis with a short Lanczos run (bench/streamChild.ts: the top
- * eigenvalue, 8 steps) unless --full-spectrum runs `analyze --spectrum` itself (hours at 6M rows).
+ * eigenvalue, at most 4 Lanczos steps) unless --full-spectrum runs `analyze --spectrum` itself (hours at 6M rows).
  *
  * Writes bench/results/stream.json.
  */
@@ -34,6 +35,8 @@ const sizesArgument = argv.includes('--sizes') ? argv[argv.indexOf('--sizes') + 
 const sizes = sizesArgument ? sizesArgument.split(',').map(Number) : [500_000, 2_000_000, 6_000_000];
 const withSpectrum = !argv.includes('--no-spectrum');
 const fullSpectrum = argv.includes('--full-spectrum');
+/** The spectrum runs only for n up to this (a short spectrum at 6M rows takes about an hour on a busy 2-core machine). */
+const spectrumMaxRows = argv.includes('--spectrum-max-rows') ? Number(argv[argv.indexOf('--spectrum-max-rows') + 1]) : Infinity;
 const backend = argv.includes('--backend') ? argv[argv.indexOf('--backend') + 1]! : 'auto';
 
 /** The model, its parameters rounded to float32 as the safetensors file stores them. */
@@ -161,7 +164,8 @@ function writeResults(rows: StreamRun[]): { peaks: number[]; allUnderGoal: boole
   const results = {
     description: 'CLI analyze (core, then the spectrum) on float32 .npy pairs streamed from disk; d 50, m 256, ReLU, squared error; peak RSS of the child process',
     machine: { cpus: os.cpus().length, totalMemoryMb: Math.round(os.totalmem() / 1024 ** 2), loadAverage: os.loadavg().map((value) => Number(value.toFixed(1))) },
-    spectrum: fullSpectrum ? 'analyze --spectrum' : 'the analysis with a short spectrum (top eigenvalue, at most 8 Lanczos steps; bench/streamChild.ts)',
+    spectrum: fullSpectrum ? 'analyze --spectrum' : 'the analysis with a short spectrum (top eigenvalue, at most 4 Lanczos steps; bench/streamChild.ts)',
+    spectrumMaxRows: Number.isFinite(spectrumMaxRows) ? spectrumMaxRows : null,
     rssGoalMb: RSS_GOAL_MB,
     allUnderGoal: peaks.every((peak) => peak < RSS_GOAL_MB),
     traceWithin1e6: rows.every((row) => row.relativeError <= 1e-6),
@@ -187,7 +191,7 @@ async function main(): Promise<void> {
       const base = ['--model', model, '--data', inputs, '--backend', backend];
       const core = runCli(base, folder, `core-${n}`);
       console.log(`  core:     peak RSS ${core.peakRssMb.toFixed(0)} MB, ${(core.wallMs / 1000).toFixed(1)} s`);
-      const spectrum = withSpectrum
+      const spectrum = withSpectrum && n <= spectrumMaxRows
         ? (fullSpectrum
           ? runCli([...base, '--spectrum'], folder, `spectrum-${n}`)
           : runShortSpectrum({ modelPath: model, dataPath: inputs, backend: backend as AnalyzeRequest['backend'], sections: { spectrum: true } }, folder, `spectrum-${n}`))
