@@ -144,9 +144,11 @@ export class LossOperator {
       operator.kernel = onnxKernelsActive() ? new OnnxHvpKernel(network) : new TfjsHvpKernel(network);
       try {
         await operator.kernelPass(keepCache ? budget : 0, context);
-      } finally {
-        if (!keepCache) operator.dispose();
+      } catch (error) {
+        operator.dispose();
+        throw error;
       }
+      if (!keepCache) operator.dispose();
       return operator;
     }
 
