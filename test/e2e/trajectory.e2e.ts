@@ -74,7 +74,7 @@ describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVE
     const points = await frame.locator('canvas[data-chart="trajectory-flatness"]').getAttribute('data-points');
     assert.equal(Number(points), 9, 'raw trace, F_sym and F_LB at 3 checkpoints');
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-trajectory-live.png') });
-    await frame.locator('article').first().screenshot({ path: join(SCREENSHOTS, 'trajectory-dark.png') }); // docs/trajectory.md's
+    await page.screenshot({ path: join(SCREENSHOTS, 'trajectory-dark.png') }); // docs/trajectory.md's
   });
 
   it('the Training Runs view shows the run with its latest ratio, and stops watching it', async () => {
