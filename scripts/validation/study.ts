@@ -314,11 +314,11 @@ async function buildZoo(task: Task, mode: StudyMode, flattest: TwoLayerModel | n
       case 'gd-small': model = await gd(train, 0.05, seed + 1); break;
       case 'gd-standard': model = await gd(train, 1, seed + 2); break;
       case 'gd-large': model = await gd(train, 4, seed + 3); break;
-      case 'random-features': model = randomFeatureInterpolator(train, 4 * spec.n, activationOf(spec), seed + 4, biases); break;
+      case 'random-features': model = await randomFeatureInterpolator(train, 4 * spec.n, activationOf(spec), seed + 4, biases); break;
       case 'poisoned-gd': model = await gd(withPoisonedPoints(train, spec.n, 1, seed + 5), 1, seed + 5); break;
       case 'poisoned-random-features': {
         const poisoned = withPoisonedPoints(train, Math.ceil(spec.n / 4), 1, seed + 6);
-        model = randomFeatureInterpolator(poisoned, 4 * poisoned.n, activationOf(spec), seed + 6, biases);
+        model = await randomFeatureInterpolator(poisoned, 4 * poisoned.n, activationOf(spec), seed + 6, biases);
         break;
       }
       case 'flattest-search': model = flattest; break;
@@ -332,7 +332,7 @@ async function buildZoo(task: Task, mode: StudyMode, flattest: TwoLayerModel | n
       case 'adam-narrow': model = await gd(train, 1, seed + 10, Math.max(16, Math.ceil((1.5 * spec.n) / spec.d))); break;
       case 'adam-scale-2': model = await gd(train, 2, seed + 11); break;
       case 'poisoned-mild': model = await gd(withPoisonedPoints(train, Math.ceil(spec.n / 10), 0.5, seed + 12), 0.5, seed + 12); break;
-      case 'random-features-narrow': model = randomFeatureInterpolator(train, Math.ceil(1.25 * spec.n), activationOf(spec), seed + 13, biases); break;
+      case 'random-features-narrow': model = await randomFeatureInterpolator(train, Math.ceil(1.25 * spec.n), activationOf(spec), seed + 13, biases); break;
     }
     if (!model) continue;
     members.push({ name: kind, kind, model });

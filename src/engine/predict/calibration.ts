@@ -7,7 +7,7 @@ import { type TrainingArrays, initialNetwork, squaredErrorScale, trainNetwork } 
 import { randomFeatureInterpolator, withPoisonedPoints } from './randomFeatures';
 import { measureFlatness } from './measure';
 import { DEFAULT_FLATTEST_OPTIONS, searchFlattest } from './flattest';
-import { type DisagreementProbe, disagreement, forward64, makeProbe } from './disagreement';
+import { type DisagreementProbe, disagreement, makeProbe, networkOutputs } from './disagreement';
 import { type LossModel, type LossSample, fitLossModel, logTarget, predictLog } from './lossModel';
 import {
   type Fitter, type HeldOutCoverage, conformalHalfWidth, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor,
@@ -208,7 +208,7 @@ export async function trainReference(
     case 'flattest-bump': {
       if (!flattest) throw new Error('the bump reference needs the flattest interpolator');
       const bump = bumpData(arrays, Math.ceil(n / 4), member.setting, options.seed + 2);
-      return sumOfNetworks(flattest, randomFeatureInterpolator(bump, 2 * bump.n, options.activation, options.seed + 3, options.hiddenBias));
+      return sumOfNetworks(flattest, await randomFeatureInterpolator(bump, 2 * bump.n, options.activation, options.seed + 3, options.hiddenBias));
     }
     default:
       throw new Error(`no trainer for reference kind ${String(member.kind as unknown)}`);
@@ -255,8 +255,8 @@ export function lossFloor(arrays: TrainingArrays, scale: number): number {
 }
 
 /** Mean of the per-row losses (scale/2) ||f(x_i) - y_i||^2 on `arrays` and their variance (the mean's is variance / n). */
-export function heldOutLosses(model: TwoLayerModel, arrays: TrainingArrays, scale: number): { mean: number; variance: number } {
-  const values = forward64(model, arrays.x, arrays.n);
+export async function heldOutLosses(model: TwoLayerModel, arrays: TrainingArrays, scale: number): Promise<{ mean: number; variance: number }> {
+  const values = await networkOutputs(model, arrays.x, arrays.n);
   const losses = new Float64Array(arrays.n);
   for (let i = 0; i < arrays.n; i++) {
     let sum = 0;
@@ -302,7 +302,7 @@ export async function buildCalibration(
       const model = await trainReference(member, trainPart, loss, { ...options, seed: options.seed + 1000 * split + 17 * index }, flattest, inner);
       if (member.kind === 'flattest-search') {
         flattest = model;
-        probe = makeProbe(trainPart, model, probeSeed(options.seed, split));
+        probe = await makeProbe(trainPart, model, probeSeed(options.seed, split));
       }
       const measures = await measureFlatness(model, trainPart, loss, { signal: context?.signal });
       done++;
@@ -311,12 +311,12 @@ export async function buildCalibration(
         skipped++;
         continue;
       }
-      const heldOut = heldOutLosses(model, heldOutPart, scale);
+      const heldOut = await heldOutLosses(model, heldOutPart, scale);
       const heldOutLoss = heldOut.mean;
       logVariances.push(heldOut.variance / heldOutPart.n / (heldOutLoss + floor) ** 2);
       points.push({
         kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN,
-        disagreement: probe ? disagreement(model, probe) : null,
+        disagreement: probe ? await disagreement(model, probe) : null,
       });
     }
   }
