@@ -100,16 +100,10 @@ export async function lossOnGrid(
               first.hiddenBias, second.hiddenBias, weightsAtY, first.outputs, linear, kink, difference, always,
             );
           } else {
-            for (let j = 0; j < m; j++) {
-              const z = chunk.preactivations[r * m + j]! + (d2 ? y * (projected[r * width + m + j]! + second.hiddenBias[j]!) : 0);
-              const slope = projected[r * width + j]! + first.hiddenBias[j]!;
-              const [lowIndex, highIndex] = activeRange(z, slope, x0, h, K);
-              for (let o = 0; o < c; o++) {
-                const a = weightsAtY[j * c + o]!;
-                const e = first.outputs[j * c + o]!;
-                addQuadratic(difference, always, c, o, lowIndex, highIndex, a * z, a * slope + e * z, e * slope, linear, kink);
-              }
-            }
+            vectorKinks(
+              m, c, K, x0, h, chunk.preactivations, r * m, projected, r * width, d2 ? r * width + m : -1, y,
+              first.hiddenBias, second.hiddenBias, weightsAtY, first.outputs, linear, kink, difference, always,
+            );
           }
           for (let o = 0; o < c; o++) {
             let s0 = always[o * 3]!;
@@ -138,32 +132,55 @@ export async function lossOnGrid(
   return sums.map((row) => Array.from(row, (sum) => sum / data.n));
 }
 
-/** Grid indices [low, high) where z + x_k slope > 0, x_k = x0 + k h, k < K. */
-function activeRange(z: number, slope: number, x0: number, h: number, K: number): [number, number] {
-  if (slope > 0) return [Math.min(K, Math.max(0, Math.floor((-z / slope - x0) / h) + 1)), K];
-  if (slope < 0) return [0, Math.min(K, Math.max(0, Math.ceil((-z / slope - x0) / h)))];
-  return z > 0 ? [0, K] : [0, 0];
-}
-
-/** Adds one pair's quadratic q0 + q1 x + q2 x^2 to output o: linear part always, kink part on [low, high). */
-function addQuadratic(
-  difference: Float64Array, always: Float64Array, c: number, o: number, low: number, high: number,
-  q0: number, q1: number, q2: number, linear: number, kink: number,
+/**
+ * The pair loop of one sample for c outputs: pair j adds (a_jo + x e_jo)(z_j + x r_j) to output o,
+ * its linear part everywhere and its kink part on the grid indices [low, high) where z_j + x r_j > 0.
+ */
+function vectorKinks(
+  m: number, c: number, K: number, x0: number, h: number,
+  base: Float32Array, baseOffset: number, projected: Float32Array, slopeOffset: number, planeOffset: number, y: number,
+  slopeBias: Float64Array, planeBias: Float64Array, weights: Float64Array, weightSlopes: Float64Array,
+  linear: number, kink: number, difference: Float64Array, always: Float64Array,
 ): void {
-  if (linear !== 0) {
-    always[o * 3] = always[o * 3]! + linear * q0;
-    always[o * 3 + 1] = always[o * 3 + 1]! + linear * q1;
-    always[o * 3 + 2] = always[o * 3 + 2]! + linear * q2;
-  }
-  if (kink !== 0 && low < high) {
-    const lowSlot = (low * c + o) * 3;
-    const highSlot = (high * c + o) * 3;
-    difference[lowSlot] = difference[lowSlot]! + kink * q0;
-    difference[lowSlot + 1] = difference[lowSlot + 1]! + kink * q1;
-    difference[lowSlot + 2] = difference[lowSlot + 2]! + kink * q2;
-    difference[highSlot] = difference[highSlot]! - kink * q0;
-    difference[highSlot + 1] = difference[highSlot + 1]! - kink * q1;
-    difference[highSlot + 2] = difference[highSlot + 2]! - kink * q2;
+  for (let j = 0; j < m; j++) {
+    let z = base[baseOffset + j]!;
+    if (planeOffset >= 0) z += y * (projected[planeOffset + j]! + planeBias[j]!);
+    const slope = projected[slopeOffset + j]! + slopeBias[j]!;
+    let low = 0;
+    let high = K;
+    if (slope > 0) {
+      low = Math.floor((-z / slope - x0) / h) + 1;
+      if (low < 0) low = 0; else if (low > K) low = K;
+    } else if (slope < 0) {
+      high = Math.ceil((-z / slope - x0) / h);
+      if (high < 0) high = 0; else if (high > K) high = K;
+    } else if (!(z > 0)) {
+      high = 0;
+    }
+    const active = kink !== 0 && low < high;
+    if (!active && linear === 0) continue;
+    for (let o = 0; o < c; o++) {
+      const a = weights[j * c + o]!;
+      const e = weightSlopes[j * c + o]!;
+      const q0 = a * z;
+      const q1 = a * slope + e * z;
+      const q2 = e * slope;
+      if (linear !== 0) {
+        always[o * 3] = always[o * 3]! + linear * q0;
+        always[o * 3 + 1] = always[o * 3 + 1]! + linear * q1;
+        always[o * 3 + 2] = always[o * 3 + 2]! + linear * q2;
+      }
+      if (active) {
+        const lowSlot = (low * c + o) * 3;
+        const highSlot = (high * c + o) * 3;
+        difference[lowSlot] = difference[lowSlot]! + kink * q0;
+        difference[lowSlot + 1] = difference[lowSlot + 1]! + kink * q1;
+        difference[lowSlot + 2] = difference[lowSlot + 2]! + kink * q2;
+        difference[highSlot] = difference[highSlot]! - kink * q0;
+        difference[highSlot + 1] = difference[highSlot + 1]! - kink * q1;
+        difference[highSlot + 2] = difference[highSlot + 2]! - kink * q2;
+      }
+    }
   }
 }
 
