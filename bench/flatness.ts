@@ -52,19 +52,28 @@ async function passes(workload: Workload, repetitions: number) {
   const forward: number[] = [];
   const trace: number[] = [];
   const cli: number[] = [];
+  // CPU time (all threads) of each pass: ratios that hold on a machine loaded by other jobs.
+  const forwardCpu: number[] = [];
+  const traceCpu: number[] = [];
+  const cliCpu: number[] = [];
   let traceCpuMs = 0;
   let traceWallMs = 0;
   let traceValue = 0;
   for (let rep = 0; rep < repetitions; rep++) {
-    forward.push((await measured(() => evaluateLoss(model, data, loss))).ms);
+    const forwarded = await measured(() => evaluateLoss(model, data, loss));
+    forward.push(forwarded.ms);
+    forwardCpu.push(forwarded.cpuMs);
     const traced = await measured(async () => {
       const sums = await computeCurvatureSums(model, data, loss);
       traceValue = [sums.neuronA, sums.neuronB, sums.neuronC].reduce((s, v) => s + v.reduce((a, b) => a + b, 0), 0) + sums.outputBiasTerm;
     });
     trace.push(traced.ms);
+    traceCpu.push(traced.cpuMs);
     traceCpuMs += traced.cpuMs;
     traceWallMs += traced.ms;
-    cli.push((await measured(() => computeCurvatureSums(model, data, loss, { withInvariantDiagonal: true }))).ms);
+    const passed = await measured(() => computeCurvatureSums(model, data, loss, { withInvariantDiagonal: true }));
+    cli.push(passed.ms);
+    cliCpu.push(passed.cpuMs);
   }
   const { n } = data;
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
@@ -81,6 +90,9 @@ async function passes(workload: Workload, repetitions: number) {
     cliPassMs: cliMs,
     traceOverForward: traceMs / forwardMs,
     cliPassOverForward: cliMs / forwardMs,
+    forwardCpuMs: median(forwardCpu),
+    traceOverForwardCpu: median(traceCpu) / median(forwardCpu),
+    cliPassOverForwardCpu: median(cliCpu) / median(forwardCpu),
     forwardGflops: forwardFlops / forwardMs / 1e6,
     traceGflops: forwardFlops / traceMs / 1e6,
     traceCoresBusy: traceCpuMs / traceWallMs,
@@ -135,6 +147,8 @@ async function runWorkload(name: 'W1' | 'W2', backendRequest: BackendRequest) {
     cliPassMs: main.cliPassMs,
     traceOverForward: main.traceOverForward,
     cliPassOverForward: main.cliPassOverForward,
+    traceOverForwardCpu: main.traceOverForwardCpu,
+    cliPassOverForwardCpu: main.cliPassOverForwardCpu,
     traceGflops: main.traceGflops,
     traceCoresBusy: main.traceCoresBusy,
     traceGflopsPerCore: main.traceGflopsPerCore,
@@ -167,7 +181,7 @@ async function main(): Promise<void> {
       results.push(result);
       console.log(`${name} on ${result.backend} (${result.kernels}, ${result.threads} thread(s)):`);
       for (const size of result.sizes) {
-        console.log(`   n ${size.n}: forward ${size.forwardMs.toFixed(0)} ms (${size.forwardGflops.toFixed(1)} GFLOP/s), trace ${size.traceMs.toFixed(0)} ms (x${size.traceOverForward.toFixed(2)}, ${size.traceGflops.toFixed(1)} GFLOP/s, ${size.traceCoresBusy.toFixed(2)} cores, ${size.traceGflopsPerCore.toFixed(1)} GFLOP per CPU-s), CLI pass ${size.cliPassMs.toFixed(0)} ms (x${size.cliPassOverForward.toFixed(2)})`);
+        console.log(`   n ${size.n}: forward ${size.forwardMs.toFixed(0)} ms (${size.forwardGflops.toFixed(1)} GFLOP/s), trace ${size.traceMs.toFixed(0)} ms (x${size.traceOverForward.toFixed(2)}, ${size.traceGflops.toFixed(1)} GFLOP/s, ${size.traceCoresBusy.toFixed(2)} cores, ${size.traceGflopsPerCore.toFixed(1)} GFLOP per CPU-s), CLI pass ${size.cliPassMs.toFixed(0)} ms (x${size.cliPassOverForward.toFixed(2)}); in CPU time trace x${size.traceOverForwardCpu.toFixed(2)}, CLI pass x${size.cliPassOverForwardCpu.toFixed(2)}`);
       }
       console.log(`   peak RSS ${result.peakRssMB.toFixed(0)} MB`);
       if (result.hutchinson) {
@@ -183,6 +197,7 @@ async function main(): Promise<void> {
     traceCoresBusy: 'process CPU time (all threads) over wall time during the trace passes',
     traceGflopsPerCore: 'the same flops over the CPU time of the trace passes (per-core speed, whatever else loads the machine)',
     cliPass: 'the trace pass with the invariant diagonal and per-neuron figures, as the CLI runs it',
+    overForwardCpu: 'the same ratios in process CPU time (all threads), which hold on a machine loaded by other jobs',
   };
   fs.writeFileSync(out, `${JSON.stringify({ createdAt: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg(), definitions, results }, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
