@@ -11,8 +11,7 @@ import { tf } from '../../src/engine/compute/tf';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { buildFlatnessSection } from '../../src/engine/analysis/flatness';
 import { makeLossSpec } from '../../src/engine/math/losses';
-import { flatten, forward, randomData, randomModel, referenceLoss, unflatten } from '../helpers/tinyNetworks';
-import { networkOutputs } from '../../src/engine/predict/disagreement';
+import { flatten, randomData, randomModel, referenceLoss, unflatten } from '../helpers/tinyNetworks';
 import { SeededRandom } from '../../src/engine/math/random';
 
 function flatGradient(model: TwoLayerModel, gradient: ModelGradient): Float64Array {
@@ -151,19 +150,3 @@ test('the flatness penalty lowers F_sym at interpolation', async () => {
   const fFlat = evaluateObjective(flat.model, arrays, 2, 1, 0, null).normalizedFlatness!;
   assert.ok(fFlat < fPlain, `penalised ${fFlat} vs plain ${fPlain}`);
 });
-
-for (const { name, spec } of cases) {
-  test(`network outputs on the backend match the float64 forward pass (${name})`, async () => {
-    await initBackend('wasm');
-    const random = new SeededRandom(41);
-    const model = randomModel(spec, random);
-    const data = randomData(13, spec.d, spec.c, random);
-    const inputs = Float64Array.from(data.inputs);
-    const values = await networkOutputs(model, inputs, data.n);
-    assert.equal(values.length, data.n * spec.c);
-    for (let i = 0; i < data.n; i++) {
-      const expected = forward(model, inputs, i);
-      expected.forEach((value, o) => assert.ok(Math.abs(values[i * spec.c + o]! - value) <= 1e-5 * Math.max(1, Math.abs(value)), `row ${i} output ${o}: ${values[i * spec.c + o]} vs ${value}`));
-    }
-  });
-}

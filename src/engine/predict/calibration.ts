@@ -255,8 +255,8 @@ export function lossFloor(arrays: TrainingArrays, scale: number): number {
 }
 
 /** Mean of the per-row losses (scale/2) ||f(x_i) - y_i||^2 on `arrays` and their variance (the mean's is variance / n). */
-export async function heldOutLosses(model: TwoLayerModel, arrays: TrainingArrays, scale: number): Promise<{ mean: number; variance: number }> {
-  const values = await networkOutputs(model, arrays.x, arrays.n);
+export function heldOutLosses(model: TwoLayerModel, arrays: TrainingArrays, scale: number): { mean: number; variance: number } {
+  const values = networkOutputs(model, arrays.x, arrays.n);
   const losses = new Float64Array(arrays.n);
   for (let i = 0; i < arrays.n; i++) {
     let sum = 0;
@@ -302,7 +302,7 @@ export async function buildCalibration(
       const model = await trainReference(member, trainPart, loss, { ...options, seed: options.seed + 1000 * split + 17 * index }, flattest, inner);
       if (member.kind === 'flattest-search') {
         flattest = model;
-        probe = await makeProbe(trainPart, model, probeSeed(options.seed, split));
+        probe = makeProbe(trainPart, model, probeSeed(options.seed, split));
       }
       const measures = await measureFlatness(model, trainPart, loss, { signal: context?.signal });
       done++;
@@ -311,12 +311,12 @@ export async function buildCalibration(
         skipped++;
         continue;
       }
-      const heldOut = await heldOutLosses(model, heldOutPart, scale);
+      const heldOut = heldOutLosses(model, heldOutPart, scale);
       const heldOutLoss = heldOut.mean;
       logVariances.push(heldOut.variance / heldOutPart.n / (heldOutLoss + floor) ** 2);
       points.push({
         kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN,
-        disagreement: probe ? await disagreement(model, probe) : null,
+        disagreement: probe ? disagreement(model, probe) : null,
       });
     }
   }

@@ -1,7 +1,5 @@
 import type { TwoLayerModel } from '../model/types';
-import { tf } from '../compute/tf';
-import { applyActivation } from '../compute/activationTensors';
-import { backendProductAsync } from '../compute/read';
+import { makeActivation } from '../math/activations';
 import { SeededRandom } from '../math/random';
 import type { TrainingArrays } from './trainer';
 
@@ -40,23 +38,27 @@ export function probeInputs(arrays: TrainingArrays, count: number, seed: number)
 }
 
 /**
- * f(x) for `count` row-major inputs (count x c): the two products on the active backend, float32,
- * returned as float64.
+ * f(x) for `count` row-major inputs (count x c), in float64: D compares two interpolators that agree
+ * on the training points, so f - f_ref is small and float32 outputs would move D (and the
+ * prediction of a rescaled copy) by ~1e-5 relative.
  */
-export async function networkOutputs(model: TwoLayerModel, inputs: Float64Array, count: number): Promise<Float64Array> {
+export function networkOutputs(model: TwoLayerModel, inputs: Float64Array, count: number): Float64Array {
   const { inputDim: d, hiddenDim: m, outputDim: c } = model;
-  const hiddenTransposed = new Float32Array(d * m);
-  for (let j = 0; j < m; j++) for (let l = 0; l < d; l++) hiddenTransposed[l * m + j] = model.hiddenWeights[j * d + l]!;
-  const outputTransposed = new Float32Array(m * c);
-  for (let o = 0; o < c; o++) for (let j = 0; j < m; j++) outputTransposed[j * c + o] = model.outputWeights[o * m + j]!;
-  const values = await backendProductAsync(() => {
-    let z = tf.matMul(tf.tensor2d(Float32Array.from(inputs.subarray(0, count * d)), [count, d]), tf.tensor2d(hiddenTransposed, [d, m]));
-    if (model.hiddenBias) z = tf.add(z, tf.tensor1d(Float32Array.from(model.hiddenBias)));
-    let f = tf.matMul(applyActivation(z, model.activation) as tf.Tensor2D, tf.tensor2d(outputTransposed, [m, c]));
-    if (model.outputBias) f = tf.add(f, tf.tensor1d(Float32Array.from(model.outputBias)));
-    return f;
-  });
-  return Float64Array.from(values);
+  const sigma = makeActivation(model.activation).value;
+  const out = new Float64Array(count * c);
+  const W = model.hiddenWeights;
+  const A = model.outputWeights;
+  for (let p = 0; p < count; p++) {
+    for (let o = 0; o < c; o++) out[p * c + o] = model.outputBias ? model.outputBias[o]! : 0;
+    for (let j = 0; j < m; j++) {
+      let z = model.hiddenBias ? model.hiddenBias[j]! : 0;
+      for (let l = 0; l < d; l++) z += W[j * d + l]! * inputs[p * d + l]!;
+      const h = sigma(z);
+      if (h === 0) continue;
+      for (let o = 0; o < c; o++) out[p * c + o] = out[p * c + o]! + A[o * m + j]! * h;
+    }
+  }
+  return out;
 }
 
 /** The probes and the reference function's values on them, computed once per training set. */
@@ -68,14 +70,14 @@ export interface DisagreementProbe {
 
 export const PROBE_COUNT = 1000;
 
-export async function makeProbe(arrays: TrainingArrays, reference: TwoLayerModel, seed: number, count = PROBE_COUNT): Promise<DisagreementProbe> {
+export function makeProbe(arrays: TrainingArrays, reference: TwoLayerModel, seed: number, count = PROBE_COUNT): DisagreementProbe {
   const inputs = probeInputs(arrays, count, seed);
-  return { inputs, count, referenceValues: await networkOutputs(reference, inputs, count) };
+  return { inputs, count, referenceValues: networkOutputs(reference, inputs, count) };
 }
 
 /** D = (1/P) sum_p ||f(x_p) - f_ref(x_p)||^2. */
-export async function disagreement(model: TwoLayerModel, probe: DisagreementProbe): Promise<number> {
-  const values = await networkOutputs(model, probe.inputs, probe.count);
+export function disagreement(model: TwoLayerModel, probe: DisagreementProbe): number {
+  const values = networkOutputs(model, probe.inputs, probe.count);
   let sum = 0;
   for (let q = 0; q < values.length; q++) sum += (values[q]! - probe.referenceValues[q]!) ** 2;
   return sum / probe.count;

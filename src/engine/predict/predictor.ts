@@ -131,7 +131,7 @@ export async function preparePrediction(
     targetMse, maxSteps: budget.maxSteps, seed: budget.seed, splits: budget.splits, trainFraction: budget.trainFraction,
   }, context);
   const scale = squaredErrorScale(loss);
-  const probe = flattest.model ? await makeProbe(arrays, flattest.model, probeSeed(budget.seed, -1)) : null;
+  const probe = flattest.model ? makeProbe(arrays, flattest.model, probeSeed(budget.seed, -1)) : null;
   // Without a flattest interpolator on the full data the model has no D: predict from R alone.
   const calibration = probe ? calibrated : {
     ...calibrated,
@@ -207,7 +207,7 @@ export async function predictModel(
   if (setup.calibration.points.length < 3) {
     return { prediction: notAvailable('too few reference interpolators reached interpolation to calibrate the prediction', measuredTestLoss), flattest };
   }
-  const modelDisagreement = setup.probe ? await disagreement(model, setup.probe) : null;
+  const modelDisagreement = setup.probe ? disagreement(model, setup.probe) : null;
   const { fit } = setup.calibration;
   const predicted = predictFromFit(fit, ratio, modelDisagreement);
   const relativeLoss = setup.meanPredictorLoss > 0 ? predicted.testLoss / setup.meanPredictorLoss : Infinity;
