@@ -12,10 +12,11 @@ export function inputRows(data: Dataset, start: number, rows: number): Float32Ar
 
 /**
  * Multiply-adds one pass of adaptive sharpness or the landscape may cost (rows x m x max(d, c)):
- * about 1e9, so a gradient round stays near a second on one core. W1 (n 4096, m 512, d 50) is far
- * below it and uses every row; W2 (n 60000, m 1024, d 784) uses 1337 rows.
+ * about 5e8. Sharpness makes ~200 gradient passes (two such products each), so at ~10 GFLOP/s on
+ * one wasm core it stays near 40 s. W1 (n 4096, m 512, d 50) is below it and uses every row;
+ * W2 (n 60000, m 1024, d 784) uses 668 rows.
  */
-export const OPTIONAL_PASS_WORK = 2 ** 30;
+export const OPTIONAL_PASS_WORK = 2 ** 29;
 
 /** Most rows the sharpness and landscape passes use for this model. */
 export function optionalRowBudget(model: TwoLayerModel): number {

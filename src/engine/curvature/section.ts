@@ -99,7 +99,7 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
   const rowBudget = optionalRowBudget(model);
   const inMemory = materialized ? rowSubsample(materialized, rowBudget, SUBSAMPLE_SEED) : null;
   if (materialized && inMemory && inMemory.n < materialized.n) {
-    report.warnings.push(`Adaptive sharpness and the loss landscape were computed on a seeded subsample of ${inMemory.n} of the ${materialized.n} training rows (their passes cost rows x ${model.hiddenDim} x ${Math.max(model.inputDim, model.outputDim)} multiply-adds each, kept near 1e9); the trace, flatness and spectrum use every row.`);
+    report.warnings.push(`Adaptive sharpness and the loss landscape were computed on a seeded subsample of ${inMemory.n} of the ${materialized.n} training rows (their passes cost rows x ${model.hiddenDim} x ${Math.max(model.inputDim, model.outputDim)} multiply-adds each, kept near 5e8); the trace, flatness and spectrum use every row.`);
   }
   if (switches.sharpness && inMemory) {
     const started = performance.now();
