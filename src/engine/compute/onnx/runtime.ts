@@ -79,6 +79,10 @@ export class OnnxSession {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      // Pool threads sleep between runs instead of spinning: between the two runs of a chunk the
+      // main thread computes per-sample terms in JavaScript, and a spinning thread would take the
+      // other core from it (and from everything else on the machine) for nothing.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     return new OnnxSession(session, ort);
   }
