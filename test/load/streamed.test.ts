@@ -12,6 +12,7 @@ import { initBackend } from '../../src/engine/compute/backend';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { LossOperator } from '../../src/engine/curvature/lossOperator';
 import { makeLossSpec, targetLayoutOf } from '../../src/engine/math/losses';
+import { computeTargetTerm, computeTargetTermOf } from '../../src/engine/analysis/targetTerm';
 import { SeededRandom } from '../../src/engine/math/random';
 import { randomModel } from '../helpers/tinyNetworks';
 import { assertFails, fixture } from './helpers';
@@ -222,6 +223,28 @@ describe('analysis of a streamed file', () => {
       } finally {
         onDisk.dispose();
         held.dispose();
+      }
+    }
+  });
+});
+
+describe('the certified bound\'s data part of a streamed file', () => {
+  it('equals the in-memory one (weighted median by histograms, sums in row order), ties and signs included', async () => {
+    const random = new SeededRandom(3);
+    const n = 5000;
+    const d = 3;
+    const inputs = Float32Array.from({ length: n * d }, () => random.normal());
+    // Repeated values, both signs, -0 and 0, and values within one 16-bit bucket of each other.
+    const pool = [-2.5, -1e-30, -0, 0, 1e-30, 0.75, Math.fround(0.75 + 2 ** -20), 3, 1e6];
+    const targets = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? pool[i % pool.length]! : random.normal()));
+    const x = writeNpy('median_X.npy', '<f4', [n, d], inputs);
+    writeNpy('median_y.npy', '<f4', [n], targets);
+    const streamed = await openDataset(x, STREAM);
+    const inMemory = await loadDataset(x);
+    for (const hiddenBias of [true, false]) {
+      for (const outputBias of [true, false]) {
+        const model = randomModel({ d, m: 4, c: 1, hiddenBias, outputBias, activation: { name: 'relu' } }, random);
+        assert.deepEqual(await computeTargetTermOf(model, streamed), computeTargetTerm(model, inMemory), `hidden bias ${hiddenBias}, output bias ${outputBias}`);
       }
     }
   });

@@ -2,6 +2,7 @@ import type { AnyDataset, Dataset } from '../data/types';
 import { SCAN_CHUNK_ROWS, dataChunks, isStreamed } from '../data/rows';
 import type { TwoLayerModel } from '../model/types';
 import { minimizeWeightedDistanceSum, weightedDistanceSum } from '../math/weightedMedian';
+import { streamedScalarTargetTerm } from './streamedTargetTerm';
 
 /**
  * The data part of the certified bound (FLATNESS.md section 4), in float64 from the files' values:
@@ -56,13 +57,14 @@ function dataPart(data: Dataset, hiddenBias: boolean, c: number): DataPart {
 }
 
 /**
- * computeTargetTerm for either kind of data set. A streamed set is read once more, chunk by
- * chunk; the weights and targets it keeps take (1 + c) float64 per row (the minimum over c needs
- * them all), 16 bytes per row for one output.
+ * computeTargetTerm for either kind of data set. A streamed set with one output is read again in
+ * passes that keep nothing per row (streamedTargetTerm.ts); with several outputs the weights and
+ * targets are kept, (1 + c) float64 per row, since the geometric median iterates over them all.
  */
 export async function computeTargetTermOf(model: TwoLayerModel, data: AnyDataset): Promise<TargetTerm> {
   if (!isStreamed(data)) return computeTargetTerm(model, data);
   const c = model.outputDim;
+  if (c === 1) return streamedScalarTargetTerm(model, data);
   const hiddenBias = model.hiddenBias !== null;
   const key = `${hiddenBias ? 1 : 0}:${c}`;
   const { parts, part: cached } = cachedPart(data, key);
