@@ -108,6 +108,13 @@ describe('the weighted geometric median', () => {
     }
   });
 
+  test('the stopping rule is relative: weights scaled by 2^20 (exactly, no rounding changes) take the same iterations', () => {
+    const once = minimizeWeightedDistanceSum(TRIANGLE, F.of(1, 1, 1), 2);
+    const scaled = minimizeWeightedDistanceSum(TRIANGLE, F.of(2 ** 20, 2 ** 20, 2 ** 20), 2);
+    assert.equal(scaled.iterations, once.iterations);
+    assert.equal(scaled.value, once.value * 2 ** 20);
+  });
+
   test('a start on a light data point: the Vardi-Zhang step leaves it for the minimum on the axis', () => {
     const { points, weights } = kite(0.25);
     const exact = kiteMinimum(0.25);
@@ -129,6 +136,10 @@ describe('the weighted geometric median', () => {
     assert.equal(r.iterations, 1, 'without a gap to close, the fixed point at the data point stops it');
     assert.deepEqual(Array.from(r.center), [0, 1]);
     assert.ok(r.value <= exact * (1 + 1e-15) && exact - r.value <= 1e-14 * exact);
+    // The same with the heavy point first (index 0 is a data point like any other).
+    const first = minimizeWeightedDistanceSum(F.of(0, 1, -3, 0, 3, 0, 0, 3), F.of(1, 1, 1, 1), 2, { relativeGap: 0 });
+    assert.equal(first.iterations, 1);
+    assert.deepEqual(Array.from(first.center), [0, 1]);
   });
 });
 
