@@ -6,7 +6,8 @@
  * weights and data when python3 has torch. Everything in one run, so the ratios compare like with
  * like on a machine whose load changes; wall and process CPU time are both recorded.
  *   npx tsx bench/curvature.ts      writes bench/results/curvature.json
- * FLATNESS_BENCH_BACKENDS=wasm,onnxruntime picks the backends; FLATNESS_BENCH_PYTHON the interpreter.
+ * FLATNESS_BENCH_BACKENDS=wasm,onnxruntime picks the backends; FLATNESS_BENCH_PYTHON the interpreter;
+ * FLATNESS_BENCH_TORCH_TIMEOUT_S (default 3600) stops a torch run, whose last iteration is then reported.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -144,8 +145,16 @@ function torchPowerIteration(name: WorkloadName, python: string): Record<string,
     writeNpy(join(directory, 'b1.npy'), Float32Array.from(model.hiddenBias!), [m]);
     writeNpy(join(directory, 'W2.npy'), Float32Array.from(model.outputWeights), [c, m]);
     writeNpy(join(directory, 'b2.npy'), Float32Array.from(model.outputBias!), [c]);
-    const run = spawnSync(python, [join(__dirname, 'torch_power_iteration.py'), directory, loss === 'ce' ? 'ce' : 'mse'], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (run.status !== 0) return { error: (run.stderr || `exit ${run.status}`).trim().split('\n').slice(-1)[0] };
+    const timeoutMs = Number(process.env.FLATNESS_BENCH_TORCH_TIMEOUT_S ?? 3600) * 1000;
+    const run = spawnSync(python, [join(__dirname, 'torch_power_iteration.py'), directory, loss === 'ce' ? 'ce' : 'mse'],
+      { encoding: 'utf8', maxBuffer: 1 << 24, timeout: timeoutMs });
+    const lastProgress = run.stderr.trim().split('\n').filter((line) => line.startsWith('{')).slice(-1)[0];
+    if (run.error || run.status !== 0) {
+      return {
+        error: run.error ? `stopped after ${timeoutMs / 1000} s: ${run.error.message}` : (run.stderr || `exit ${run.status}`).trim().split('\n').slice(-1)[0],
+        lastIteration: lastProgress ? JSON.parse(lastProgress) as unknown : null,
+      };
+    }
     return JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]!) as Record<string, unknown>;
   } finally {
     rmSync(directory, { recursive: true, force: true });

@@ -63,6 +63,9 @@ def main() -> None:
         hv = hessian_vector_product(v)
         iterations += 1
         current = float(sum((h * u).sum() for h, u in zip(hv, v)))
+        # Progress on stderr: a run stopped by the caller's time limit still says how far it got.
+        print(json.dumps({'iteration': iterations, 'eigenvalue': current, 'ms': (time.perf_counter() - wall) * 1000,
+                          'cpuMs': (time.process_time() - cpu) * 1000}), file=sys.stderr, flush=True)
         v = normalized(hv)
         if eigenvalue is not None and abs(eigenvalue - current) / (abs(eigenvalue) + 1e-6) < TOL:
             eigenvalue = current
