@@ -29,6 +29,9 @@ interface Run {
   wallMs: number;
   cpuMs: number;
   timings: Partial<Record<(typeof SECTION_TIMINGS)[number], number>>;
+  /** Wall time per progress stage (from the progress callbacks): where a cut-off run spent its time. */
+  stagesMs: Record<string, number>;
+  lastStage: string | null;
   warnings: string[];
 }
 
@@ -38,27 +41,37 @@ async function run(workload: Workload, backend: BackendRequest, sections: Sectio
   const cpu = process.cpuUsage();
   const started = performance.now();
   let report: Report | null = null;
+  const stagesMs: Record<string, number> = {};
+  let lastStage: string | null = null;
+  let lastAt = started;
+  const onProgress = (stage: string): void => {
+    const now = performance.now();
+    if (lastStage !== null) stagesMs[lastStage] = (stagesMs[lastStage] ?? 0) + now - lastAt;
+    lastStage = stage;
+    lastAt = now;
+  };
   try {
-    report = await analyzeLoaded(workload.model, workload.data, { backend, loss: workload.loss, sections }, { signal: controller.signal });
+    report = await analyzeLoaded(workload.model, workload.data, { backend, loss: workload.loss, sections }, { signal: controller.signal, onProgress });
   } catch (error) {
     if (!(error instanceof CancelledError)) throw error;
   } finally {
     clearTimeout(timer);
   }
   const wallMs = performance.now() - started;
+  if (lastStage !== null) stagesMs[lastStage] = (stagesMs[lastStage] ?? 0) + started + wallMs - lastAt;
   const used = process.cpuUsage(cpu);
   const timings: Run['timings'] = {};
   for (const key of SECTION_TIMINGS) if (report?.timings[key] !== undefined) timings[key] = report.timings[key];
   const names = Object.entries(sections).filter(([, on]) => on).map(([name]) => name);
   return {
     sections: names.length === 4 ? 'all' : names.length === 0 ? 'core' : names.join(','),
-    finished: report !== null, wallMs, cpuMs: (used.user + used.system) / 1000, timings, warnings: report?.warnings ?? [],
+    finished: report !== null, wallMs, cpuMs: (used.user + used.system) / 1000, timings, stagesMs, lastStage, warnings: report?.warnings ?? [],
   };
 }
 
 function show(name: string, result: Run): void {
   const timings = Object.entries(result.timings).map(([key, ms]) => `${key.replace(/Ms$/, '')} ${(ms / 1000).toFixed(1)}`).join(', ');
-  console.log(`  ${name} ${result.sections}: ${result.finished ? '' : 'NOT FINISHED, '}wall ${(result.wallMs / 1000).toFixed(1)} s, cpu ${(result.cpuMs / 1000).toFixed(1)} s (${timings})`);
+  console.log(`  ${name} ${result.sections}: ${result.finished ? '' : `NOT FINISHED (in stage ${result.lastStage}), `}wall ${(result.wallMs / 1000).toFixed(1)} s, cpu ${(result.cpuMs / 1000).toFixed(1)} s (${timings})`);
 }
 
 async function main(): Promise<void> {
