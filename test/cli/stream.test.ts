@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +19,7 @@ function cli(...args: string[]) {
 }
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'flatness-lens-cli-stream-'));
+after(() => fs.rmSync(directory, { recursive: true, force: true }));
 const random = new SeededRandom(5);
 const n = 2000;
 const d = 4;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { assertFails, fixture } from './helpers';
 
 const STREAM: DataLoadOptions = { streamAboveBytes: 0 };
 const directory = fs.mkdtempSync(join(os.tmpdir(), 'flatness-lens-streamed-'));
+after(() => fs.rmSync(directory, { recursive: true, force: true }));
 
 function writeNpy(name: string, descr: string, shape: number[], data: ArrayBufferView, fortran = false): string {
   const path = join(directory, name);
