@@ -17,7 +17,7 @@ export const MODULES = {
     tests: ['test/engine/certifiedBound.test.ts', 'test/mutation-killers/boundReasons.test.ts', 'test/mutation-killers/weightedMedian.test.ts'],
   },
   targets: {
-    mutate: ['src/engine/math/losses.ts:40-95'],
+    mutate: ['src/engine/math/losses.ts:38-132'],
     tests: ['test/engine/crossEntropyTargets.test.ts', 'test/mutation-killers/targets.test.ts'],
     // The engine's checks only: the CLI test of that file spawns a process per mutant.
     namePattern: 'accepted|refused|regression targets',
@@ -35,8 +35,8 @@ export const MODULES = {
     tests: ['test/mutation-killers/bounds.test.ts'],
   },
   zip: {
-    mutate: ['src/engine/io/zip.ts:130-183'],
-    tests: ['test/load/zip.test.ts', 'test/mutation-killers/bounds.test.ts'],
+    mutate: ['src/engine/io/zip.ts:164-218'],
+    tests: ['test/load/zip.test.ts', 'test/mutation-killers/bounds.test.ts', 'test/mutation-killers/zipEntries.test.ts'],
   },
 };
 
