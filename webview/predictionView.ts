@@ -93,7 +93,7 @@ export function flattestSection(flattest: ReportFlattest, prefix: string, post: 
     tells('How far this model is from the flattest network that fits the same training points: F_sym / F_found well above 1 means a much flatter fit exists.'),
     h('p', { class: 'muted' }, 'F_LB <= (flattest achievable) <= F_found: the model sits between these two ratios from the flattest interpolators of this data.'),
     h('div', { class: 'cards' },
-      card('F_found', formatNumber(flattest.normalized), `normalized flatness of the flattest of ${flattest.runs.length} runs (${interpolated} interpolated)`, 'flattest-found'),
+      card('F_found', formatNumber(flattest.normalized), flattest.runs.length === 1 ? `normalized flatness of the one search run (${interpolated ? 'interpolated' : 'not interpolated'})` : `normalized flatness of the flattest of ${flattest.runs.length} runs (${interpolated} interpolated)`, 'flattest-found'),
       card('F_sym / F_LB', formatNumber(flattest.ratioToLowerBound), 'at most this far from the flattest', 'flattest-ratio-bound'),
       card('F_sym / F_found', formatNumber(flattest.ratioToFound), 'at least this far from the flattest', 'flattest-ratio-found'),
       card('F_found / F_LB', formatNumber(flattest.foundToLowerBound), 'how tight the bracket is', 'flattest-bracket')),
