@@ -36,11 +36,16 @@ describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVE
     // Right after start-up the menu may open before the extension's contributions are registered: retry.
     const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^run$/ }).first();
     const item = page.locator('.context-view .action-item', { hasText: 'Track Training Folder...' }).first();
+    // A click on the menu item can be lost too (the item stays highlighted, the menu open): retry
+    // until the training-data pick shows.
+    const pick = page.locator('.quick-input-list .monaco-list-row').first();
     const deadline = Date.now() + 120_000;
     for (;;) {
-      await folder.click({ button: 'right' });
       try {
+        await folder.click({ button: 'right' });
         await item.waitFor({ timeout: 5000 });
+        await item.click();
+        await pick.waitFor({ timeout: 10_000 });
         break;
       } catch (error) {
         if (Date.now() > deadline) throw error;
@@ -48,7 +53,6 @@ describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVE
         await page.waitForTimeout(2000);
       }
     }
-    await item.click();
     // Training data, then the optional test data (the file beside it named test first).
     for (const expected of [/train\.npz/, /test\.npz/]) {
       const first = page.locator('.quick-input-list .monaco-list-row').first();
