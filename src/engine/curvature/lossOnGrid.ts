@@ -146,17 +146,8 @@ function vectorKinks(
     let z = base[baseOffset + j]!;
     if (planeOffset >= 0) z += y * (projected[planeOffset + j]! + planeBias[j]!);
     const slope = projected[slopeOffset + j]! + slopeBias[j]!;
-    let low = 0;
-    let high = K;
-    if (slope > 0) {
-      low = Math.floor((-z / slope - x0) / h) + 1;
-      if (low < 0) low = 0; else if (low > K) low = K;
-    } else if (slope < 0) {
-      high = Math.ceil((-z / slope - x0) / h);
-      if (high < 0) high = 0; else if (high > K) high = K;
-    } else if (!(z > 0)) {
-      high = 0;
-    }
+    const low = firstActiveStep(z, slope, x0, h, K);
+    const high = endActiveStep(z, slope, x0, h, K);
     const active = kink !== 0 && low < high;
     if (!active && linear === 0) continue;
     for (let o = 0; o < c; o++) {
@@ -184,6 +175,25 @@ function vectorKinks(
   }
 }
 
+/**
+ * The grid steps k in [low, high) where the neuron with pre-activation z + slope (x0 + k h) is
+ * active: first index, then one past the last, both clamped to [0, K].
+ */
+function firstActiveStep(z: number, slope: number, x0: number, h: number, K: number): number {
+  if (!(slope > 0)) return 0;
+  const low = Math.floor((-z / slope - x0) / h) + 1;
+  return low < 0 ? 0 : low > K ? K : low;
+}
+
+function endActiveStep(z: number, slope: number, x0: number, h: number, K: number): number {
+  if (slope > 0) return K;
+  if (slope < 0) {
+    const high = Math.ceil((-z / slope - x0) / h);
+    return high < 0 ? 0 : high > K ? K : high;
+  }
+  return z > 0 ? K : 0;
+}
+
 /** The pair loop of one sample for a single output, kept small and monomorphic (the hot loop). */
 function scalarKinks(
   m: number, K: number, x0: number, h: number,
@@ -206,17 +216,8 @@ function scalarKinks(
     l0 += a * z;
     l1 += a * slope + e * z;
     l2 += e * slope;
-    let low = 0;
-    let high = K;
-    if (slope > 0) {
-      low = Math.floor((-z / slope - x0) / h) + 1;
-      if (low < 0) low = 0; else if (low > K) low = K;
-    } else if (slope < 0) {
-      high = Math.ceil((-z / slope - x0) / h);
-      if (high < 0) high = 0; else if (high > K) high = K;
-    } else if (!(z > 0)) {
-      high = 0;
-    }
+    const low = firstActiveStep(z, slope, x0, h, K);
+    const high = endActiveStep(z, slope, x0, h, K);
     if (low < high) {
       difference[low * 3] = difference[low * 3]! + q0;
       difference[low * 3 + 1] = difference[low * 3 + 1]! + q1;
