@@ -6,25 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { minimizeWeightedDistanceSum } from '../../src/engine/math/weightedMedian';
+import { kite, kiteMinimum } from './kite';
 
-const F = Float64Array;
 
-/** (-3, 0), (3, 0), (0, 3) with weight 1 and (0, 1) with weight 0.25: the weighted mean is the light point (0, 1). */
-const KITE = { points: F.of(-3, 0, 3, 0, 0, 3, 0, 1), weights: F.of(1, 1, 1, 0.25) };
-
-/** The minimum lies on x = 0 by symmetry: golden-section search of a convex function of y. */
-function kiteMinimum(): number {
-  const f = (y: number) => 2 * Math.sqrt(9 + y * y) + Math.abs(3 - y) + 0.25 * Math.abs(y - 1);
-  let lo = 0;
-  let hi = 3;
-  const g = (Math.sqrt(5) - 1) / 2;
-  for (let k = 0; k < 200; k++) {
-    const a = hi - g * (hi - lo);
-    const b = lo + g * (hi - lo);
-    if (f(a) < f(b)) hi = b; else lo = a;
-  }
-  return f((lo + hi) / 2);
-}
+const KITE = kite(0.25);
 
 test('the default iteration budget: about 3e7 multiply-adds (at least 20, at most 2000) stops a slow iteration', () => {
   // The light kite needs 127 iterations to close a gap of 0 (as far as rounding lets it); embedded
@@ -37,6 +22,6 @@ test('the default iteration budget: about 3e7 multiply-adds (at least 20, at mos
   assert.ok(unbounded.iterations > 100, `the plane kite takes ${unbounded.iterations} iterations`);
   const r = minimizeWeightedDistanceSum(points, weights, dim, { relativeGap: 0 });
   assert.equal(r.iterations, 100);
-  const exact = kiteMinimum();
+  const exact = kiteMinimum(0.25).value;
   assert.ok(r.value <= exact * (1 + 1e-15) && exact - r.value <= 1e-9 * exact, `certified ${r.value} vs ${exact}`);
 });
