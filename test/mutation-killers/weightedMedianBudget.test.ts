@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { minimizeWeightedDistanceSum } from '../../src/engine/math/weightedMedian';
 import { kite, kiteMinimum } from './kite';
 
-
 const KITE = kite(0.25);
 
 test('the default iteration budget: about 3e7 multiply-adds (at least 20, at most 2000) stops a slow iteration', () => {
@@ -16,7 +15,7 @@ test('the default iteration budget: about 3e7 multiply-adds (at least 20, at mos
   // in 75 000 dimensions (n dim = 3e5) the budget is 3e7 / 3e5 = 100 iterations.
   const dim = 75_000;
   const { points: plane, weights } = KITE;
-  const points = new F(4 * dim);
+  const points = new Float64Array(4 * dim);
   for (let i = 0; i < 4; i++) points.set(plane.subarray(2 * i, 2 * i + 2), i * dim);
   const unbounded = minimizeWeightedDistanceSum(plane, weights, 2, { relativeGap: 0 });
   assert.ok(unbounded.iterations > 100, `the plane kite takes ${unbounded.iterations} iterations`);
