@@ -7,7 +7,7 @@
 import type { ComparisonReport, ComparisonRow } from '../src/shared/report';
 import type { RankedModel } from '../src/shared/protocol';
 import { formatInterval, formatNumber } from '../src/shared/format';
-import { afterMount, h } from './dom';
+import { afterMount, h, type Child } from './dom';
 import { calibrationChart, MODEL_MARKERS } from './charts';
 import { button, icon, tells, type Post } from './parts';
 
@@ -24,6 +24,14 @@ function marker(index: number): HTMLElement {
   return h('span', { class: `model-marker model-${index % MODEL_MARKERS.length}`, 'aria-hidden': 'true' }, mark.glyph);
 }
 
+/** A folder-qualified name may wrap after each slash, and only there. */
+function breakable(label: string): Child[] {
+  return label.split(/(?<=[\\/])/).flatMap((part, k) => {
+    const segment = h('span', { class: 'name-part' }, part);
+    return k === 0 ? [segment] : [h('wbr'), segment];
+  });
+}
+
 function tauText(tau: number | null): string {
   return tau === null ? 'n/a' : tau.toFixed(2);
 }
@@ -37,31 +45,48 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
     return index < 0 ? comparison.models.findIndex((row) => row.path === path) : index;
   };
   const withTest = comparison.test !== null;
-  const columns = ['Rank', 'Model', 'Predicted test loss', 'Interval', ...(withTest ? ['Measured test loss'] : []), 'Verdict', 'Ratio R', 'Normalized flatness', 'Raw trace', 'Path norm', 'Top eigenvalue', 'Interpolates'];
+  // Short labels that may wrap, the interval under the prediction, the rank beside the name: the
+  // table fits an editor beside the side bar; wider than its box it scrolls with the names pinned.
+  const columns: [label: string, title: string, kind?: 'text'][] = [
+    ['Model', 'Rank and model (1 = predicted to generalize best)'],
+    ['Predicted test loss', 'Predicted test loss, its interval below'],
+    ...(withTest ? [['Measured test loss', 'Loss on the test data'] as [string, string]] : []),
+    ['Verdict', 'Where the model stands against the flattest interpolator', 'text'],
+    ['Ratio R', 'Flatness ratio R = F_sym / F_LB'],
+    ['F_sym', 'Normalized flatness F_sym'],
+    ['Raw trace', 'Raw Hessian trace'],
+    ['Path norm', 'Path norm'],
+    ['Top eigenvalue', 'Top Hessian eigenvalue'],
+    ['Interpolates', 'Whether the model interpolates its training data', 'text'],
+  ];
   const nameCell = (row: ComparisonRow): HTMLElement => {
     const uri = byPath(row.path)?.modelUri;
+    const label = labelOf(row.path);
     const name = uri
-      ? h('button', { class: 'link-button', type: 'button', 'data-testid': 'ranking-model', title: `Open the report of ${labelOf(row.path)}` }, labelOf(row.path))
-      : h('span', { 'data-testid': 'ranking-model' }, labelOf(row.path));
+      ? h('button', { class: 'link-button', type: 'button', 'data-testid': 'ranking-model', title: `Open the report of ${label}` }, ...breakable(label))
+      : h('span', { 'data-testid': 'ranking-model' }, ...breakable(label));
     if (uri) name.addEventListener('click', () => post({ type: 'openReport', modelUri: uri }));
-    return h('th', { scope: 'row' }, marker(colorIndex(row.path)), ' ', name);
+    return h('th', { scope: 'row', class: 'model-cell' },
+      h('span', { class: 'rank', 'data-testid': 'ranking-rank', 'aria-label': `rank ${row.rank}` }, String(row.rank)), ' ',
+      marker(colorIndex(row.path)), ' ', name);
   };
+  const predictedCell = (row: ComparisonRow): HTMLElement => (row.interpolates
+    ? h('td', {}, formatNumber(row.predictedTestLoss), h('span', { class: 'interval', 'data-testid': 'ranking-interval' }, formatInterval(row.interval)))
+    : h('td', {}, 'n/a'));
   const table = h('table', { class: 'data-table comparison ranking', 'data-testid': 'ranking-table' },
     h('caption', {}, 'Ranked by predicted test loss (1 = predicted to generalize best). Click a name to open its report.'),
-    h('thead', {}, h('tr', {}, ...columns.map((label) => h('th', { scope: 'col' }, label)))),
+    h('thead', {}, h('tr', {}, ...columns.map(([label, title, kind]) => h('th', { scope: 'col', title, class: kind }, label)))),
     h('tbody', {}, ...comparison.models.map((row) => h('tr', { class: `verdict-row verdict-${row.verdict.level}${row.interpolates ? '' : ' not-interpolating'}` },
-      h('td', {}, String(row.rank)),
       nameCell(row),
-      h('td', {}, row.interpolates ? formatNumber(row.predictedTestLoss) : 'n/a'),
-      h('td', {}, row.interpolates ? formatInterval(row.interval) : 'n/a'),
+      predictedCell(row),
       withTest ? h('td', { 'data-testid': 'measured-test-loss' }, formatNumber(row.testLoss)) : null,
-      h('td', { title: row.verdict.explanation }, icon(VERDICT_ICON[row.verdict.level]), ' ', h('span', { 'data-testid': 'comparison-verdict' }, row.verdict.headline)),
+      h('td', { class: 'text', title: row.verdict.explanation }, icon(VERDICT_ICON[row.verdict.level]), ' ', h('span', { 'data-testid': 'comparison-verdict' }, row.verdict.headline)),
       h('td', {}, formatNumber(row.ratio)),
       h('td', {}, formatNumber(row.normalized)),
       h('td', {}, formatNumber(row.trace)),
       h('td', {}, formatNumber(row.pathNorm)),
       h('td', {}, formatNumber(row.topEigenvalue)),
-      h('td', { 'data-testid': 'ranking-interpolates' }, row.interpolates ? 'yes' : h('strong', {}, icon('warning'), ' no: off the calibration'))))));
+      h('td', { class: 'text', 'data-testid': 'ranking-interpolates' }, row.interpolates ? 'yes' : h('strong', {}, icon('warning'), ' no: off the calibration'))))));
 
   const tau = comparison.kendallTau;
   const tauSection = tau
