@@ -319,7 +319,7 @@ export type CalibrationKind = 'flattest-search' | 'gd-init' | 'random-features' 
 
 export interface CalibrationPoint {
   kind: CalibrationKind;
-  /** gd-init: initialization scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: 1; flattest-bump: bump amplitude / target scale. */
+  /** gd-init: initialization scale (x 1/sqrt(fan-in)); random-features: width / n; poisoned-*: poisoned points / n; flattest-search: which of the split's searches (1, 2); flattest-bump: bump amplitude / target scale. */
   setting: number;
   /** Which train / held-out split it was trained on. */
   split: number;
@@ -328,7 +328,7 @@ export interface CalibrationPoint {
   /** Loss on the held-out part, in the report's loss convention. */
   heldOutLoss: number;
   normalized: number;
-  /** Mean squared difference from the split's flattest interpolator found, on probe inputs (null without one). */
+  /** Mean squared difference from the split's flattest interpolators found (mean over them), on probe inputs (null without one). */
   disagreement: number | null;
 }
 
@@ -366,7 +366,7 @@ export interface ReportPrediction {
   extrapolated: boolean;
   /** The model's R = F_sym / F_LB the prediction is read off at. */
   ratio: number | null;
-  /** The model's disagreement D with the flattest interpolator found, on probe inputs (the predictor's other input). */
+  /** The model's disagreement D with the flattest interpolators found (mean over the searches that interpolate), on probe inputs (the predictor's input). */
   disagreement: number | null;
   /** Predicted test loss over the loss of predicting the targets' mean (what the verdict is read from). */
   relativeLoss: number | null;

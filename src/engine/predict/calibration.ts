@@ -7,7 +7,7 @@ import { type TrainingArrays, initialNetwork, squaredErrorScale, trainNetwork } 
 import { randomFeatureInterpolator, withPoisonedPoints } from './randomFeatures';
 import { measureFlatness } from './measure';
 import { DEFAULT_FLATTEST_OPTIONS, searchFlattest } from './flattest';
-import { type DisagreementProbe, disagreement, makeProbe, networkOutputs } from './disagreement';
+import { disagreement, makeProbe, networkOutputs } from './disagreement';
 import { type LossModel, type LossSample, fitLossModel, logTarget, predictLog } from './lossModel';
 import {
   type Fitter, type HeldOutCoverage, conformalHalfWidth, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor,
@@ -16,7 +16,7 @@ import {
 /**
  * Calibration of held-out loss on the user's own data: split the training set, train a reference
  * family of interpolators that spans flatness on the larger part, measure each one's ratio R and
- * its disagreement D with the split's flattest interpolator found (both on the part it was
+ * its disagreement D with the split's flattest interpolators found (both on the part it was
  * trained on) and its loss on the held-out part, fit the predictor of lossModel.ts, and give it a
  * jackknife conformal interval (conformal.ts) whose coverage is checked on held-out points.
  */
@@ -97,20 +97,22 @@ export function predictFromFit(fit: CalibrationFit, ratio: number, disagreement:
 
 export interface ReferenceMember {
   kind: CalibrationKind;
-  /** GD: initialization scale multiplying 1/sqrt(fan-in); random features: width / n; poisoned: points / n; bump: amplitude. */
+  /** GD: initialization scale multiplying 1/sqrt(fan-in); random features: width / n; poisoned: points / n; bump: amplitude; flattest search: which search. */
   setting: number;
 }
 
 /**
  * The reference family spans flatness from the flattest interpolator the search finds, through
  * small to large initialization, to random features and interpolators that memorize poisoned
- * points. The first member must be the flattest search: the others' D is measured against it.
- * The "bump" members are the flattest found plus a random-features network that is zero on the
+ * points. The flattest-search members (two searches from different seeds, setting = which one) come
+ * first: every member's D is its mean disagreement with both, so neither is compared only with
+ * itself. The "bump" members are the first flattest found plus a random-features network that is zero on the
  * training points and fits junk at n/4 extra points: interpolators that generalize a little to
  * much worse, at the cost of one linear solve each.
  */
 export const REFERENCE_FAMILY: readonly ReferenceMember[] = [
   { kind: 'flattest-search', setting: 1 },
+  { kind: 'flattest-search', setting: 2 },
   { kind: 'gd-init', setting: 0.05 },
   { kind: 'gd-init', setting: 0.5 },
   { kind: 'gd-init', setting: 2 },
@@ -160,7 +162,7 @@ function bumpData(arrays: TrainingArrays, count: number, amplitude: number, seed
   return { ...poisoned, y };
 }
 
-/** Trains one reference interpolator of the given kind on `arrays`; `flattest` is the split's flattest found. */
+/** Trains one reference interpolator of the given kind on `arrays`; `flattest` is the split's first flattest found. */
 export async function trainReference(
   member: ReferenceMember,
   arrays: TrainingArrays,
@@ -296,13 +298,14 @@ export async function buildCalibration(
     const trainPart = subsetArrays(arrays, train);
     const heldOutPart = subsetArrays(arrays, heldOut);
     let flattest: TwoLayerModel | null = null;
-    let probe: DisagreementProbe | null = null;
+    const references: TwoLayerModel[] = [];
+    const kept: { model: TwoLayerModel; point: Omit<CalibrationPoint, 'disagreement'> }[] = [];
     for (const [index, member] of family.entries()) {
       throwIfCancelled(context);
       const model = await trainReference(member, trainPart, loss, { ...options, seed: options.seed + 1000 * split + 17 * index }, flattest, inner);
       if (member.kind === 'flattest-search') {
-        flattest = model;
-        probe = makeProbe(trainPart, model, probeSeed(options.seed, split));
+        flattest ??= model;
+        references.push(model);
       }
       const measures = await measureFlatness(model, trainPart, loss, { signal: context?.signal });
       done++;
@@ -314,11 +317,11 @@ export async function buildCalibration(
       const heldOut = heldOutLosses(model, heldOutPart, scale);
       const heldOutLoss = heldOut.mean;
       logVariances.push(heldOut.variance / heldOutPart.n / (heldOutLoss + floor) ** 2);
-      points.push({
-        kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN,
-        disagreement: probe ? disagreement(model, probe) : null,
-      });
+      kept.push({ model, point: { kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN } });
     }
+    // D once every reference of the split is known: the first members' D needs the later searches.
+    const probe = references.length ? makeProbe(trainPart, references, probeSeed(options.seed, split)) : null;
+    for (const { model, point } of kept) points.push({ ...point, disagreement: probe ? disagreement(model, probe) : null });
   }
   const samples: LossSample[] = points.map((p, k) => ({ ratio: p.ratio, disagreement: p.disagreement, heldOutLoss: p.heldOutLoss, logVariance: logVariances[k]! }));
   return { points, fit: fitCalibration(samples, floor), skipped };

@@ -4,11 +4,16 @@ import { SeededRandom } from '../math/random';
 import type { TrainingArrays } from './trainer';
 
 /**
- * How far a model's function is from the flattest interpolator found, off the training points:
- * D = mean over probe inputs of ||f(x) - f_flat(x)||^2. Both interpolate the training points, so
- * their difference there is ~0; what separates a generalizing interpolator from a memorizing one
- * is what it does between them. D depends on the function only (the rescaling symmetry cannot
- * move it).
+ * How far a model's function is from the flattest interpolators found, off the training points:
+ * D = mean over the references g_k and the probe inputs of ||f(x) - g_k(x)||^2. Both interpolate
+ * the training points, so their difference there is ~0; what separates a generalizing interpolator
+ * from a memorizing one is what it does between them. D depends on the function only (the
+ * rescaling symmetry cannot move it).
+ *
+ * Several references, found from different seeds: each is one draw of "the flattest interpolator"
+ * with errors of its own (under label noise it fits the noise its own way). The mean over K of them
+ * is ||f - g_mean||^2 + (1/K) sum_k ||g_k - g_mean||^2, the same form for every f, a reference
+ * included; with a single reference that reference alone would get D = 0, however it generalizes.
  */
 
 /**
@@ -61,24 +66,30 @@ export function networkOutputs(model: TwoLayerModel, inputs: Float64Array, count
   return out;
 }
 
-/** The probes and the reference function's values on them, computed once per training set. */
+/** The probes and the reference functions' values on them, computed once per training set. */
 export interface DisagreementProbe {
   inputs: Float64Array;
   count: number;
-  referenceValues: Float64Array;
+  /** One array of values per reference (count x c each). */
+  referenceValues: Float64Array[];
 }
 
 export const PROBE_COUNT = 1000;
 
-export function makeProbe(arrays: TrainingArrays, reference: TwoLayerModel, seed: number, count = PROBE_COUNT): DisagreementProbe {
+export function makeProbe(arrays: TrainingArrays, references: readonly TwoLayerModel[], seed: number, count = PROBE_COUNT): DisagreementProbe {
+  if (references.length === 0) throw new Error('the disagreement probe needs at least one reference interpolator');
   const inputs = probeInputs(arrays, count, seed);
-  return { inputs, count, referenceValues: networkOutputs(reference, inputs, count) };
+  return { inputs, count, referenceValues: references.map((reference) => networkOutputs(reference, inputs, count)) };
 }
 
-/** D = (1/P) sum_p ||f(x_p) - f_ref(x_p)||^2. */
+/** D = (1/K) sum_k (1/P) sum_p ||f(x_p) - g_k(x_p)||^2. */
 export function disagreement(model: TwoLayerModel, probe: DisagreementProbe): number {
   const values = networkOutputs(model, probe.inputs, probe.count);
-  let sum = 0;
-  for (let q = 0; q < values.length; q++) sum += (values[q]! - probe.referenceValues[q]!) ** 2;
-  return sum / probe.count;
+  let total = 0;
+  for (const reference of probe.referenceValues) {
+    let sum = 0;
+    for (let q = 0; q < values.length; q++) sum += (values[q]! - reference[q]!) ** 2;
+    total += sum / probe.count;
+  }
+  return total / probe.referenceValues.length;
 }

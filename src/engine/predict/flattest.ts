@@ -38,7 +38,10 @@ export const DEFAULT_FLATTEST_OPTIONS: Omit<FlattestOptions, 'widths' | 'activat
 };
 
 export interface FlattestResult {
+  /** The flattest interpolating run (smallest F_sym). */
   model: TwoLayerModel | null;
+  /** Every interpolating run, flattest first: the references of the disagreement D. */
+  models: TwoLayerModel[];
   normalized: number | null;
   lowerBound: number | null;
   runs: FlattestRun[];
@@ -57,6 +60,7 @@ export async function searchFlattest(
   zeroLoss *= scale / (2 * n);
   let best: TwoLayerModel | null = null;
   let bestValue: number | null = null;
+  const found: { model: TwoLayerModel; normalized: number }[] = [];
   let lowerBound: number | null = null;
   const runs: FlattestRun[] = [];
   let closest: { model: TwoLayerModel; meanSquaredError: number; width: number; seed: number } | null = null;
@@ -84,6 +88,7 @@ export async function searchFlattest(
       if (Number.isFinite(result.meanSquaredError) && (closest === null || result.meanSquaredError < closest.meanSquaredError)) {
         closest = { model: result.model, meanSquaredError: result.meanSquaredError, width, seed };
       }
+      if (result.interpolates && measures.normalized !== null) found.push({ model: result.model, normalized: measures.normalized });
       if (result.interpolates && measures.normalized !== null && (bestValue === null || measures.normalized < bestValue)) {
         best = result.model;
         bestValue = measures.normalized;
@@ -103,9 +108,11 @@ export async function searchFlattest(
     if (result.interpolates && measures.normalized !== null) {
       best = result.model;
       bestValue = measures.normalized;
+      found.push({ model: result.model, normalized: measures.normalized });
     }
   }
-  return { model: best, normalized: bestValue, lowerBound, runs };
+  const models = found.sort((p, q) => p.normalized - q.normalized).map((entry) => entry.model);
+  return { model: best, models, normalized: bestValue, lowerBound, runs };
 }
 
 export function foundNetworkArrays(model: TwoLayerModel): FoundNetwork {

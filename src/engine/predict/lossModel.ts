@@ -3,9 +3,9 @@
  *
  *   log(L + floor) = a + b log(rho + D)     (b >= 0), or, without D,   a + c log R   (c >= 0),
  *
- * D the disagreement with the flattest interpolator found (disagreement.ts), R = F_sym / F_LB.
- * The form says: an interpolator's loss is the flattest one's (rho, in units of b) plus how far it
- * strays from it between the training points. For each rho on a log grid (a, b) is least squares
+ * D the mean disagreement with the flattest interpolators found (disagreement.ts), R = F_sym / F_LB.
+ * The form says: an interpolator's loss is the flattest ones' (rho, in units of b) plus how far it
+ * strays from them between the training points. For each rho on a log grid (a, b) is least squares
  * with the sign constraint; the rho of smallest error wins. R enters only when there is no
  * flattest interpolator to measure D against: the validation study compared a + b log(rho + D)
  * + c log R with the D-only form, and leaving each task out, the other tasks always favored the

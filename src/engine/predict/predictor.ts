@@ -31,6 +31,7 @@ export interface PredictionBudget {
   maxWorkPerStep: number;
   splits: number;
   trainFraction: number;
+  /** Searches from different seeds on the rows used; every interpolating one is a reference of D. */
   flattestRestarts: number;
   maxSteps: number;
   seed: number;
@@ -43,7 +44,7 @@ export const DEFAULT_PREDICTION_BUDGET: PredictionBudget = {
   maxWorkPerStep: 8e6,
   splits: 2,
   trainFraction: 0.8,
-  flattestRestarts: 1,
+  flattestRestarts: 2,
   maxSteps: 4000,
   seed: 20260601,
 };
@@ -83,7 +84,7 @@ export interface PredictionSetup {
   targetMse: number;
   calibration: CalibrationResult;
   flattest: FlattestResult;
-  /** Probe inputs and the flattest found's values there (null when the search found no interpolator). */
+  /** Probe inputs and the flattest interpolators' values there (null when the search found none). */
   probe: DisagreementProbe | null;
   /** Loss of predicting the targets' mean on the rows used: the scale of the verdict. */
   meanPredictorLoss: number;
@@ -131,7 +132,7 @@ export async function preparePrediction(
     targetMse, maxSteps: budget.maxSteps, seed: budget.seed, splits: budget.splits, trainFraction: budget.trainFraction,
   }, context);
   const scale = squaredErrorScale(loss);
-  const probe = flattest.model ? makeProbe(arrays, flattest.model, probeSeed(budget.seed, -1)) : null;
+  const probe = flattest.models.length ? makeProbe(arrays, flattest.models, probeSeed(budget.seed, -1)) : null;
   // Without a flattest interpolator on the full data the model has no D: predict from R alone.
   const calibration = probe ? calibrated : {
     ...calibrated,
