@@ -9,6 +9,8 @@ import { FlatnessLensError } from './errors';
 import { loadModel } from './load/modelLoader';
 import { openDataset } from './load/dataLoader';
 import { analyzeLoaded } from './analysis/analyzeLoaded';
+import { analysisStages } from './analysis/progressStages';
+import { withPlan } from './compute/progressPlan';
 
 export type { AnalyzeRequest };
 
@@ -44,7 +46,10 @@ export async function loadTestData(request: DataRequest): Promise<AnyDataset | n
     : null;
 }
 
-/** Loads the files, runs every requested analysis and returns the report. */
+/**
+ * Loads the files, runs every requested analysis and returns the report. Progress goes out as one
+ * fraction of the whole run, monotone, with the current stage's name (compute/progressPlan.ts).
+ */
 export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeContext): Promise<Report> {
   const activation = parseActivationOption(request.activation);
   const dataStarted = performance.now();
@@ -61,12 +66,13 @@ export async function analyzeFiles(request: AnalyzeRequest, context?: ComputeCon
   const loadModelMs = performance.now() - modelStarted;
   const testData = await loadTestData(request);
   throwIfCancelled(context);
-  return analyzeLoaded(model, data, {
+  const stages = analysisStages(request.sections ?? {}, { n: data.n, m: model.hiddenDim, d: data.d, testRows: testData?.n ?? 0 });
+  return withPlan(stages, context, (planned) => analyzeLoaded(model, data, {
     loss: request.loss,
     backend: request.backend,
     interpolationTolerance: request.interpolationTolerance,
     chunkRows: request.chunkRows,
     sections: request.sections,
     testData,
-  }, context, { loadModelMs, loadDataMs });
+  }, planned, { loadModelMs, loadDataMs }));
 }

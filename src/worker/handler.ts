@@ -121,12 +121,15 @@ export class WorkerHandler {
     this.seen.add(id);
     this.running.set(id, controller);
     let lastProgress = 0;
+    let lastStage = '';
     const context: EngineContext = {
       signal: controller.signal,
       onProgress: (stage, fraction) => {
         const now = Date.now();
-        if (now - lastProgress < PROGRESS_INTERVAL_MS && fraction < 1) return;
+        // A new stage always goes out, so the webview lists every stage by name.
+        if (now - lastProgress < PROGRESS_INTERVAL_MS && fraction < 1 && stage === lastStage) return;
         lastProgress = now;
+        lastStage = stage;
         this.send({ type: 'progress', id, stage, fraction: Math.min(1, Math.max(0, fraction)) });
       },
     };

@@ -209,7 +209,7 @@ describe('the re-run strip above a finished result (real webview)', () => {
     assert.equal(await page.getAttribute('[data-testid="rerun-banner"]', 'data-status'), 'running');
     assert.equal(await page.textContent('[data-testid="verdict"]'), report.report.verdict.headline, 'the previous verdict stays');
     await page.evaluate(() => window.postMessage({ type: 'progress', stage: 'flatness', fraction: 0.5 }, '*'));
-    await page.waitForFunction(() => /flatness: 50%/.test(document.getElementById('progress-stage')?.textContent ?? ''));
+    await page.waitForFunction(() => /flatness · 50% overall/.test(document.getElementById('progress-stage')?.textContent ?? ''));
     await page.click('[data-testid="rerun-cancel"]');
     assert.ok((await posted(page)).some((m) => m.type === 'cancel'));
 

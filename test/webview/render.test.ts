@@ -165,9 +165,10 @@ describe('report webview in chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'webview-comparison-dark.png'), fullPage: true });
 
     await show(page, { kind: 'progress', message: 'Analysing m.safetensors on train.npz', context: null });
-    await page.evaluate(() => window.postMessage({ type: 'progress', stage: 'forward', fraction: 1 }, '*'));
+    await page.evaluate(() => window.postMessage({ type: 'progress', stage: 'forward', fraction: 0.1 }, '*'));
     await page.evaluate(() => window.postMessage({ type: 'progress', stage: 'flatness', fraction: 0.42 }, '*'));
-    await page.waitForFunction(() => document.getElementById('progress-stage')?.textContent === 'forward done · flatness: 42%');
+    await page.waitForFunction(() => document.getElementById('progress-stage')?.textContent === 'forward done · flatness · 42% overall');
+    assert.equal(await page.evaluate(() => (document.getElementById('progress') as HTMLElement & { value: number }).value), 42, 'the bar shows the fraction of the whole run');
     await page.getByText('Cancel', { exact: true }).click();
     const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => m.type));
     assert.ok(posted.includes('cancel'), 'Cancel in the webview asks the host to cancel');

@@ -99,7 +99,9 @@ async function analyzeLoadedOnce(
     warnings.push(`The model ends in a ${model.outputLink}; the loss is applied to the network output before it (the logits).`);
   }
   const backendStarted = performance.now();
+  context?.onProgress?.('backend', 0);
   const backend = await initBackend(options.backend ?? 'auto');
+  context?.onProgress?.('backend', 1);
   const backendInitMs = performance.now() - backendStarted;
   throwIfCancelled(context);
 

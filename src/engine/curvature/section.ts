@@ -103,6 +103,7 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
   }
   if (switches.sharpness && inMemory) {
     const started = performance.now();
+    context?.onProgress?.('sharpness', 0);
     const options = { chunkRows, ...curvatureSettings.sharpness };
     if (!rawOverflow) report.sharpness = await computeSharpness(model, inMemory, loss, options, context);
     // Adaptive and average sharpness are invariant under the rescaling (the ball is scaled by |theta|
@@ -113,9 +114,11 @@ export async function runCurvatureSection(input: SectionInput): Promise<void> {
   }
   if (switches.landscape && inMemory) {
     const started = performance.now();
+    context?.onProgress?.('landscape', 0);
     const options = { chunkRows, ...curvatureSettings.landscape };
     if (!rawOverflow) report.landscape = await computeLandscape(model, inMemory, loss, topVectors[0] ?? null, options, context);
     if (canonicalModel) {
+      if (!rawOverflow) context?.onProgress?.('landscape', 0.5);
       // The random curve and the surface do not change under the rescaling: taken from the raw landscape.
       canonicalReport.landscape = await computeLandscape(canonicalModel, inMemory, loss, topVectors[1] ?? null, { ...options, rescalingOf: report.landscape }, context);
     }

@@ -12,6 +12,8 @@ import { loadModel } from '../load/modelLoader';
 import { openDataset } from '../load/dataLoader';
 import { badInput } from '../errors';
 import { TOOL_VERSION } from '../version';
+import { withPlan } from '../compute/progressPlan';
+import { comparisonStages } from '../analysis/progressStages';
 import { kendallTauFinite } from './kendall';
 import { calibrationReport } from './calibration';
 import { topHessianEigenvalue } from './topEigenvalue';
@@ -40,7 +42,9 @@ export async function compareModels(request: CompareRequest, context?: ComputeCo
     throwIfCancelled(context);
     models.push(await loadModel(path, { ...(activation ? { activation } : {}), expectedInputDim: data.d }));
   }
-  return compareLoaded(models, data, testData, request.loss ?? 'mse', context, budget, request.backend ?? 'auto');
+  // Progress as one monotone fraction of the whole comparison (compute/progressPlan.ts).
+  const stages = comparisonStages(models.length, { n: data.n, m: models[0]?.hiddenDim ?? 1, d: data.d, testRows: testData?.n ?? 0 });
+  return withPlan(stages, context, (planned) => compareLoaded(models, data, testData, request.loss ?? 'mse', planned, budget, request.backend ?? 'auto'));
 }
 
 /** The comparison trains reference networks on the data: it must fit in memory. */

@@ -25,6 +25,8 @@ export const predictionSection: AnalysisSection = {
       Object.assign(report, unavailablePrediction(needsMemoryNote('The prediction', data), measuredTestLoss));
       return;
     }
+    // The search starts with a flatness measure and the first training steps: name its stage now.
+    context?.onProgress?.('flattest', 0);
     const setup = await preparePrediction(
       inMemory, loss, architectureOf(model), report.interpolation.tolerance,
       DEFAULT_PREDICTION_BUDGET, context,

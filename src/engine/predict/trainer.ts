@@ -299,6 +299,34 @@ export interface TrainResult {
 }
 
 /**
+ * How far a training run has come, for progress bars: a run stops at the target residual long
+ * before its step budget, so besides steps / maxSteps it counts, once the penalty is off, how far
+ * the mean squared residual has come down toward the target on a log scale. Never goes back.
+ */
+export function trainingProgress(maxSteps: number, penaltySteps: number, targetMse: number): { lossOnly(mse: number): void; at(step: number): number } {
+  const penaltyShare = maxSteps > 0 ? Math.min(1, penaltySteps / maxSteps) : 0;
+  let first: number | null = null;
+  let latest: number | null = null;
+  let reported = 0;
+  return {
+    lossOnly(mse: number) {
+      if (!Number.isFinite(mse)) return;
+      if (first === null) first = mse;
+      latest = mse;
+    },
+    at(step: number) {
+      let fraction = maxSteps > 0 ? step / maxSteps : 1;
+      if (first !== null && latest !== null && targetMse > 0 && first > targetMse) {
+        const closed = Math.log(first / Math.max(latest, targetMse)) / Math.log(first / targetMse);
+        fraction = Math.max(fraction, penaltyShare + (1 - penaltyShare) * Math.min(1, Math.max(0, closed)));
+      }
+      reported = Math.max(reported, Math.min(1, fraction));
+      return reported;
+    },
+  };
+}
+
+/**
  * Adam on the full batch from `start`, every step as products on the active backend
  * (backendObjective.ts; float32 parameters, the loss summed in float64). The learning rate is
  * halved whenever the objective rises for a while, which lets the last steps settle to interpolation.
@@ -330,6 +358,7 @@ export async function trainNetwork(
     for (let q = 0; q < values.length; q++) squares += values[q]! * values[q]!;
     return { loss: scaleOver2n * squares, mse: squares / entries };
   };
+  const progress = trainingProgress(options.maxSteps, penaltySteps, options.targetMse);
   let learningRate = options.learningRate;
   let best = Infinity;
   let sinceBest = 0;
@@ -345,6 +374,7 @@ export async function trainNetwork(
       });
       const value = await measure(residual);
       mse = value.mse;
+      if (weight === 0) progress.lossOnly(mse);
       let stop = !Number.isFinite(mse);
       if (!stop && weight === 0) {
         if (mse <= options.targetMse) stop = true;
@@ -379,7 +409,7 @@ export async function trainNetwork(
       secondMoment = nextSecond!;
       if (step % yieldEvery === yieldEvery - 1) {
         throwIfCancelled(context);
-        context?.onProgress?.(options.stage ?? 'training', Math.min(1, step / options.maxSteps));
+        context?.onProgress?.(options.stage ?? 'training', progress.at(step + 1));
         await yieldToEventLoop();
       }
     }
