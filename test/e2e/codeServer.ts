@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,6 +52,33 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+const recentPageProblems: string[] = [];
+let timeoutShots = 0;
+
+function recordPageProblem(file: string, line: string): void {
+  appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  recentPageProblems.push(line.slice(0, 300));
+  if (recentPageProblems.length > 5) recentPageProblems.shift();
+}
+
+/** The extension host's logs of a profile, concatenated (code-server keeps them under user-data/logs). */
+function copyExtensionHostLogs(userData: string, target: string): void {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/exthost|Flatness/i.test(path) && entry.name.endsWith('.log')) found.push(`== ${path}\n${readFileSync(path, 'utf8')}`);
+    }
+  };
+  try {
+    walk(join(userData, 'logs'));
+  } catch {
+    // no logs written
+  }
+  writeFileSync(target, found.join('\n'));
+}
+
 /** Polls every frame (webviews are iframes inside iframes) until one has the selector (with matching text). */
 export async function findFrame(page: Page, selector: string, timeoutMs: number, textPattern?: RegExp): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
@@ -68,9 +95,12 @@ export async function findFrame(page: Page, selector: string, timeoutMs: number,
       }
     }
     if (Date.now() > deadline) {
-      await page.screenshot({ path: join(ARTIFACTS, 'e2e-timeout.png') }).catch(() => undefined);
+      const shot = `e2e-timeout-${++timeoutShots}.png`;
+      await page.screenshot({ path: join(ARTIFACTS, shot) }).catch(() => undefined);
       const views = await Promise.all(page.frames().map((frame) => frame.evaluate(() => `${document.body?.dataset.view ?? '-'}: ${document.body?.innerText.slice(0, 200) ?? ''}`).catch(() => '')));
-      throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms (screenshot e2e-timeout.png; webviews: ${views.filter((v) => v && !v.startsWith('-')).join(' | ')})`);
+      const webviewFrames = page.frames().filter((frame) => frame.url().includes('webview')).map((frame) => `${frame.url().replace(/^.*\/webview\//, '').slice(0, 80)}${frame.isDetached() ? ' (detached)' : ''}`);
+      appendFileSync(join(ARTIFACTS, 'e2e-frames.log'), `${new Date().toISOString()} waiting for ${selector}: ${webviewFrames.join(' | ')}\n`);
+      throw new Error(`no frame with ${selector}${textPattern ? ` matching ${textPattern}` : ''} within ${timeoutMs} ms (screenshot ${shot}; ${webviewFrames.length} webview frames; views: ${views.filter((v) => v && !v.startsWith('-')).join(' | ')}; last page errors: ${recentPageProblems.join(' | ') || 'none'})`);
     }
     await page.waitForTimeout(250);
   }
@@ -168,6 +198,18 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
 
   const context: BrowserContext = await chromium.launchPersistentContext(join(base, 'chromium'), { executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 950 }, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
+  // The page's errors and the extension host's log go into failure messages and test-artifacts/:
+  // a CI log then says why a view never showed.
+  const consoleLog = join(ARTIFACTS, `${options.name}-console.log`);
+  writeFileSync(consoleLog, '');
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') recordPageProblem(consoleLog, `${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => recordPageProblem(consoleLog, `pageerror: ${error.message}`));
+  context.on('requestfailed', (request) => recordPageProblem(consoleLog, `request failed: ${request.url().slice(0, 160)} (${request.failure()?.errorText ?? '?'})`));
+  context.on('response', (response) => {
+    if (response.status() >= 400) recordPageProblem(consoleLog, `HTTP ${response.status()}: ${response.url().slice(0, 160)}`);
+  });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`, { timeout: 120_000 }); // the first load can exceed 30 s on a busy machine
   await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
   // The explorer lists the workspace once the file service is up.
@@ -211,6 +253,8 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
       }
       await context.close();
       server.kill();
+      copyExtensionHostLogs(userData, join(ARTIFACTS, `${options.name}-exthost.log`));
+      writeFileSync(join(ARTIFACTS, `${options.name}-server.log`), serverLog.join(''));
       if (process.env.FLATNESS_E2E_KEEP !== '1') rmSync(base, { recursive: true, force: true });
       if (process.env.FLATNESS_E2E_VERBOSE === '1') console.log(serverLog.join(''));
     },
@@ -243,13 +287,26 @@ export async function explorerMenu(page: Page, row: Locator, itemText: string, o
     await row.click({ button: 'right' });
     try {
       await item.waitFor({ timeout: 20_000 });
-      await item.click();
+      await clickMenuItem(item);
       await opened();
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }
   }
+}
+
+/**
+ * Clicks an item of an open context menu. The workbench's menu can drop a click (the item stays
+ * highlighted and the menu open, seen in CI); Enter on the still-open item then takes it. The key
+ * goes to the item itself, so it never lands in whatever the click opened.
+ */
+export async function clickMenuItem(item: Locator): Promise<void> {
+  await item.click();
+  await item.page().waitForTimeout(750);
+  if (!(await item.isVisible())) return;
+  console.log(`# a click on the menu item "${(await item.textContent())?.trim()}" was lost: Enter takes it`);
+  await item.locator('.action-menu-item').first().press('Enter', { timeout: 2000 }).catch(() => undefined);
 }
 
 /** The quick pick's first row once it shows `title` and its first row matches `first`; then Enter takes it. */

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, type Workbench } from './codeServer';
+import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, clickMenuItem, findFrame, openWorkbench, type Workbench } from './codeServer';
 
 /** "Within a few seconds": the settle time (1 s), the poll (1 s) and one core analysis, with room for a loaded machine. */
 const APPEARS_WITHIN_MS = 15_000;
@@ -44,7 +44,7 @@ describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVE
       try {
         await folder.click({ button: 'right' });
         await item.waitFor({ timeout: 5000 });
-        await item.click();
+        await clickMenuItem(item);
         await pick.waitFor({ timeout: 10_000 });
         break;
       } catch (error) {

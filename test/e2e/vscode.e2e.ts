@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, findFrame, openWorkbench, runCommand, type Workbench } from './codeServer';
+import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, clickMenuItem, findFrame, openWorkbench, runCommand, waitUntil, type Workbench } from './codeServer';
 
 describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () => {
   let workbench: Workbench;
@@ -56,7 +56,7 @@ describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () 
       await row.click({ button: 'right' });
       try {
         await item.waitFor({ timeout: 20_000 });
-        await item.click();
+        await clickMenuItem(item);
         await page.waitForFunction(() => /train\.npz/.test(document.querySelector('.quick-input-widget:not([style*="display: none"]) .quick-input-list .monaco-list-row')?.textContent ?? ''), undefined, { timeout: 20_000 });
         break;
       } catch (error) {
@@ -131,14 +131,24 @@ describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () 
     assert.ok(memorizingVerdict && exampleVerdicts.length === 2, 'the earlier tests showed a report and a comparison');
     // Leave only the report panels open, the memorizing report active, and no Flatness Lens view
     // visible: after the reload nothing but the restored panel (onWebviewPanel) wakes the extension.
-    await page.locator('.tabs-container .tab', { hasText: 'generalizing.safetensors' }).first().click();
-    await runCommand(page, 'View: Close Editor');
+    const modelTab = page.locator('.tabs-container .tab', { hasText: 'generalizing.safetensors' }).first();
+    await waitUntil('the model view to be closed', async () => {
+      if ((await modelTab.count()) === 0) return true;
+      await modelTab.click();
+      await runCommand(page, 'View: Close Editor');
+      return false;
+    }, 60_000);
     await runCommand(page, 'View: Show Explorer');
     await page.locator('.tabs-container .tab', { hasText: 'Flatness: memorizing.safetensors' }).first().click();
     await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 60_000, /R = /);
 
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    // The reload brings back the editor that was active; a click on its tab is what a user does if
+    // it is not (a restored panel is rebuilt by the serializer when it shows, either way).
+    const reportTab = page.locator('.tabs-container .tab', { hasText: 'Flatness: memorizing.safetensors' }).first();
+    await reportTab.waitFor({ timeout: 90_000 });
+    if (!(await reportTab.evaluate((tab) => tab.classList.contains('active')))) await reportTab.click();
     const report = await findFrame(page, 'body[data-view="report"] [data-testid="verdict"]', 120_000, /R = /);
     assert.equal(await report.locator('[data-testid="verdict"]').first().textContent(), memorizingVerdict);
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-reload-report.png') });
