@@ -10,6 +10,7 @@ import { ProgressPlan, withPlan } from '../../src/engine/compute/progressPlan';
 import { analysisStages, comparisonStages } from '../../src/engine/analysis/progressStages';
 import { trainingProgress } from '../../src/engine/predict/trainer';
 import { analyzeFiles } from '../../src/engine/analyze';
+import { compareModels } from '../../src/engine/predict/compare';
 
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'multi-index');
 
@@ -107,5 +108,21 @@ describe('a real prediction reports its progress smoothly', () => {
       assert.ok(new Set(reports.filter((r) => r.stage === stage).map((r) => r.fraction)).size >= 5, `${stage} moves as it goes`);
     }
     assert.equal(reports.at(-1)!.fraction, 1, 'the last report is the whole run');
+  });
+
+  it('compare on the two bundled models: the same, with each model named in its stages', async () => {
+    const reports: Reported[] = [];
+    await compareModels({
+      modelPaths: [join(EXAMPLE, 'generalizing.safetensors'), join(EXAMPLE, 'memorizing.safetensors')],
+      dataPath: join(EXAMPLE, 'train.npz'), testDataPath: join(EXAMPLE, 'test.npz'), backend: 'cpu',
+    }, { onProgress: (stage, fraction) => reports.push({ stage, fraction }) });
+    assert.ok(reports.every((report, k) => k === 0 || report.fraction >= reports[k - 1]!.fraction), 'never goes back');
+    const largest = largestStep(reports);
+    assert.ok(largest.step <= 0.25, `a jump of ${largest.step.toFixed(3)} (${largest.at})`);
+    assert.deepEqual([...new Set(reports.map((r) => r.stage))], [
+      'backend', 'model 1/2 flatness', 'model 1/2 test loss', 'flattest', 'calibration', 'model 1/2 top eigenvalue',
+      'model 2/2 flatness', 'model 2/2 test loss', 'model 2/2 top eigenvalue',
+    ]);
+    assert.equal(reports.at(-1)!.fraction, 1);
   });
 });
