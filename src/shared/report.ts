@@ -328,7 +328,7 @@ export interface CalibrationPoint {
   /** Loss on the held-out part, in the report's loss convention. */
   heldOutLoss: number;
   normalized: number;
-  /** Mean squared difference from the split's flattest interpolators found (mean over them), on probe inputs (null without one). */
+  /** Mean squared difference from the split's flattest interpolators found (mean over those it was not built from), on probe inputs (null without one). */
   disagreement: number | null;
 }
 
@@ -366,7 +366,7 @@ export interface ReportPrediction {
   extrapolated: boolean;
   /** The model's R = F_sym / F_LB the prediction is read off at. */
   ratio: number | null;
-  /** The model's disagreement D with the flattest interpolators found (mean over the searches that interpolate), on probe inputs (the predictor's input). */
+  /** The model's disagreement D with the flattest interpolators found (mean over the interpolating searches, leaving out one whose function the model reproduces), on probe inputs (the predictor's input). */
   disagreement: number | null;
   /** Predicted test loss over the loss of predicting the targets' mean (what the verdict is read from). */
   relativeLoss: number | null;

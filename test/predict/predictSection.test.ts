@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { TwoLayerModel } from '../../src/engine/model/types';
+import type { CalibrationPoint } from '../../src/shared/report';
 import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { initialNetwork, toDataset, trainNetwork, type TrainingArrays } from '../../src/engine/predict/trainer';
 import { compareModels } from '../../src/engine/predict/compare';
@@ -68,9 +69,9 @@ test('the prediction section writes prediction, flattest and test keys', async (
   const variance = targets.reduce((sum, v) => sum + (v - mean) ** 2, 0) / targets.length;
   assert.ok(Math.abs(prediction.relativeLoss! * variance - prediction.testLoss!) <= 1e-6 * prediction.testLoss!, `${prediction.relativeLoss} x ${variance} vs ${prediction.testLoss}`);
   for (const point of prediction.calibration!.points) assert.ok(point.ratio >= 1 - 1e-6, `ratio ${point.ratio} below the certified bound`);
-  // Two flattest searches per split, each compared with both: neither gets D = 0 by being its own reference.
+  // Two flattest searches per split, each compared with the other: neither gets D = 0 by being its own reference.
   for (const split of [0, 1]) {
-    const searched = prediction.calibration!.points.filter((p) => p.split === split && p.kind === 'flattest-search');
+    const searched: CalibrationPoint[] = prediction.calibration!.points.filter((p) => p.split === split && p.kind === 'flattest-search');
     assert.equal(searched.length, 2, `split ${split}: ${searched.length} flattest-search points`);
     assert.ok(searched[0]!.disagreement! > 0 && searched[0]!.disagreement === searched[1]!.disagreement, `split ${split}: D ${searched.map((p) => p.disagreement).join(', ')}`);
   }

@@ -105,10 +105,10 @@ export interface ReferenceMember {
  * The reference family spans flatness from the flattest interpolator the search finds, through
  * small to large initialization, to random features and interpolators that memorize poisoned
  * points. The flattest-search members (two searches from different seeds, setting = which one) come
- * first: every member's D is its mean disagreement with both, so neither is compared only with
- * itself. The "bump" members are the first flattest found plus a random-features network that is zero on the
- * training points and fits junk at n/4 extra points: interpolators that generalize a little to
- * much worse, at the cost of one linear solve each.
+ * first: every member's D is its mean disagreement with those it was not built from, so a search is
+ * compared with the other one, never with itself. The "bump" members are the first flattest found
+ * plus a random-features network that is zero on the training points and fits junk at n/4 extra
+ * points: interpolators that generalize a little to much worse, at the cost of one linear solve each.
  */
 export const REFERENCE_FAMILY: readonly ReferenceMember[] = [
   { kind: 'flattest-search', setting: 1 },
@@ -299,12 +299,15 @@ export async function buildCalibration(
     const heldOutPart = subsetArrays(arrays, heldOut);
     let flattest: TwoLayerModel | null = null;
     const references: TwoLayerModel[] = [];
-    const kept: { model: TwoLayerModel; point: Omit<CalibrationPoint, 'disagreement'> }[] = [];
+    const kept: { model: TwoLayerModel; builtFrom: number | null; point: Omit<CalibrationPoint, 'disagreement'> }[] = [];
     for (const [index, member] of family.entries()) {
       throwIfCancelled(context);
       const model = await trainReference(member, trainPart, loss, { ...options, seed: options.seed + 1000 * split + 17 * index }, flattest, inner);
+      // The reference a member was built from: a search is its own; a bump is built on the first search.
+      let builtFrom: number | null = member.kind === 'flattest-bump' ? 0 : null;
       if (member.kind === 'flattest-search') {
         flattest ??= model;
+        builtFrom = references.length;
         references.push(model);
       }
       const measures = await measureFlatness(model, trainPart, loss, { signal: context?.signal });
@@ -317,11 +320,11 @@ export async function buildCalibration(
       const heldOut = heldOutLosses(model, heldOutPart, scale);
       const heldOutLoss = heldOut.mean;
       logVariances.push(heldOut.variance / heldOutPart.n / (heldOutLoss + floor) ** 2);
-      kept.push({ model, point: { kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN } });
+      kept.push({ model, builtFrom, point: { kind: member.kind, setting: member.setting, split, ratio: measures.ratio, heldOutLoss, normalized: measures.normalized ?? NaN } });
     }
     // D once every reference of the split is known: the first members' D needs the later searches.
     const probe = references.length ? makeProbe(trainPart, references, probeSeed(options.seed, split)) : null;
-    for (const { model, point } of kept) points.push({ ...point, disagreement: probe ? disagreement(model, probe) : null });
+    for (const { model, builtFrom, point } of kept) points.push({ ...point, disagreement: probe ? disagreement(model, probe, builtFrom) : null });
   }
   const samples: LossSample[] = points.map((p, k) => ({ ratio: p.ratio, disagreement: p.disagreement, heldOutLoss: p.heldOutLoss, logVariance: logVariances[k]! }));
   return { points, fit: fitCalibration(samples, floor), skipped };

@@ -11,9 +11,11 @@ import type { TrainingArrays } from './trainer';
  * rescaling symmetry cannot move it).
  *
  * Several references, found from different seeds: each is one draw of "the flattest interpolator"
- * with errors of its own (under label noise it fits the noise its own way). The mean over K of them
- * is ||f - g_mean||^2 + (1/K) sum_k ||g_k - g_mean||^2, the same form for every f, a reference
- * included; with a single reference that reference alone would get D = 0, however it generalizes.
+ * with errors of its own (under label noise it fits the noise its own way). D estimates
+ * E ||f - g||^2 for g a draw independent of f: the mean over the references f was not built from.
+ * A reference is compared with the others only (with one reference it alone would get D = 0,
+ * however it generalizes, and with the mean over all it would get half an independent model's
+ * expected D); a model built on a reference (a bump added to it) is compared with the others too.
  */
 
 /**
@@ -72,24 +74,46 @@ export interface DisagreementProbe {
   count: number;
   /** One array of values per reference (count x c each). */
   referenceValues: Float64Array[];
+  /** Mean over the probes of ||g_k(x)||^2, per reference: the scale of "same function". */
+  referenceSquares: number[];
 }
 
 export const PROBE_COUNT = 1000;
 
+/**
+ * A model whose mean squared difference from a reference is at most this share of the reference's
+ * mean square computes the same function up to float rounding (float32 weights move it by ~1e-14):
+ * it is that reference (e.g. the found network saved and analyzed again, or a rescaled copy of it).
+ */
+export const SAME_FUNCTION = 1e-10;
+
 export function makeProbe(arrays: TrainingArrays, references: readonly TwoLayerModel[], seed: number, count = PROBE_COUNT): DisagreementProbe {
   if (references.length === 0) throw new Error('the disagreement probe needs at least one reference interpolator');
   const inputs = probeInputs(arrays, count, seed);
-  return { inputs, count, referenceValues: references.map((reference) => networkOutputs(reference, inputs, count)) };
+  const referenceValues = references.map((reference) => networkOutputs(reference, inputs, count));
+  const referenceSquares = referenceValues.map((values) => values.reduce((sum, v) => sum + v * v, 0) / count);
+  return { inputs, count, referenceValues, referenceSquares };
 }
 
-/** D = (1/K) sum_k (1/P) sum_p ||f(x_p) - g_k(x_p)||^2. */
-export function disagreement(model: TwoLayerModel, probe: DisagreementProbe): number {
+/** (1/P) sum_p ||f(x_p) - g_k(x_p)||^2 for each reference g_k. */
+export function referenceDisagreements(model: TwoLayerModel, probe: DisagreementProbe): number[] {
   const values = networkOutputs(model, probe.inputs, probe.count);
-  let total = 0;
-  for (const reference of probe.referenceValues) {
+  return probe.referenceValues.map((reference) => {
     let sum = 0;
     for (let q = 0; q < values.length; q++) sum += (values[q]! - reference[q]!) ** 2;
-    total += sum / probe.count;
-  }
-  return total / probe.referenceValues.length;
+    return sum / probe.count;
+  });
+}
+
+/**
+ * D: the mean of referenceDisagreements over the references the model is independent of. The
+ * caller may name the reference the model was built from (`builtFrom`, an index into the probe's
+ * references); a reference whose function the model reproduces (SAME_FUNCTION) is left out as
+ * well. With no reference left (a single one, and the model is it), the mean over all.
+ */
+export function disagreement(model: TwoLayerModel, probe: DisagreementProbe, builtFrom: number | null = null): number {
+  const each = referenceDisagreements(model, probe);
+  const independent = each.filter((value, k) => k !== builtFrom && value > SAME_FUNCTION * probe.referenceSquares[k]!);
+  const used = independent.length ? independent : each;
+  return used.reduce((sum, value) => sum + value, 0) / used.length;
 }
