@@ -3,7 +3,8 @@ import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement,
   LogarithmicScale, PointElement, ScatterController, Tooltip, type ChartConfiguration,
 } from 'chart.js';
-import type { CalibrationKind, NeuronRow, OrbitPoint, ReportCalibration } from '../src/shared/report';
+import type { CalibrationKind, CalibrationPoint, NeuronRow, OrbitPoint, ReportCalibration } from '../src/shared/report';
+import { calibrationAxis } from '../src/shared/calibrationAxis';
 import { formatNumber, isRarelyActive, neuronStatusText } from '../src/shared/format';
 import { chartTheme, type ChartTheme } from './theme';
 import { cssVar } from './dom';
@@ -197,15 +198,12 @@ export function plottableCalibration(calibration: ReportCalibration): ReportCali
 
 export interface ModelPoint {
   ratio: number;
+  /** The model's disagreement D with the flattest interpolators found (null without one). */
+  disagreement: number | null;
   testLoss: number;
   interval: [number, number] | null;
 }
 
-/**
- * Reference interpolators (one color per kind), the fitted monotone map ratio -> held-out loss,
- * and the model(s) read off it (one model: with its interval): held-out loss against the flatness
- * ratio, log-log. data-points counts the scatter points: the references plus the models.
- */
 /** One marker per compared model: the shape (also a glyph for tables) and the theme color it is drawn in. */
 export const MODEL_MARKERS = [
   { glyph: '●', style: 'circle', color: '--vscode-charts-blue' },
@@ -222,32 +220,46 @@ export interface NamedModelPoint {
   /** Index into MODEL_MARKERS. */
   marker: number;
   ratio: number;
+  disagreement: number | null;
   predicted: number;
   measured: number | null;
 }
 
+/**
+ * Reference interpolators (one color per kind), the fitted predictor, and the model(s) read off
+ * it (one model: with its interval): held-out loss against the predictor's input (rho + D, or R
+ * without a flattest interpolator; shared/calibrationAxis.ts), log-log. data-points counts the
+ * scatter points: the references plus the models.
+ */
 export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibration: ReportCalibration, models: ModelPoint[], modelLabel = 'this model (predicted)', named: NamedModelPoint[] = []): Chart {
   const theme = chartTheme();
   // With named models the references step back to one muted color: the colors belong to the models.
   const palette = named.length ? [theme.muted] : [theme.reference, theme.primary, theme.muted, theme.negative, theme.foreground];
-  const points = plottableCalibration(calibration);
+  const axis = calibrationAxis(calibration);
+  const located = plottableCalibration(calibration).map((p) => ({ point: p, x: axis.position(p.ratio, p.disagreement) })).filter((p): p is { point: CalibrationPoint; x: number } => p.x !== null && p.x > 0);
+  const points = located.map((p) => p.point);
+  const modelX = (ratio: number, disagreement: number | null): number | null => {
+    const x = axis.position(ratio, disagreement);
+    return x !== null && x > 0 ? x : null;
+  };
   const kinds = (Object.keys(CALIBRATION_KIND_LABELS) as CalibrationKind[]).filter((kind) => points.some((p) => p.kind === kind));
   const datasets: ChartConfiguration<'scatter'>['data']['datasets'] = kinds.map((kind, index) => ({
     label: CALIBRATION_KIND_LABELS[kind],
-    data: points.filter((p) => p.kind === kind).map((p) => ({ x: p.ratio, y: p.heldOutLoss })),
+    data: located.filter((p) => p.point.kind === kind).map((p) => ({ x: p.x, y: p.point.heldOutLoss })),
     borderColor: palette[index % palette.length],
     backgroundColor: palette[index % palette.length],
     pointRadius: 4,
     pointStyle: (['circle', 'triangle', 'rect', 'crossRot', 'star'] as const)[index % 5],
   }));
-  const curve = calibration.curve.filter((knot) => knot.ratio > 0 && knot.loss > 0);
+  const xs = [...located.map((p) => p.x), ...models.map((m) => modelX(m.ratio, m.disagreement)), ...named.map((m) => modelX(m.ratio, m.disagreement))].filter((x): x is number => x !== null);
+  const curve = xs.length ? axis.curve(Math.min(...xs), Math.max(...xs)).filter((knot) => knot.x > 0 && knot.loss > 0) : [];
   if (curve.length > 1) {
     datasets.push({
-      label: 'monotone fit',
+      label: 'fitted predictor',
       pointStyle: 'line',
-      data: curve.map((knot) => ({ x: knot.ratio, y: knot.loss })),
+      data: curve.map((knot) => ({ x: knot.x, y: knot.loss })),
       showLine: true,
-      stepped: 'after',
+      ...(axis.kind === 'ratio' ? { stepped: 'after' as const } : {}),
       borderColor: theme.foreground,
       backgroundColor: theme.foreground,
       borderDash: [6, 4],
@@ -258,10 +270,11 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   const positiveLosses = [...points.map((p) => p.heldOutLoss), ...curve.map((k) => k.loss)];
   const floor = positiveLosses.length ? Math.min(...positiveLosses) / 10 : 1e-6;
   const model = models.length === 1 ? models[0]! : null;
-  if (model && model.interval && model.ratio > 0 && model.interval[1] > 0) {
+  const singleX = model ? modelX(model.ratio, model.disagreement) : null;
+  if (model && singleX !== null && model.interval && model.interval[1] > 0) {
     datasets.push({
       label: `prediction interval (${Math.round(calibration.intervalLevel * 100)}%)`,
-      data: [{ x: model.ratio, y: Math.max(model.interval[0], floor) }, { x: model.ratio, y: model.interval[1] }],
+      data: [{ x: singleX, y: Math.max(model.interval[0], floor) }, { x: singleX, y: model.interval[1] }],
       showLine: true,
       borderColor: theme.highlight,
       backgroundColor: theme.highlight,
@@ -270,11 +283,14 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
       order: -1,
     });
   }
-  const shown = models.filter((m) => m.ratio > 0 && m.testLoss > 0);
+  const shown = models.flatMap((m) => {
+    const x = modelX(m.ratio, m.disagreement);
+    return x !== null && m.testLoss > 0 ? [{ x, y: m.testLoss }] : [];
+  });
   if (shown.length > 0) {
     datasets.push({
       label: modelLabel,
-      data: shown.map((m) => ({ x: m.ratio, y: m.testLoss })),
+      data: shown,
       // Drawn last (lowest order), over the references, outlined in the text color.
       borderColor: theme.foreground,
       backgroundColor: theme.highlight,
@@ -289,17 +305,19 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   named.forEach((model) => {
     const mark = MODEL_MARKERS[model.marker % MODEL_MARKERS.length]!;
     const color = cssVar(mark.color, theme.primary);
-    if (model.ratio > 0 && model.predicted > 0) {
+    const x = modelX(model.ratio, model.disagreement);
+    if (x === null) return;
+    if (model.predicted > 0) {
       namedPoints++;
       datasets.push({
-        label: `${model.label} (predicted, filled)`, data: [{ x: model.ratio, y: model.predicted }],
+        label: `${model.label} (predicted, filled)`, data: [{ x, y: model.predicted }],
         borderColor: theme.foreground, backgroundColor: color, borderWidth: 1.5, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
       });
     }
-    if (model.measured !== null && model.ratio > 0 && model.measured > 0) {
+    if (model.measured !== null && model.measured > 0) {
       namedPoints++;
       datasets.push({
-        label: `${model.label} (measured, hollow)`, data: [{ x: model.ratio, y: model.measured }],
+        label: `${model.label} (measured, hollow)`, data: [{ x, y: model.measured }],
         borderColor: color, backgroundColor: 'transparent', borderWidth: 3, pointRadius: 9, pointHoverRadius: 11, pointStyle: mark.style, order: -2,
       });
     }
@@ -322,9 +340,9 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
         ...baseOptions(theme).plugins,
         // The legend shows each marker's shape: color is never the only thing that tells two models apart.
         legend: { labels: { color: theme.foreground, usePointStyle: true } },
-        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: R = ${formatNumber(item.parsed.x)}, loss ${formatNumber(item.parsed.y)}` } },
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${axis.symbol} = ${formatNumber(item.parsed.x)}, loss ${formatNumber(item.parsed.y)}` } },
       },
-      scales: { x: logAxis('flatness ratio R = F_sym / F_LB'), y: logAxis('held-out loss') },
+      scales: { x: logAxis(axis.title), y: logAxis('held-out loss') },
     },
   };
   return register(name, canvas, config as ChartConfiguration, points.length + shown.length + namedPoints);

@@ -3,6 +3,7 @@ import type { Report, ReportFlattest, ReportPrediction } from '../src/shared/rep
 import { formatInterval, formatNumber } from '../src/shared/format';
 import { afterMount, h } from './dom';
 import { CALIBRATION_KIND_LABELS, calibrationChart, plottableCalibration } from './charts';
+import { calibrationAxis, readOffText } from '../src/shared/calibrationAxis';
 import { card, tells, type Post } from './parts';
 
 const VERDICT_ICON: Record<ReportPrediction['verdict']['level'], string> = {
@@ -24,7 +25,7 @@ function measuredAgainstInterval(measured: number, interval: [number, number] | 
 
 export function predictionSection(report: Report, prediction: ReportPrediction, prefix: string): HTMLElement {
   const title = h('h2', { id: `${prefix}prediction-title` }, 'Will it generalize? Predicted test loss');
-  const what = tells('The loss to expect on fresh data from the same distribution, read off how reference interpolators of your own data generalize at this flatness ratio.');
+  const what = tells('The loss to expect on fresh data from the same distribution, read off how reference interpolators of your own data generalize against how far their functions stray from the flattest interpolators found (rho + D).');
   if (!prediction.available) {
     return h('section', { class: 'panel prediction', 'aria-labelledby': `${prefix}prediction-title`, 'data-testid': 'prediction' },
       title, what,
@@ -37,12 +38,12 @@ export function predictionSection(report: Report, prediction: ReportPrediction, 
   const canvas = h('canvas', {
     role: 'img',
     'aria-label': calibration
-      ? `Held-out loss against flatness ratio for ${calibration.points.length} reference interpolators, with this model at R = ${formatNumber(prediction.ratio)} and predicted loss ${formatNumber(prediction.testLoss)}`
+      ? `Held-out loss against ${calibrationAxis(calibration).title} for ${calibration.points.length} reference interpolators, with this model at R = ${formatNumber(prediction.ratio)}, D = ${formatNumber(prediction.disagreement)} and predicted loss ${formatNumber(prediction.testLoss)}`
       : 'no calibration',
   });
   if (calibration) {
     afterMount(() => calibrationChart(`${prefix}calibration`, canvas, calibration,
-      prediction.ratio !== null && prediction.testLoss !== null ? [{ ratio: prediction.ratio, testLoss: prediction.testLoss, interval: prediction.interval }] : []));
+      prediction.ratio !== null && prediction.testLoss !== null ? [{ ratio: prediction.ratio, disagreement: prediction.disagreement, testLoss: prediction.testLoss, interval: prediction.interval }] : []));
   }
   const dropped = calibration ? calibration.points.length - plottableCalibration(calibration).length : 0;
   const counts = new Map<string, number>();
@@ -56,7 +57,7 @@ export function predictionSection(report: Report, prediction: ReportPrediction, 
         h('strong', { 'data-testid': 'prediction-verdict' }, prediction.verdict.headline)),
       h('p', { 'data-testid': 'prediction-explanation' }, prediction.verdict.explanation)),
     h('div', { class: 'cards' },
-      card('Predicted test loss', formatNumber(prediction.testLoss), prediction.extrapolated ? 'extrapolated: the model lies outside the reference range' : `read off the calibration at R = ${formatNumber(prediction.ratio)}`, 'prediction-loss'),
+      card('Predicted test loss', formatNumber(prediction.testLoss), prediction.extrapolated ? 'extrapolated: the model lies outside the reference range' : readOffText(calibration, prediction.ratio, prediction.disagreement), 'prediction-loss'),
       card(`${level}% interval`, intervalText(prediction.interval), `conformal band from leave-one-out residuals`, 'prediction-interval'),
       prediction.measuredTestLoss !== null
         ? card('Measured test loss', formatNumber(prediction.measuredTestLoss),

@@ -9,6 +9,7 @@ import type { RankedModel } from '../src/shared/protocol';
 import { formatInterval, formatNumber } from '../src/shared/format';
 import { afterMount, h, type Child } from './dom';
 import { calibrationChart, MODEL_MARKERS } from './charts';
+import { calibrationAxis } from '../src/shared/calibrationAxis';
 import { button, icon, tells, type Post } from './parts';
 
 const MEASURE_LABELS: Record<string, string> = {
@@ -102,12 +103,13 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
   const calibration = comparison.calibration;
   const onFit = comparison.models.filter((row) => row.interpolates && row.ratio !== null && row.predictedTestLoss !== null);
   const offFit = comparison.models.filter((row) => !row.interpolates);
-  const canvas = h('canvas', { role: 'img', 'aria-label': `Held-out loss against flatness ratio for ${calibration?.points.length ?? 0} reference interpolators, with ${onFit.map((row) => labelOf(row.path)).join(', ')} at their predicted${withTest ? ' and measured' : ''} test loss` });
+  const canvas = h('canvas', { role: 'img', 'aria-label': `Held-out loss against ${calibration ? calibrationAxis(calibration).title : 'flatness ratio'} for ${calibration?.points.length ?? 0} reference interpolators, with ${onFit.map((row) => labelOf(row.path)).join(', ')} at their predicted${withTest ? ' and measured' : ''} test loss` });
   if (calibration) {
     afterMount(() => calibrationChart('ranking', canvas, calibration, [], '', onFit.map((row) => ({
       label: labelOf(row.path),
       marker: colorIndex(row.path),
       ratio: row.ratio!,
+      disagreement: row.disagreement,
       predicted: row.predictedTestLoss!,
       measured: row.testLoss,
     }))));
@@ -127,7 +129,7 @@ export function rankingView(comparison: ComparisonReport, models: RankedModel[],
     tauSection,
     calibration ? h('section', { class: 'panel' },
       h('h2', {}, 'The models on the calibration'),
-      tells('Each model sits at its flatness ratio R: filled markers are the predicted test loss read off the fitted curve, hollow ones the measured test loss. Gray points are reference interpolators trained on your data.'),
+      tells(`Each model sits where the predictor reads it (${calibration ? calibrationAxis(calibration).symbol : 'R'}): filled markers are the predicted test loss read off the fitted curve, hollow ones the measured test loss. Gray points are reference interpolators trained on your data.`),
       h('div', { class: 'chart-box tall' }, canvas)) : null,
     comparison.notes.length ? h('ul', { class: 'notes' }, ...comparison.notes.map((note) => h('li', {}, note))) : null,
     h('div', { class: 'actions' },

@@ -364,7 +364,7 @@ export interface ReportPrediction {
   interval: [number, number] | null;
   /** The model's ratio lies outside the reference family's range. */
   extrapolated: boolean;
-  /** The model's R = F_sym / F_LB the prediction is read off at. */
+  /** The model's R = F_sym / F_LB (the prediction reads R only when no flattest interpolator was found, else rho + D). */
   ratio: number | null;
   /** The model's disagreement D with the flattest interpolators found (mean over the interpolating searches, leaving out one whose function the model reproduces), on probe inputs (the predictor's input). */
   disagreement: number | null;
@@ -428,6 +428,8 @@ export interface ComparisonRow {
   trace: number;
   normalized: number | null;
   ratio: number | null;
+  /** The model's disagreement D with the flattest interpolators found (the predictor's input), when predicted. */
+  disagreement: number | null;
   pathNorm: number | null;
   /** Top Hessian eigenvalue, when the curvature module is available. */
   topEigenvalue: number | null;

@@ -105,6 +105,7 @@ export async function compareLoaded(
       pathNorm: report.flatness.pathNorm.value,
       topEigenvalue: await topHessianEigenvalue(model, data, loss, context),
       predictedTestLoss: predicted?.testLoss ?? null,
+      disagreement: predicted?.disagreement ?? null,
       interval: predicted?.interval ?? null,
       verdict: predicted?.available ? predicted.verdict : report.verdict,
       testLoss,

@@ -2,6 +2,7 @@ import type { Report } from '../../shared/report';
 import { formatNumber } from './format';
 import { scatterSvg, type ScatterPoint } from './svgChart';
 import { escapeHtml } from '../../shared/escape';
+import { calibrationAxis } from '../../shared/calibrationAxis';
 
 const KIND_LABELS: Record<string, string> = {
   'flattest-search': 'flattest found',
@@ -45,22 +46,29 @@ function calibrationChart(report: Report): string {
   const prediction = report.prediction;
   const calibration = prediction?.calibration;
   if (!prediction || !calibration || prediction.testLoss === null || prediction.ratio === null) return '';
+  const axis = calibrationAxis(calibration);
+  const modelX = axis.position(prediction.ratio, prediction.disagreement);
+  if (modelX === null || modelX <= 0) return '';
   const floor = Math.max(1e-6, Math.min(...calibration.points.map((p) => p.heldOutLoss).filter((v) => v > 0), prediction.testLoss || Infinity) / 10);
-  const points: ScatterPoint[] = calibration.points.map((p) => ({
-    x: p.ratio, y: Math.max(p.heldOutLoss, floor), series: KIND_LABELS[p.kind] ?? p.kind,
-    label: `${KIND_LABELS[p.kind] ?? p.kind} ${p.setting}, split ${p.split}: R = ${p.ratio.toPrecision(3)}, held-out loss ${p.heldOutLoss.toPrecision(3)}`,
-  }));
+  const points: ScatterPoint[] = calibration.points.flatMap((p) => {
+    const x = axis.position(p.ratio, p.disagreement);
+    return x === null || x <= 0 ? [] : [{
+      x, y: Math.max(p.heldOutLoss, floor), series: KIND_LABELS[p.kind] ?? p.kind,
+      label: `${KIND_LABELS[p.kind] ?? p.kind} ${p.setting}, split ${p.split}: ${axis.symbol} = ${x.toPrecision(3)}, held-out loss ${p.heldOutLoss.toPrecision(3)}`,
+    }];
+  });
+  const xs = [...points.map((p) => p.x), modelX];
   points.push({
-    x: prediction.ratio, y: Math.max(prediction.testLoss, floor), low: Math.max(prediction.interval![0], floor), high: Math.max(prediction.interval![1], floor),
-    series: 'this model (prediction)', highlight: true, label: `this model: R = ${prediction.ratio.toPrecision(3)}, predicted ${prediction.testLoss.toPrecision(3)}`,
+    x: modelX, y: Math.max(prediction.testLoss, floor), low: Math.max(prediction.interval![0], floor), high: Math.max(prediction.interval![1], floor),
+    series: 'this model (prediction)', highlight: true, label: `this model: ${axis.symbol} = ${modelX.toPrecision(3)}, predicted ${prediction.testLoss.toPrecision(3)}`,
   });
   if (prediction.measuredTestLoss !== null) {
-    points.push({ x: prediction.ratio, y: Math.max(prediction.measuredTestLoss, floor), series: 'this model (measured test loss)', label: `measured ${prediction.measuredTestLoss.toPrecision(3)}` });
+    points.push({ x: modelX, y: Math.max(prediction.measuredTestLoss, floor), series: 'this model (measured test loss)', label: `measured ${prediction.measuredTestLoss.toPrecision(3)}` });
   }
   return scatterSvg(points, {
-    title: 'Calibration: held-out loss of reference interpolators vs flatness ratio',
-    xLabel: 'ratio R = F_sym / F_LB', yLabel: 'held-out loss', logX: true, logY: true,
-    line: calibration.curve.map((c) => ({ x: c.ratio, y: Math.max(c.loss, floor) })),
+    title: `Calibration: held-out loss of reference interpolators vs ${axis.kind === 'distance' ? 'their distance from the flattest interpolators found' : 'flatness ratio'}`,
+    xLabel: axis.title, yLabel: 'held-out loss', logX: true, logY: true,
+    line: axis.curve(Math.min(...xs), Math.max(...xs)).map((c) => ({ x: c.x, y: Math.max(c.loss, floor) })),
   });
 }
 
