@@ -44,6 +44,11 @@ test('the prediction verdict reads the predicted loss relative to the mean predi
   const sharp = buildPredictionVerdict(base);
   assert.equal(sharp.level, 'sharp');
   assert.match(sharp.explanation, /90% of what predicting the mean costs/);
+  // From the mean predictor's cost up, a multiple: never an exponent on a percentage.
+  assert.match(buildPredictionVerdict({ ...base, relativeLoss: 8.8 }).explanation, /, 8\.8 times what predicting the mean costs/);
+  assert.match(buildPredictionVerdict({ ...base, relativeLoss: 0.999 }).explanation, /, 1\.0 times what predicting the mean costs/);
+  assert.match(buildPredictionVerdict({ ...base, relativeLoss: 0.994 }).explanation, /, 99% of what predicting the mean costs/);
+  assert.match(buildPredictionVerdict({ ...base, relativeLoss: 1234 }).explanation, /, 1\.2e\+3 times what|, 1200 times what/);
   assert.doesNotMatch(sharp.explanation, /extrapolated/);
   assert.match(buildPredictionVerdict({ ...base, extrapolated: true }).explanation, /extrapolated: the model lies outside the range/);
   assert.match(buildPredictionVerdict({ ...base, interval: null }).explanation, /no 80% interval: too few reference interpolators/);

@@ -90,6 +90,12 @@ export interface PredictionVerdictInput {
 
 const percent = (value: number) => `${(100 * value).toPrecision(2)}%`;
 
+/** The predicted loss against the mean predictor's: a percentage below it, a multiple from it up ("8.8 times", not "8.8e+2%"). */
+export function shareOfMeanCost(value: number): string {
+  if (100 * value < 99.5) return `${(100 * value).toPrecision(2)}% of what predicting the mean costs`;
+  return `${value < 9.95 ? value.toFixed(1) : formatNumber(value, 2)} times what predicting the mean costs`;
+}
+
 /** The prediction's verdict: the level from the predicted relative loss, citing R and the flattest found. */
 export function buildPredictionVerdict(input: PredictionVerdictInput): ReportVerdict {
   const { ratio, ratioToFound, interpolation, testLoss, interval, relativeLoss } = input;
@@ -97,7 +103,7 @@ export function buildPredictionVerdict(input: PredictionVerdictInput): ReportVer
     ? `${Math.round(100 * input.intervalLevel)}% interval ${formatInterval(interval, 3)}`
     : `no ${Math.round(100 * input.intervalLevel)}% interval: too few reference interpolators`;
   const extrapolation = input.extrapolated ? '; extrapolated: the model lies outside the range of the reference interpolators, so the interval is widened and less certain' : '';
-  const loss = `predicted test loss ${formatNumber(testLoss, 3)} (${band}${extrapolation}), ${percent(relativeLoss)} of what predicting the mean costs`;
+  const loss = `predicted test loss ${formatNumber(testLoss, 3)} (${band}${extrapolation}), ${shareOfMeanCost(relativeLoss)}`;
   const against = `R = ${ratio.toPrecision(3)} times the certified minimum F_LB` + (ratioToFound !== null
     ? ` and ${ratioToFound.toPrecision(3)} times the flattest interpolator found on this data`
     : ' (no flattest interpolator was found)');
