@@ -236,12 +236,8 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   // With named models the references step back to one muted color: the colors belong to the models.
   const palette = named.length ? [theme.muted] : [theme.reference, theme.primary, theme.muted, theme.negative, theme.foreground];
   const axis = calibrationAxis(calibration);
-  const located = plottableCalibration(calibration).map((p) => ({ point: p, x: axis.position(p.ratio, p.disagreement) })).filter((p): p is { point: CalibrationPoint; x: number } => p.x !== null && p.x > 0);
+  const located = plottableCalibration(calibration).map((p) => ({ point: p, x: axis.position(p.ratio, p.disagreement) })).filter((p): p is { point: CalibrationPoint; x: number } => p.x !== null);
   const points = located.map((p) => p.point);
-  const modelX = (ratio: number, disagreement: number | null): number | null => {
-    const x = axis.position(ratio, disagreement);
-    return x !== null && x > 0 ? x : null;
-  };
   const kinds = (Object.keys(CALIBRATION_KIND_LABELS) as CalibrationKind[]).filter((kind) => points.some((p) => p.kind === kind));
   const datasets: ChartConfiguration<'scatter'>['data']['datasets'] = kinds.map((kind, index) => ({
     label: CALIBRATION_KIND_LABELS[kind],
@@ -251,7 +247,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
     pointRadius: 4,
     pointStyle: (['circle', 'triangle', 'rect', 'crossRot', 'star'] as const)[index % 5],
   }));
-  const xs = [...located.map((p) => p.x), ...models.map((m) => modelX(m.ratio, m.disagreement)), ...named.map((m) => modelX(m.ratio, m.disagreement))].filter((x): x is number => x !== null);
+  const xs = [...located.map((p) => p.x), ...models.map((m) => axis.position(m.ratio, m.disagreement)), ...named.map((m) => axis.position(m.ratio, m.disagreement))].filter((x): x is number => x !== null);
   const curve = xs.length ? axis.curve(Math.min(...xs), Math.max(...xs)).filter((knot) => knot.x > 0 && knot.loss > 0) : [];
   if (curve.length > 1) {
     datasets.push({
@@ -270,7 +266,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   const positiveLosses = [...points.map((p) => p.heldOutLoss), ...curve.map((k) => k.loss)];
   const floor = positiveLosses.length ? Math.min(...positiveLosses) / 10 : 1e-6;
   const model = models.length === 1 ? models[0]! : null;
-  const singleX = model ? modelX(model.ratio, model.disagreement) : null;
+  const singleX = model ? axis.position(model.ratio, model.disagreement) : null;
   if (model && singleX !== null && model.interval && model.interval[1] > 0) {
     datasets.push({
       label: `prediction interval (${Math.round(calibration.intervalLevel * 100)}%)`,
@@ -284,7 +280,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
     });
   }
   const shown = models.flatMap((m) => {
-    const x = modelX(m.ratio, m.disagreement);
+    const x = axis.position(m.ratio, m.disagreement);
     return x !== null && m.testLoss > 0 ? [{ x, y: m.testLoss }] : [];
   });
   if (shown.length > 0) {
@@ -305,7 +301,7 @@ export function calibrationChart(name: string, canvas: HTMLCanvasElement, calibr
   named.forEach((model) => {
     const mark = MODEL_MARKERS[model.marker % MODEL_MARKERS.length]!;
     const color = cssVar(mark.color, theme.primary);
-    const x = modelX(model.ratio, model.disagreement);
+    const x = axis.position(model.ratio, model.disagreement);
     if (x === null) return;
     if (model.predicted > 0) {
       namedPoints++;

@@ -13,13 +13,15 @@ export interface CalibrationAxis {
   title: string;
   /** Short name of the coordinate for tooltips and labels. */
   symbol: string;
-  /** Where a point with this ratio and disagreement sits (null: not on this axis). */
+  /** Where a point with this ratio and disagreement sits on the log axis (null: not on it). */
   position(ratio: number | null, disagreement: number | null): number | null;
   /** The fitted predictor over [low, high] (distance axis) or at the reference points (ratio axis). */
   curve(low: number, high: number): { x: number; loss: number }[];
 }
 
 const CURVE_POINTS = 48;
+
+const onLogAxis = (x: number): number | null => (Number.isFinite(x) && x > 0 ? x : null);
 
 export function calibrationAxis(calibration: ReportCalibration): CalibrationAxis {
   // A report saved by an earlier version (restored after an update) may have no fitted model.
@@ -33,7 +35,7 @@ export function calibrationAxis(calibration: ReportCalibration): CalibrationAxis
       kind: 'distance',
       title: 'distance from the flattest interpolators found, rho + D',
       symbol: 'rho + D',
-      position: (_ratio, disagreement) => (typeof disagreement !== 'number' || !Number.isFinite(disagreement) ? null : rho + Math.max(0, disagreement)),
+      position: (_ratio, disagreement) => (typeof disagreement === 'number' ? onLogAxis(rho + Math.max(0, disagreement)) : null),
       curve: (low, high) => {
         if (!(low > 0 && high >= low)) return [];
         const span = Math.log(high / low);
@@ -48,7 +50,7 @@ export function calibrationAxis(calibration: ReportCalibration): CalibrationAxis
     kind: 'ratio',
     title: 'flatness ratio R = F_sym / F_LB',
     symbol: 'R',
-    position: (ratio) => (typeof ratio !== 'number' || !Number.isFinite(ratio) ? null : ratio),
+    position: (ratio) => (typeof ratio === 'number' ? onLogAxis(ratio) : null),
     curve: () => (calibration.curve ?? []).map((knot) => ({ x: knot.ratio, loss: knot.loss })),
   };
 }

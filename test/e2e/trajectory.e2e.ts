@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, clickMenuItem, findFrame, openWorkbench, type Workbench } from './codeServer';
+import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, explorerMenu, findFrame, openWorkbench, type Workbench } from './codeServer';
 
 /** "Within a few seconds": the settle time (1 s), the poll (1 s) and one core analysis, with room for a loaded machine. */
 const APPEARS_WITHIN_MS = 15_000;
@@ -33,26 +33,9 @@ describe('Track Training Folder in code-server', { skip: SKIP_WITHOUT_CODE_SERVE
   });
 
   it('watches a folder of checkpoints and draws the run', async () => {
-    // Right after start-up the menu may open before the extension's contributions are registered: retry.
     const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^run$/ }).first();
-    const item = page.locator('.context-view .action-item', { hasText: 'Track Training Folder...' }).first();
-    // A click on the menu item can be lost too (the item stays highlighted, the menu open): retry
-    // until the training-data pick shows.
     const pick = page.locator('.quick-input-list .monaco-list-row').first();
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      try {
-        await folder.click({ button: 'right' });
-        await item.waitFor({ timeout: 5000 });
-        await clickMenuItem(item);
-        await pick.waitFor({ timeout: 10_000 });
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await page.keyboard.press('Escape');
-        await page.waitForTimeout(2000);
-      }
-    }
+    await explorerMenu(page, folder, 'Track Training Folder...', () => pick.waitFor({ timeout: 10_000 }));
     // Training data, then the optional test data (the file beside it named test first).
     for (const expected of [/train\.npz/, /test\.npz/]) {
       const first = page.locator('.quick-input-list .monaco-list-row').first();

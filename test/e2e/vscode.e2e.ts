@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, clickMenuItem, findFrame, openWorkbench, runCommand, waitUntil, type Workbench } from './codeServer';
+import { ARTIFACTS, EXAMPLE, SCREENSHOTS, SKIP_WITHOUT_CODE_SERVER, explorerMenu, findFrame, openWorkbench, runCommand, waitUntil, type Workbench } from './codeServer';
 
 describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () => {
   let workbench: Workbench;
@@ -46,23 +46,9 @@ describe('Flatness Lens in code-server', { skip: SKIP_WITHOUT_CODE_SERVER }, () 
 
   it('Analyze Model... from the explorer context menu asks for the training data and shows the report', async () => {
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'memorizing.safetensors' });
-    const item = page.locator('.context-view .action-item', { hasText: 'Analyze Model...' }).first();
-    // The training-data quick pick: candidates from the workspace, train.npz first. A click that lands
-    // while the workbench is still busy can be lost: open the menu again until the pick shows.
+    // The training-data quick pick: candidates from the workspace, train.npz first.
     const first = page.locator('.quick-input-list .monaco-list-row').first();
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      await page.keyboard.press('Escape');
-      await row.click({ button: 'right' });
-      try {
-        await item.waitFor({ timeout: 20_000 });
-        await clickMenuItem(item);
-        await page.waitForFunction(() => /train\.npz/.test(document.querySelector('.quick-input-widget:not([style*="display: none"]) .quick-input-list .monaco-list-row')?.textContent ?? ''), undefined, { timeout: 20_000 });
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-    }
+    await explorerMenu(page, row, 'Analyze Model...', () => page.waitForFunction(() => /train\.npz/.test(document.querySelector('.quick-input-widget:not([style*="display: none"]) .quick-input-list .monaco-list-row')?.textContent ?? ''), undefined, { timeout: 20_000 }));
     assert.match(await first.textContent() ?? '', /train\.npz/);
     await page.keyboard.press('Enter');
     // Then the optional test data (held-out files beside the training data first): take test.npz.

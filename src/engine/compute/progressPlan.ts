@@ -34,11 +34,6 @@ export class ProgressPlan {
     }
   }
 
-  /** The stage names, in order, with their labels. */
-  get labels(): string[] {
-    return this.stages.map((stage) => stage.label ?? stage.name);
-  }
-
   /** A context for the computations: same cancellation, progress through this plan. */
   context(outer: ComputeContext | undefined): ComputeContext {
     return { ...(outer?.signal ? { signal: outer.signal } : {}), onProgress: (stage, fraction) => this.update(stage, fraction) };

@@ -48,11 +48,11 @@ function calibrationChart(report: Report): string {
   if (!prediction || !calibration || prediction.testLoss === null || prediction.ratio === null) return '';
   const axis = calibrationAxis(calibration);
   const modelX = axis.position(prediction.ratio, prediction.disagreement);
-  if (modelX === null || modelX <= 0) return '';
+  if (modelX === null) return '';
   const floor = Math.max(1e-6, Math.min(...calibration.points.map((p) => p.heldOutLoss).filter((v) => v > 0), prediction.testLoss || Infinity) / 10);
   const points: ScatterPoint[] = calibration.points.flatMap((p) => {
     const x = axis.position(p.ratio, p.disagreement);
-    return x === null || x <= 0 ? [] : [{
+    return x === null ? [] : [{
       x, y: Math.max(p.heldOutLoss, floor), series: KIND_LABELS[p.kind] ?? p.kind,
       label: `${KIND_LABELS[p.kind] ?? p.kind} ${p.setting}, split ${p.split}: ${axis.symbol} = ${x.toPrecision(3)}, held-out loss ${p.heldOutLoss.toPrecision(3)}`,
     }];
