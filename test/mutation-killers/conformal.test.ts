@@ -1,7 +1,7 @@
 /** The conformal rank's guard: the level must lie strictly in (0, 1) and one point is enough at level 1/2. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conformalRank, denoised, heldOutCoverage } from '../../src/engine/predict/conformal';
+import { conformalRank, conformalScale, heldOutCoverage, scaleHalfWidth } from '../../src/engine/predict/conformal';
 
 test('conformal rank: ceil(level (K + 1)), null outside (0, 1), with no points, or when it exceeds K', () => {
   assert.equal(conformalRank(1, 0.5), 1);
@@ -12,19 +12,27 @@ test('conformal rank: ceil(level (K + 1)), null outside (0, 1), with no points, 
   assert.equal(conformalRank(0, 0.5), null);
 });
 
-test('denoised keeps the sign and removes the known variance', () => {
-  assert.equal(denoised(-5, 16), -3);
-  assert.equal(denoised(5, 16), 3);
-  assert.equal(denoised(2, 16), 0);
-  assert.equal(denoised(-2.5, 0), -2.5);
+test('conformal scale: the noise enters only when the misfit is separated from it', () => {
+  // Residuals 2, -2 with noise variances 0, 12: mean r^2 4 below the mean variance 6, so the plain
+  // jackknife (half width 2 whatever the target's noise); with variances 0, 2: misfit 3, scores
+  // 2/sqrt(3), 2/sqrt(5), rank 2 of 2 at level 1/2 gives 2/sqrt(3): half width 2 noise-free, 2 sqrt(4/3) at v = 1.
+  const plain = conformalScale([2, -2], [0, 12], 0.5)!;
+  assert.equal(plain.noiseSeparated, false);
+  assert.equal(scaleHalfWidth(plain, 5), 2);
+  const separated = conformalScale([2, -2], [0, 2], 0.5)!;
+  assert.equal(separated.noiseSeparated, true);
+  assert.ok(Math.abs(scaleHalfWidth(separated) - 2) < 1e-12);
+  assert.ok(Math.abs(scaleHalfWidth(separated, 1) - 2 * Math.sqrt(4 / 3)) < 1e-12);
+  assert.deepEqual(conformalScale([0, 0], [0, 0], 0.5), { quantile: 0, misfitVariance: 0, noiseSeparated: false });
 });
 
 test('held-out coverage: a held-out point whose residual is all known noise is inside', () => {
   // Targets 0, 1, 2, 3 and 100, the fit the mean of the others, level 1/2; the 100 carries a noise
-  // variance of 1e6. Held out, the 100 meets the interval of 0..3: their leave-one-out residuals
-  // are 2, 2/3, 2/3, 2, the rank ceil(0.5 * 5) = 3 gives the half width 2, and its residual
-  // 100 - 1.5 = 98.5 less the noise is sqrt(max(0, 98.5^2 - 1e6)) = 0: inside. Each of 0..3 held
-  // out meets a half width above 32 (the 100's residual counts 0) and a residual below 27: inside.
+  // variance of 1e6. Held out, the 100 meets the scale of 0..3: leave-one-out residuals 2, 2/3,
+  // 2/3, 2 without noise, misfit variance 20/9, rank ceil(0.5 * 5) = 3 of the scores is
+  // 2 / sqrt(20/9), so a target of noise variance 1e6 gets about 1342 against its residual
+  // 100 - 1.5 = 98.5: inside. Each of 0..3 held out: the others' mean r^2 is below the 100's
+  // variance, so the plain half width (above 31) against a residual below 27: inside.
   const fitter = (others: readonly number[]) => () => others.reduce((s, y) => s + y, 0) / others.length;
   const noise = (y: number) => (y === 100 ? 1e6 : 0);
   assert.deepEqual(heldOutCoverage([0, 1, 2, 3, 100], fitter, (y) => y, 0.5, noise), { inside: 5, checked: 5 });

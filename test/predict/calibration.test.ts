@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitCalibration, predictFromFit, splitRows } from '../../src/engine/predict/calibration';
-import { conformalHalfWidth, conformalRank, denoised, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor } from '../../src/engine/predict/conformal';
+import {
+  conformalHalfWidth, conformalRank, conformalScale, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor, scaleHalfWidth,
+} from '../../src/engine/predict/conformal';
 import { type LossSample, fitLossModel, predictLog } from '../../src/engine/predict/lossModel';
 import { kendallTau, kendallTauFinite } from '../../src/engine/predict/kendall';
 import { SeededRandom } from '../../src/engine/math/random';
@@ -73,17 +75,69 @@ test('the loss model recovers a known law and stays monotone', () => {
   assert.ok(falling.b >= 0 && falling.c >= 0);
 });
 
-test('known target noise is taken out of each residual, and only that', () => {
-  assert.equal(denoised(0.5, 0), 0.5);
-  assert.ok(Math.abs(denoised(-0.5, 0.09) - -0.4) < 1e-12);
-  assert.equal(denoised(0.2, 0.09), 0);
-  // With noise on the mean fitter's targets: residuals (4/3)(y - 4) shrunk by their own variance.
-  const points = [1, 2, 4, 9].map((y) => ({ y, v: 0.25 }));
-  const residuals = leaveOneOutResiduals(points, meanFitter, (p) => p.y, (p) => p.v);
-  [1, 2, 4, 9].forEach((y, k) => {
-    const r = (4 / 3) * (y - 4);
-    assert.ok(Math.abs(residuals[k]! - Math.sign(r) * Math.sqrt(Math.max(0, r * r - 0.25))) < 1e-12);
+test('known target noise: normalized scores, the half width for a target of any noise variance (known answer)', () => {
+  // Residuals 3, -4, 1, 0 with noise variances 1, 0, 3, 0: mean r^2 = 6.5, mean v = 1, misfit 5.5;
+  // scores |r| / sqrt(5.5 + v): 3/sqrt(6.5), 4/sqrt(5.5), 1/sqrt(8.5), 0; rank ceil(0.5 x 5) = 3 of
+  // them is 3/sqrt(6.5), so the noise-free half width is 3 sqrt(5.5 / 6.5) and a target of noise
+  // variance 1 gets 3.
+  const scale = conformalScale([3, -4, 1, 0], [1, 0, 3, 0], 0.5)!;
+  assert.equal(scale.noiseSeparated, true);
+  assert.ok(Math.abs(scale.misfitVariance - 5.5) < 1e-12);
+  assert.ok(Math.abs(scaleHalfWidth(scale) - 3 * Math.sqrt(5.5 / 6.5)) < 1e-12);
+  assert.ok(Math.abs(scaleHalfWidth(scale, 1) - 3) < 1e-12);
+  // Noise-free targets: the plain jackknife half width; a noisy target's interval is wider.
+  const plain = conformalScale([3, -4, 1, 0], [0, 0, 0, 0], 0.5)!;
+  assert.ok(Math.abs(scaleHalfWidth(plain) - 3) < 1e-12);
+  assert.ok(Math.abs(scaleHalfWidth(plain, 6.5) - 3 * Math.sqrt(2)) < 1e-12);
+  // Residuals no larger than their noise explains: the misfit cannot be separated, the plain jackknife stays.
+  const noisy = conformalScale([0.1, -0.2, 0.1, 0.3], [1, 1, 1, 1], 0.5)!;
+  assert.equal(noisy.noiseSeparated, false);
+  assert.ok(Math.abs(scaleHalfWidth(noisy) - 0.2) < 1e-12);
+  assert.equal(conformalScale([1, 2, 3], [0, 0, 0], 0.8), null);
+});
+
+test('known target noise: the interval holds 80% of noise-free targets, where subtracting each variance over-covers', () => {
+  // Residuals misfit + noise, e ~ N(0, 0.2^2) and eps_k ~ N(0, v_k) with sd 0.2-0.6, K = 100; the
+  // new target is noise-free. Subtracting v_k from each r_k^2 (the former rule) covers about 94%.
+  const random = new SeededRandom(21);
+  const trials = 1500;
+  let clean = 0;
+  let noisy = 0;
+  let former = 0;
+  for (let t = 0; t < trials; t++) {
+    const variances = Array.from({ length: 100 }, () => (0.4 * (0.5 + random.uniform())) ** 2);
+    const residuals = variances.map((v) => 0.2 * random.normal() + Math.sqrt(v) * random.normal());
+    const scale = conformalScale(residuals, variances, 0.8)!;
+    const misfit = 0.2 * random.normal();
+    if (Math.abs(misfit) <= scaleHalfWidth(scale)) clean++;
+    if (Math.abs(misfit + Math.sqrt(variances[0]!) * random.normal()) <= scaleHalfWidth(scale, variances[0]!)) noisy++;
+    const subtracted = residuals.map((r, k) => Math.sqrt(Math.max(0, r * r - variances[k]!)));
+    if (Math.abs(misfit) <= conformalHalfWidth(subtracted, 0.8)!) former++;
+  }
+  assert.ok(clean / trials >= 0.74 && clean / trials <= 0.86, `noise-free coverage ${clean / trials}`);
+  assert.ok(noisy / trials >= 0.74 && noisy / trials <= 0.86, `noisy-target coverage ${noisy / trials}`);
+  assert.ok(former / trials > 0.9, `the former rule ${former / trials}`);
+});
+
+test('noisy held-out targets: the 80% interval holds about 80% of fresh population losses', () => {
+  // 100 reference points of the known law with a misfit of sd 0.2 and held-out noise of sd 0.4-0.6
+  // (log scale, variances known as logVariance); the fresh point's target is its population loss
+  // (misfit, no noise). Subtracting each variance from its squared residual (the former rule) held
+  // 94.5% of them here; the normalized scores 84%.
+  const random = new SeededRandom(31);
+  const draw = (count: number, noisy: boolean): LossSample[] => lawPoints(random, count, 0.2).map((p) => {
+    const sd = 0.4 + 0.2 * random.uniform();
+    return noisy ? { ...p, heldOutLoss: p.heldOutLoss * Math.exp(sd * random.normal()), logVariance: sd * sd } : p;
   });
+  const trials = 200;
+  let inside = 0;
+  for (let t = 0; t < trials; t++) {
+    const fit = fitCalibration(draw(100, true), 1e-9, 0.8, false);
+    const [fresh] = draw(1, false);
+    const [low, high] = predictFromFit(fit, fresh!.ratio, fresh!.disagreement).interval!;
+    if (fresh!.heldOutLoss >= low && fresh!.heldOutLoss <= high) inside++;
+  }
+  assert.ok(inside / trials >= 0.7 && inside / trials <= 0.9, `population-loss coverage ${inside / trials}`);
 });
 
 test('the 80% interval covers 70-90% of fresh points, and the held-out check agrees', () => {

@@ -10,7 +10,7 @@ import { DEFAULT_FLATTEST_OPTIONS, searchFlattest } from './flattest';
 import { disagreement, makeProbe, networkOutputs } from './disagreement';
 import { type LossModel, type LossSample, fitLossModel, logTarget, predictLog } from './lossModel';
 import {
-  type Fitter, type HeldOutCoverage, conformalHalfWidth, heldOutCoverage, leaveOneOutResiduals, minimumPointsFor,
+  type ConformalScale, type Fitter, type HeldOutCoverage, heldOutCoverage, leaveOneOutScale, minimumPointsFor, scaleHalfWidth,
 } from './conformal';
 
 /**
@@ -27,8 +27,10 @@ export const INTERVAL_LEVEL = 0.8;
 
 export interface CalibrationFit {
   model: LossModel;
-  /** Conformal half width of the interval in log space, or null with too few points for the level. */
+  /** Conformal half width of the interval in log space for the population loss, or null with too few points for the level. */
   halfWidth: number | null;
+  /** The normalized conformal scale the half width comes from (conformal.ts). */
+  scale: ConformalScale | null;
   level: number;
   /** Held-out coverage of the whole procedure (each point left out of the fit and the quantile). */
   coverage: HeldOutCoverage;
@@ -50,14 +52,15 @@ export function fitCalibration(samples: readonly LossSample[], floor: number, le
   const model = fitLossModel(list, floor);
   const target = (s: LossSample) => logTarget(s, floor);
   // The interval is for the population loss; a reference point's held-out loss estimates it with
-  // sampling noise of known variance, which is taken out of its residual.
+  // sampling noise of known variance: normalized scores, and the half width of a noise-free target.
   const noise = (s: LossSample) => s.logVariance ?? 0;
-  const halfWidth = conformalHalfWidth(leaveOneOutResiduals(list, lossFitter(floor), target, noise), level);
+  const scale = leaveOneOutScale(list, lossFitter(floor), target, level, noise);
+  const halfWidth = scale === null ? null : scaleHalfWidth(scale);
   const coverage = checkCoverage ? heldOutCoverage(list, lossFitter(floor), target, level, noise) : { inside: 0, checked: 0 };
   const ratios = list.map((s) => s.ratio);
   const ds = list.map((s) => s.disagreement).filter((v): v is number => v !== null);
   return {
-    model, halfWidth, level, coverage,
+    model, halfWidth, scale, level, coverage,
     ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     disagreementRange: model.rho !== null && ds.length ? [Math.min(...ds), Math.max(...ds)] : null,
     samples: list,
