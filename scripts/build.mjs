@@ -43,6 +43,8 @@ if (wanted('worker')) {
 if (wanted('worker') || wanted('cli')) {
   // The HDF5 parsing thread (worker_threads), started by the CLI and the worker; stopped after a time budget.
   configs.push({ ...node, entryPoints: [join(root, 'src/engine/load/layers/hdf5ThreadMain.ts')], outfile: join(dist, 'hdf5Thread.js') });
+  // The onnxruntime session thread: kernels run there while the engine's thread does the per-sample work.
+  configs.push({ ...node, entryPoints: [join(root, 'src/engine/compute/onnx/sessionThreadMain.ts')], outfile: join(dist, 'onnxThread.js') });
 }
 if (wanted('cli')) {
   const cli = join(root, 'src/cli/main.ts');

@@ -11,10 +11,14 @@ export function backendLabel(backend: Pick<ReportBackend, 'name' | 'adapter'>): 
   return backend.adapter ? `${backend.name} on ${adapterLabel(backend.adapter)}` : backend.name;
 }
 
-/** The kernels and threads the data passes ran on: "onnxruntime 1.30.0 CPU, 2 intra-op threads"; null when unknown. */
-export function kernelsLabel(backend: Pick<ReportBackend, 'name' | 'kernels' | 'threads'>): string | null {
+/**
+ * The kernels and threads the data passes ran on: "onnxruntime 1.30.0 CPU, 2 intra-op threads,
+ * curvature pass on 2 session threads"; null when unknown.
+ */
+export function kernelsLabel(backend: Pick<ReportBackend, 'name' | 'kernels' | 'threads' | 'lanes'>): string | null {
   if (!backend.kernels) return null;
   if (backend.threads === undefined) return backend.kernels;
   const unit = backend.name === 'onnxruntime' ? 'intra-op thread' : 'thread';
-  return `${backend.kernels}, ${backend.threads} ${unit}${backend.threads === 1 ? '' : 's'}`;
+  const lanes = backend.lanes === undefined ? '' : `, curvature pass on ${backend.lanes} session thread${backend.lanes === 1 ? '' : 's'}`;
+  return `${backend.kernels}, ${backend.threads} ${unit}${backend.threads === 1 ? '' : 's'}${lanes}`;
 }

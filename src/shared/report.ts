@@ -60,6 +60,11 @@ export interface ReportBackend {
   kernels?: string;
   /** Threads those kernels ran on. */
   threads?: number;
+  /**
+   * onnxruntime only: sessions that ran the curvature pass's chunks side by side, each on its own
+   * thread with one intra-op thread (absent where those threads could not start).
+   */
+  lanes?: number;
 }
 
 /** A WebGPU adapter as Dawn reports it. */

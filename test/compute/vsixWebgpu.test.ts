@@ -134,6 +134,8 @@ describe('GPU runtime in the packages', { skip: host === null ? `Dawn ships no r
     assert.equal(report.backend.name, 'onnxruntime', report.backend.fallbacks.join('; '));
     assert.match(report.backend.kernels ?? '', /^onnxruntime \d+\.\d+\.\d+ CPU$/);
     assert.ok((report.backend.threads ?? 0) >= 1);
+    // The session threads' script (dist/onnxThread.js) is packaged and starts: one lane per core.
+    assert.equal(report.backend.lanes, report.backend.threads, JSON.stringify(report.backend));
     const reference = (JSON.parse(readFileSync(join(extension, 'examples', 'multi-index', 'reference.json'), 'utf8')) as { generalizing: { rawTrace: number } }).generalizing;
     assert.ok(Math.abs(report.flatness.trace - reference.rawTrace) <= 1e-6 * reference.rawTrace, `trace ${report.flatness.trace} vs ${reference.rawTrace}`);
   });

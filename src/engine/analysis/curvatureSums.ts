@@ -16,7 +16,7 @@ import { balancedRescaling } from '../math/balancedRescaling';
 import { type TargetTerm, computeTargetTermOf } from './targetTerm';
 import { correctNearKinks, kinkSlopes, kinkThresholds } from './kinkCorrection';
 import { onnxKernelsActive } from '../compute/backend';
-import { OnnxCurvatureKernel, type PerSampleTerms } from '../compute/onnx/curvatureKernel';
+import { type ChunkForward, OnnxCurvatureKernel, type PerSampleTerms } from '../compute/onnx/curvatureKernel';
 
 /**
  * Everything FLATNESS.md sections 2-4 need, in one pass over the data. Per-neuron sums are
@@ -64,6 +64,23 @@ export interface CurvatureOptions {
 
 /** Upper bound on rows per chunk: per-chunk column sums run in float32 on the backend. */
 const MAX_REDUCTION_ROWS = 2048;
+/**
+ * Chunks in flight per onnxruntime lane: this thread computes one chunk's per-sample terms and
+ * near-kink tests while the lanes run others. Their contributions still add up in chunk order,
+ * so the sums do not depend on timing.
+ */
+const ONNX_CHUNKS_IN_FLIGHT_PER_LANE = 1;
+
+/** Turns taken in order: `take()` returns the wait for the previous holder and the release of this one. */
+function turnTaking(): () => { wait: Promise<void>; release: () => void } {
+  let last = Promise.resolve();
+  return () => {
+    const wait = last;
+    let release = (): void => undefined;
+    last = new Promise<void>((resolve) => { release = resolve; });
+    return { wait, release };
+  };
+}
 
 function addInto(target: Float64Array, values: ArrayLike<number>): void {
   for (let j = 0; j < target.length; j++) target[j] = target[j]! + values[j]!;
@@ -177,35 +194,59 @@ export async function computeCurvatureSums(
   const kernel = onnxKernelsActive()
     ? await OnnxCurvatureKernel.create(model, rawModel, { crossEntropy: isCrossEntropy, squaredErrorScale: loss.squaredErrorScale, outputNormSquared, withDiagonal, thresholds }, chunkRows)
     : null;
-  /** One chunk on onnxruntime: forward, the per-sample terms in JavaScript, then the column sums. */
-  const onnxChunk = async (onnx: OnnxCurvatureKernel, rows: number, chunkInputs: Float32Array, chunkTargets: Float32Array) => {
-    const forward = await onnx.forward(chunkInputs, rows);
-    const terms = perSampleTerms(rows, forward.outputs, forward.inputNormSquared, chunkTargets);
-    const sums = await onnx.columnSums(chunkInputs, rows, forward, terms);
-    addInto(activeSamples, sums.active);
-    addInto(neuronA, sums.neuronA);
-    addInto(neuronB, sums.neuronB);
-    if (sums.neuronC) addInto(neuronC, sums.neuronC);
-    if (sums.diagonalW) addInto(diagonalW, sums.diagonalW);
-    if (sums.diagonalA) addInto(diagonalA, sums.diagonalA);
-    if (sums.nearKinkRows.length > 0 && slopesAtKink && thresholds && forward.preactivations) {
-      // Only the rows the kernel's screen flagged, one at a time (the exact test is in correctNearKinks).
-      const quadratic = nearKinkQuadratic(terms.probabilities);
-      const z = forward.preactivations;
-      for (const r of sums.nearKinkRows) {
-        correctNearKinks(model, chunkInputs.subarray(r * d, (r + 1) * d), 1, z.subarray(r * m, (r + 1) * m), slopesAtKink, thresholds,
-          (_row, j) => quadratic(r, j), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
+  /**
+   * One chunk on onnxruntime: forward (already started), the per-sample terms and the near-kink
+   * correction in JavaScript, then the column sums (which take z back, so the correction goes first).
+   */
+  const termsTurn = turnTaking();
+  const sumsTurn = turnTaking();
+  const onnxChunk = async (onnx: OnnxCurvatureKernel, rows: number, chunkInputs: Float32Array, chunkTargets: Float32Array, forwardRun: Promise<ChunkForward>) => {
+    // Lanes may answer out of order: each stage that adds into the float64 totals waits its turn.
+    const termsSlot = termsTurn();
+    const sumsSlot = sumsTurn();
+    try {
+      const forward = await forwardRun;
+      await termsSlot.wait;
+      const terms = perSampleTerms(rows, forward.outputs, forward.inputNormSquared, chunkTargets);
+      if (forward.nearKinkRows.length > 0 && slopesAtKink && thresholds && forward.preactivations) {
+        // Only the rows the kernel's screen flagged, one at a time (the exact test is in correctNearKinks).
+        const quadratic = nearKinkQuadratic(terms.probabilities);
+        const z = forward.preactivations;
+        for (const r of forward.nearKinkRows) {
+          correctNearKinks(model, chunkInputs.subarray(r * d, (r + 1) * d), 1, z.subarray(r * m, (r + 1) * m), slopesAtKink, thresholds,
+            (_row, j) => quadratic(r, j), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
+        }
       }
+      termsSlot.release();
+      const sums = await onnx.columnSums(rows, forward, terms);
+      await sumsSlot.wait;
+      addInto(activeSamples, sums.active);
+      addInto(neuronA, sums.neuronA);
+      addInto(neuronB, sums.neuronB);
+      if (sums.neuronC) addInto(neuronC, sums.neuronC);
+      if (sums.diagonalW) addInto(diagonalW, sums.diagonalW);
+      if (sums.diagonalA) addInto(diagonalA, sums.diagonalA);
+    } finally {
+      termsSlot.release();
+      sumsSlot.release();
     }
   };
 
+  const inFlight: Array<{ task: Promise<void>; end: number }> = [];
+  const finishOldest = async () => {
+    const oldest = inFlight.shift()!;
+    await oldest.task;
+    context?.onProgress?.('flatness', Math.min(1, oldest.end / data.n));
+  };
   try {
     for await (const { start, rows, inputs: chunkInputValues, targets: chunkTargets } of dataChunks(data, chunkRows)) {
       throwIfCancelled(context);
       if (kernel) {
-        await onnxChunk(kernel, rows, chunkInputValues, chunkTargets);
-        context?.onProgress?.('flatness', Math.min(1, (start + rows) / data.n));
-        await yieldToEventLoop();
+        const task = onnxChunk(kernel, rows, chunkInputValues, chunkTargets, kernel.forward(chunkInputValues, rows));
+        // Awaited in order below; a failure is handled there, not reported as unhandled meanwhile.
+        task.catch(() => undefined);
+        inFlight.push({ task, end: start + rows });
+        if (inFlight.length >= ONNX_CHUNKS_IN_FLIGHT_PER_LANE * kernel.lanes + 1) await finishOldest();
         continue;
       }
       // Reads are asynchronous (GPU backends map buffers asynchronously): the forward pass runs
@@ -315,7 +356,10 @@ export async function computeCurvatureSums(
       context?.onProgress?.('flatness', Math.min(1, (start + rows) / data.n));
       await yieldToEventLoop();
     }
+    while (inFlight.length > 0) await finishOldest();
   } finally {
+    await Promise.allSettled(inFlight.map((chunk) => chunk.task));
+    await kernel?.forgetKept();
     for (const tensor of resident) tensor?.dispose();
   }
 

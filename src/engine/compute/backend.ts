@@ -8,6 +8,7 @@ import type { BackendName, BackendRequest } from '../../shared/report';
 import { FlatnessLensError } from '../errors';
 import type { ReportAdapter } from '../../shared/report';
 import { checkOnnxRuntime, onnxRuntimeVersion, onnxThreads } from './onnx/runtime';
+import { startSessionLanes } from './onnx/sessionThread';
 import { GpuDeviceFailure, WebGpuUnavailable, currentWebGpu, startWebGpu, stopWebGpu } from './webgpu';
 
 export interface BackendInfo {
@@ -23,6 +24,8 @@ export interface BackendInfo {
   kernels?: string;
   /** Threads the products run on, where the backend says. */
   threads?: number;
+  /** onnxruntime: session threads that run the curvature pass's chunks side by side. */
+  lanes?: number;
 }
 
 /** What a backend attempt learned beyond success: the GPU, the kernels and threads. */
@@ -30,6 +33,7 @@ interface BackendDetails {
   adapter?: ReportAdapter;
   kernels?: string;
   threads?: number;
+  lanes?: number;
 }
 
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu'];
@@ -120,7 +124,8 @@ async function tryOnnxRuntime(): Promise<BackendDetails> {
   } catch {
     await tryCpu();
   }
-  return { kernels: `onnxruntime ${onnxRuntimeVersion()} CPU`, threads: onnxThreads() };
+  const lanes = await startSessionLanes();
+  return { kernels: `onnxruntime ${onnxRuntimeVersion()} CPU`, threads: onnxThreads(), ...(lanes > 0 ? { lanes } : {}) };
 }
 
 const ATTEMPTS: Record<BackendName, (forced: boolean) => Promise<BackendDetails | void>> = {

@@ -3,7 +3,8 @@ import { transposeToFloat32 } from '../transpose';
 import { OnnxGraph, attr } from './graph';
 import { hasSecondDerivative, onnxActivation, onnxFirstDerivative, onnxSecondDerivative, onnxStep } from './activations';
 import { addInputNormsSquared, addOutputs, addPreactivations } from './network';
-import type { FeedTensor, OnnxSession } from './runtime';
+import type { Feed, FeedTensor, OnnxRunner } from './runtime';
+import { createLaneSession } from './sessionThread';
 import { cachedSession } from './sessionCache';
 
 /**
@@ -36,6 +37,17 @@ export interface ChunkForward {
   inputNormSquared: Float32Array;
   /** z, rows x m, the float32 values the sums used (returned where kinks are screened). */
   preactivations: Float32Array | null;
+  /** A fused kernel's sums, computed in the same run. */
+  fusedSums: ChunkSums | null;
+  /**
+   * Chunk rows where some z_ij may be within its threshold of a kink (a float32 screen with some
+   * slack): the caller corrects those rows in float64 (kinkCorrection.ts decides exactly).
+   */
+  nearKinkRows: number[];
+  /** Prefix of the values the forward run kept on the session's thread for the sums run. */
+  keptAs: string | null;
+  /** The lane that ran the forward part: the sums run goes there too (it holds the kept values). */
+  lane: number;
 }
 
 /** Per-sample terms computed in JavaScript, as float32 for the backend. */
@@ -57,29 +69,33 @@ export interface ChunkSums {
   /** The w-block and the a-block of sum_p theta_p^2 H_pp, when requested. */
   diagonalW: Float64Array | null;
   diagonalA: Float64Array | null;
-  /**
-   * Chunk rows where some z_ij may be within its threshold of a kink (a float32 screen with some
-   * slack): the caller corrects those rows in float64 (kinkCorrection.ts decides exactly).
-   */
-  nearKinkRows: number[];
 }
 
 /** Slack on the float32 near-kink screen: the exact test in kinkCorrection.ts decides. */
 const KINK_SCREEN_SLACK = 1 + 1e-3;
 
+let nextChunkKey = 1;
+
 export class OnnxCurvatureKernel {
   /** One run per chunk: no per-sample loss terms are needed. */
   readonly fused: boolean;
+
+  /** Chunks that run at the same time. */
+  get lanes(): number {
+    return this.main.lanes;
+  }
   private readonly ones: Float32Array;
   private readonly outputSquares: Float64Array;
   private readonly largestThreshold: number;
-  private pendingSums: ChunkSums | null = null;
+  /** Values kept on the session's thread for sums runs that have not run yet. */
+  private readonly outstanding = new Set<string>();
+  private nextLane = 0;
 
   private constructor(
     private readonly model: TwoLayerModel,
     private readonly options: CurvatureKernelOptions,
-    private readonly main: OnnxSession,
-    private readonly sums: OnnxSession | null,
+    private readonly main: OnnxRunner,
+    private readonly sums: OnnxRunner | null,
     maxRows: number,
   ) {
     this.fused = sums === null;
@@ -90,44 +106,80 @@ export class OnnxCurvatureKernel {
 
   /**
    * `model` is the network the float32 work runs on; `cacheOwner` (the caller's model, from which
-   * `model` is derived) keys the cached sessions.
+   * `model` is derived) keys the cached sessions. The sessions run on the onnxruntime thread
+   * (sessionThread.ts), so the caller may keep several chunks in flight.
    */
   static async create(model: TwoLayerModel, cacheOwner: TwoLayerModel, options: CurvatureKernelOptions, maxRows: number): Promise<OnnxCurvatureKernel> {
     const fused = !options.crossEntropy && !hasSecondDerivative(model.activation);
     const key = JSON.stringify({ activation: model.activation, ce: options.crossEntropy, diagonal: options.withDiagonal, kinks: options.thresholds !== null });
     if (fused) {
-      const main = await cachedSession(cacheOwner, `curvature-fused ${key}`, () => buildFused(model, options));
+      const main = await cachedSession(cacheOwner, `curvature-fused ${key}`, () => buildFused(model, options), createLaneSession);
       return new OnnxCurvatureKernel(model, options, main, null, maxRows);
     }
-    const main = await cachedSession(cacheOwner, `curvature-forward ${JSON.stringify(model.activation)}`, () => buildForward(model));
-    const sums = await cachedSession(cacheOwner, `curvature-sums ${key}`, () => buildSums(model, options));
+    const main = await cachedSession(cacheOwner, `curvature-forward ${JSON.stringify({ activation: model.activation, kinks: options.thresholds !== null })}`, () => buildForward(model, options.thresholds !== null), createLaneSession);
+    const sums = await cachedSession(cacheOwner, `curvature-sums ${key}`, () => buildSums(model, options), createLaneSession);
     return new OnnxCurvatureKernel(model, options, main, sums, maxRows);
   }
 
-  /** The forward part of the chunk (in a fused kernel, the whole chunk). `inputs` is rows x d. */
+  /**
+   * The forward part of the chunk (in a fused kernel, the whole chunk). `inputs` is rows x d.
+   * A split kernel keeps the inputs on the session's thread when the sums run needs them again
+   * (the diagonal); z and ||u||^2 come back here and go to the sums run without a copy.
+   */
   async forward(inputs: Float32Array, rows: number): Promise<ChunkForward> {
     const feeds: Record<string, FeedTensor> = { X: { data: inputs, dims: [rows, this.model.inputDim] } };
-    if (this.fused) feeds.ones = this.onesRow(rows);
-    const results = await this.main.run(feeds);
-    if (this.fused) this.pendingSums = this.combine(results, results.norm_squared!);
-    return { outputs: results.F!, inputNormSquared: results.norm_squared!, preactivations: results.Z ?? null };
+    const lane = this.nextLane++ % this.main.lanes;
+    if (this.fused) {
+      feeds.ones = this.onesRow(rows);
+      const results = await this.main.run(feeds, undefined, { lane });
+      return {
+        outputs: results.F!, inputNormSquared: results.norm_squared!, preactivations: results.Z ?? null,
+        fusedSums: this.combine(results), nearKinkRows: this.nearKinkRows(results), keptAs: null, lane,
+      };
+    }
+    const keptAs = `curvature chunk ${nextChunkKey++}`;
+    const keep: Record<string, string> = {};
+    if (this.options.withDiagonal) {
+      keep.X = `${keptAs} X`;
+      this.outstanding.add(keep.X);
+    }
+    const results = await this.main.run(feeds, undefined, { keep, lane });
+    return {
+      outputs: results.F!, inputNormSquared: results.norm_squared!, preactivations: results.Z!,
+      fusedSums: null, nearKinkRows: this.nearKinkRows(results), keptAs, lane,
+    };
   }
 
-  /** The chunk's sums, given its forward part and (for a split kernel) the per-sample terms. */
-  async columnSums(inputs: Float32Array, rows: number, forward: ChunkForward, terms: PerSampleTerms): Promise<ChunkSums> {
+  /** Drops what forward runs kept for sums runs that will not run (a cancelled or failed pass). */
+  async forgetKept(): Promise<void> {
+    if (this.outstanding.size === 0) return;
+    const keys = [...this.outstanding];
+    this.outstanding.clear();
+    await this.main.forget(keys);
+  }
+
+  /**
+   * The chunk's sums, given its forward part and (for a split kernel) the per-sample terms. A split
+   * kernel gives z and ||u||^2 to the session: the caller must be done with them.
+   */
+  async columnSums(rows: number, forward: ChunkForward, terms: PerSampleTerms): Promise<ChunkSums> {
     if (this.sums === null) {
-      const sums = this.pendingSums;
-      this.pendingSums = null;
-      if (sums === null) throw new Error('ONNX curvature kernel: columnSums before forward');
-      return sums;
+      if (forward.fusedSums === null) throw new Error('ONNX curvature kernel: a fused chunk without its sums');
+      return forward.fusedSums;
     }
-    const { inputDim: d, hiddenDim: m, outputDim: c } = this.model;
-    const feeds: Record<string, FeedTensor> = {
-      Z: { data: forward.preactivations!, dims: [rows, m] },
-      norm_squared: { data: forward.inputNormSquared, dims: [rows] },
+    const { hiddenDim: m, outputDim: c } = this.model;
+    const keptAs = forward.keptAs;
+    if (keptAs === null || forward.preactivations === null) throw new Error('ONNX curvature kernel: a split chunk without its forward values');
+    const keptKeys: string[] = [];
+    const feeds: Record<string, Feed> = {
+      Z: { data: forward.preactivations, dims: [rows, m], move: true },
+      norm_squared: { data: forward.inputNormSquared, dims: [rows], move: true },
       ones: this.onesRow(rows),
     };
-    if (this.options.withDiagonal) feeds.X = { data: inputs, dims: [rows, d] };
+    if (this.options.withDiagonal) {
+      keptKeys.push(`${keptAs} X`);
+      feeds.X = { kept: keptKeys[0]! };
+    }
     if (hasSecondDerivative(this.model.activation)) feeds.G = { data: terms.gradients, dims: [rows, c] };
     const p = terms.probabilities;
     if (this.options.crossEntropy && p) {
@@ -146,17 +198,31 @@ export class OnnxCurvatureKernel {
       feeds.P = { data: p, dims: [rows, c] };
       feeds.left_activations = { data: leftActivations, dims: [diagonal ? 1 + c : 1, rows] };
     }
-    return this.combine(await this.sums.run(feeds), forward.inputNormSquared);
+    const results = await this.sums.run(feeds, undefined, { forget: keptKeys, lane: forward.lane });
+    for (const key of keptKeys) this.outstanding.delete(key);
+    return this.combine(results);
   }
 
   private onesRow(rows: number): FeedTensor {
     return { data: this.ones.subarray(0, rows), dims: [1, rows] };
   }
 
+  /** Rows the kernel's float32 screen flags as possibly near a kink. */
+  private nearKinkRows(results: Record<string, Float32Array>): number[] {
+    const rows: number[] = [];
+    const smallest = results.kink_min;
+    const norms = results.norm_squared!;
+    if (this.options.thresholds && smallest) {
+      const limit = this.largestThreshold * KINK_SCREEN_SLACK;
+      for (let r = 0; r < smallest.length; r++) if (!(smallest[r]! > limit * Math.sqrt(norms[r]!))) rows.push(r);
+    }
+    return rows;
+  }
+
   /** The graph's k x m products as per-neuron sums, in float64. */
-  private combine(results: Record<string, Float32Array>, norms: Float32Array): ChunkSums {
+  private combine(results: Record<string, Float32Array>): ChunkSums {
     const { hiddenDim: m, outputDim: c } = this.model;
-    const { crossEntropy, withDiagonal, squaredErrorScale: scale, outputNormSquared, thresholds } = this.options;
+    const { crossEntropy, withDiagonal, squaredErrorScale: scale, outputNormSquared } = this.options;
     const relu = this.model.activation.name === 'relu';
     const stepSums = results.step_sums!;
     const activationSums = results.activation_sums!;
@@ -189,12 +255,6 @@ export class OnnxCurvatureKernel {
       }
       if (diagonalW && results.diagonal_curvature) diagonalW[j] = diagonalW[j]! + results.diagonal_curvature[j]!;
     }
-    const nearKinkRows: number[] = [];
-    const smallest = results.kink_min;
-    if (thresholds && smallest) {
-      const limit = this.largestThreshold * KINK_SCREEN_SLACK;
-      for (let r = 0; r < smallest.length; r++) if (!(smallest[r]! > limit * Math.sqrt(norms[r]!))) nearKinkRows.push(r);
-    }
     return {
       active: stepSums.subarray(0, m),
       neuronA,
@@ -202,12 +262,11 @@ export class OnnxCurvatureKernel {
       neuronC: results.neuron_c ? Float64Array.from(results.neuron_c) : null,
       diagonalW,
       diagonalA,
-      nearKinkRows,
     };
   }
 }
 
-function buildForward(model: TwoLayerModel): Uint8Array {
+function buildForward(model: TwoLayerModel, kinks: boolean): Uint8Array {
   const g = new OnnxGraph();
   const x = g.input('X', ['rows', model.inputDim]);
   const z = addPreactivations(g, model, x, 'Z');
@@ -216,7 +275,14 @@ function buildForward(model: TwoLayerModel): Uint8Array {
   g.output('Z', ['rows', model.hiddenDim]);
   g.output('F', ['rows', model.outputDim]);
   g.output('norm_squared', ['rows']);
+  if (kinks) addKinkScreen(g, z);
   return g.build();
+}
+
+/** min_j |z_ij| per row, screened in JavaScript against the largest threshold times ||u_i||. */
+function addKinkScreen(g: OnnxGraph, z: string): void {
+  g.op('ReduceMin', [g.op('Abs', [z])], { axes: attr.ints([1]), keepdims: attr.int(0) }, 'kink_min');
+  g.output('kink_min', ['rows']);
 }
 
 function buildFused(model: TwoLayerModel, options: CurvatureKernelOptions): Uint8Array {
@@ -229,7 +295,10 @@ function buildFused(model: TwoLayerModel, options: CurvatureKernelOptions): Uint
   const norm = addInputNormsSquared(g, model, x, 'norm_squared');
   g.output('F', ['rows', model.outputDim]);
   g.output('norm_squared', ['rows']);
-  if (options.thresholds) g.output('Z', ['rows', model.hiddenDim]);
+  if (options.thresholds) {
+    g.output('Z', ['rows', model.hiddenDim]);
+    addKinkScreen(g, z);
+  }
   addSums(g, model, options, { x, z, norm, ones, activations });
   return g.build();
 }
@@ -273,12 +342,6 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
     squaredSlopes = g.op('Mul', [slope, slope]);
   }
   const squaredActivations = g.op('Mul', [activations, activations]);
-  if (options.thresholds) {
-    // min_j |z_ij| per row, screened in JavaScript against the largest threshold times ||u_i||:
-    // one pass, and the few rows it flags are tested exactly.
-    g.op('ReduceMin', [g.op('Abs', [z])], { axes: attr.ints([1]), keepdims: attr.int(0) }, 'kink_min');
-    outputs.push(['kink_min', -1]);
-  }
   const outputRows = Float32Array.from(model.outputWeights);
   let outputRowsValue: string | null = null;
   const outputRowsInitializer = () => (outputRowsValue ??= g.initializer('output_rows', outputRows, [c, m]));
@@ -321,5 +384,5 @@ function addSums(g: OnnxGraph, model: TwoLayerModel, options: CurvatureKernelOpt
     product(normRow, curvaturePerSample, 'neuron_c', 1);
     if (weightedNorms) product(ones, g.op('Mul', [curvaturePerSample, weightedNorms]), 'diagonal_curvature', 1);
   }
-  for (const [name, rows] of outputs) g.output(name, rows < 0 ? ['rows'] : [rows, m]);
+  for (const [name, rows] of outputs) g.output(name, [rows, m]);
 }

@@ -1,12 +1,12 @@
 import type { TwoLayerModel } from '../../model/types';
 import { OnnxGraph } from './graph';
 import { addOutputs, addPreactivations } from './network';
-import { OnnxSession } from './runtime';
+import type { OnnxRunner } from './runtime';
 import { cachedSession } from './sessionCache';
 
 /** f = sigma(X W^T + b) A^T + c0 for a rows x d chunk on onnxruntime: the forward pass. */
 export class OnnxForwardKernel {
-  private constructor(private readonly model: TwoLayerModel, private readonly session: OnnxSession) {}
+  private constructor(private readonly model: TwoLayerModel, private readonly session: OnnxRunner) {}
 
   static async create(model: TwoLayerModel): Promise<OnnxForwardKernel> {
     const session = await cachedSession(model, `forward ${JSON.stringify(model.activation)}`, () => {

@@ -64,10 +64,56 @@ export async function checkOnnxRuntime(): Promise<void> {
 export interface FeedTensor {
   data: Float32Array;
   dims: readonly number[];
+  /** The caller gives the array up: a session on another thread may take it without a copy. */
+  move?: boolean;
+}
+
+/** A value kept on the session's thread by an earlier run (RunOptions.keep), fed again without a copy. */
+export interface KeptFeed {
+  kept: string;
+}
+
+export type Feed = FeedTensor | KeptFeed;
+
+export interface RunOptions {
+  /** Feeds or fetched outputs to keep on this thread for later runs: name -> key. */
+  keep?: Readonly<Record<string, string>>;
+  /** Keys to drop once this run is done. */
+  forget?: readonly string[];
+  /** Which lane runs it (modulo `lanes`): kept values stay on their lane. */
+  lane?: number;
+}
+
+/** What the kernels need of a session: run it, name its outputs, drop kept values, release it. */
+export interface OnnxRunner {
+  readonly outputNames: readonly string[];
+  /** Sessions that run at the same time (one per thread); runs on one lane run in order. */
+  readonly lanes: number;
+  run(feeds: Record<string, Feed>, fetches?: readonly string[], options?: RunOptions): Promise<Record<string, Float32Array>>;
+  forget(keys: readonly string[]): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Values kept between runs on this thread, by key. */
+const keptValues = new Map<string, FeedTensor>();
+
+/** Drops kept values; returns their arrays. */
+export function forgetKeptValues(keys: readonly string[]): Float32Array[] {
+  const dropped: Float32Array[] = [];
+  for (const key of keys) {
+    const value = keptValues.get(key);
+    if (value) dropped.push(value.data);
+    keptValues.delete(key);
+  }
+  return dropped;
+}
+
+export function isKeptFeed(feed: Feed): feed is KeptFeed {
+  return 'kept' in feed;
 }
 
 /** One InferenceSession over an in-memory model, with float32 feeds and fetches. */
-export class OnnxSession {
+export class OnnxSession implements OnnxRunner {
   private constructor(private readonly session: Ort.InferenceSession, private readonly ort: OrtModule) {}
 
   static async create(model: Uint8Array, threads = onnxThreads()): Promise<OnnxSession> {
@@ -91,18 +137,42 @@ export class OnnxSession {
     return this.session.outputNames;
   }
 
+  get lanes(): number {
+    return 1;
+  }
+
   /** Runs the graph; returns the fetched outputs (all of them by default) as float32 arrays. */
-  async run(feeds: Record<string, FeedTensor>, fetches: readonly string[] = this.session.outputNames): Promise<Record<string, Float32Array>> {
+  async run(feeds: Record<string, Feed>, fetches: readonly string[] = this.session.outputNames, options: RunOptions = {}): Promise<Record<string, Float32Array>> {
+    const resolved: Record<string, FeedTensor> = {};
     const inputs: Record<string, Ort.Tensor> = {};
-    for (const [name, feed] of Object.entries(feeds)) inputs[name] = new this.ort.Tensor('float32', feed.data, [...feed.dims]);
+    for (const [name, feed] of Object.entries(feeds)) {
+      const value = isKeptFeed(feed) ? keptValues.get(feed.kept) : feed;
+      if (!value) throw new Error(`ONNX session: no kept value '${(feed as KeptFeed).kept}' for input '${name}'`);
+      resolved[name] = value;
+      inputs[name] = new this.ort.Tensor('float32', value.data, [...value.dims]);
+    }
     const results = await this.session.run(inputs, [...fetches]);
     const out: Record<string, Float32Array> = {};
     for (const name of fetches) {
-      const data = results[name]?.data;
-      if (!(data instanceof Float32Array)) throw new Error(`ONNX session: output '${name}' is not float32`);
-      out[name] = data;
+      const result = results[name];
+      if (!(result?.data instanceof Float32Array)) throw new Error(`ONNX session: output '${name}' is not float32`);
+      out[name] = result.data;
+      const key = options.keep?.[name];
+      if (key !== undefined) keptValues.set(key, { data: result.data, dims: result.dims });
     }
+    for (const [name, key] of Object.entries(options.keep ?? {})) {
+      if (!(name in out)) {
+        const feed = resolved[name];
+        if (!feed) throw new Error(`ONNX session: '${name}' to keep is neither a feed nor a fetched output`);
+        keptValues.set(key, feed);
+      }
+    }
+    forgetKeptValues(options.forget ?? []);
     return out;
+  }
+
+  async forget(keys: readonly string[]): Promise<void> {
+    forgetKeptValues(keys);
   }
 
   async release(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { TwoLayerModel } from '../../model/types';
-import { OnnxSession } from './runtime';
+import { type OnnxRunner, OnnxSession } from './runtime';
 
 /**
  * Sessions per (model, kernel): the weights are initializers of the graph, so a session belongs
@@ -8,7 +8,7 @@ import { OnnxSession } from './runtime';
  * place gets new sessions rather than stale ones; the key names everything else the graph
  * depends on (the activation, the kernel's options).
  */
-interface Entry { fingerprint: number; sessions: Map<string, Promise<OnnxSession>> }
+interface Entry { fingerprint: number; sessions: Map<string, Promise<OnnxRunner>> }
 const cache = new WeakMap<TwoLayerModel, Entry>();
 
 function mix(hash: number, values: Float64Array | null): number {
@@ -25,7 +25,13 @@ function fingerprint(model: TwoLayerModel): number {
   return hash;
 }
 
-export function cachedSession(model: TwoLayerModel, key: string, build: () => Uint8Array): Promise<OnnxSession> {
+/** `create` makes the session from the graph's bytes (on this thread by default). */
+export function cachedSession(
+  model: TwoLayerModel,
+  key: string,
+  build: () => Uint8Array,
+  create: (graph: Uint8Array) => Promise<OnnxRunner> = (graph) => OnnxSession.create(graph),
+): Promise<OnnxRunner> {
   const current = fingerprint(model);
   let entry = cache.get(model);
   if (!entry || entry.fingerprint !== current) {
@@ -36,7 +42,7 @@ export function cachedSession(model: TwoLayerModel, key: string, build: () => Ui
   const sessions = entry.sessions;
   let session = sessions.get(key);
   if (!session) {
-    session = OnnxSession.create(build());
+    session = create(build());
     session.catch(() => sessions.delete(key));
     sessions.set(key, session);
   }

@@ -1,0 +1,94 @@
+/**
+ * onnxruntime's session threads (src/engine/compute/onnx/sessionThread.ts): one lane per core,
+ * values kept on their lane between the two runs of a chunk, feeds copied unless given up, and a
+ * curvature pass whose float64 totals do not depend on which lane answers first.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as os from 'node:os';
+import { SeededRandom } from '../../src/engine/math/random';
+import { initBackend } from '../../src/engine/compute/backend';
+import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
+import { makeLossSpec } from '../../src/engine/math/losses';
+import { OnnxGraph } from '../../src/engine/compute/onnx/graph';
+import { createLaneSession } from '../../src/engine/compute/onnx/sessionThread';
+import { kernelsLabel } from '../../src/shared/backendLabel';
+import { CancelledError } from '../../src/engine/errors';
+import type { Dataset } from '../../src/engine/data/types';
+import { randomData, randomModel } from '../helpers/tinyNetworks';
+
+function doublingGraph(): Uint8Array {
+  const g = new OnnxGraph();
+  const x = g.input('X', ['rows', 3]);
+  g.op('Add', [x, x], {}, 'Y');
+  g.output('Y', ['rows', 3]);
+  return g.build();
+}
+
+describe('onnxruntime session lanes', () => {
+  test('the backend starts one session thread per core and the report names them', async () => {
+    const info = await initBackend('onnxruntime');
+    assert.equal(info.lanes, os.availableParallelism());
+    assert.match(kernelsLabel({ ...info, lanes: info.lanes }) ?? '', new RegExp(`curvature pass on ${info.lanes} session thread`));
+  });
+
+  test('kept values stay on their lane, feed later runs and are forgotten; feeds are copied unless given up', async () => {
+    await initBackend('onnxruntime');
+    const session = await createLaneSession(doublingGraph());
+    assert.equal(session.lanes, os.availableParallelism());
+    const input = Float32Array.of(1, 2, 3, -4, 5, 6);
+    const first = await session.run({ X: { data: input, dims: [2, 3] } }, undefined, { keep: { X: 'lanes test X', Y: 'lanes test Y' }, lane: 0 });
+    assert.deepEqual(Array.from(first.Y!), [2, 4, 6, -8, 10, 12]);
+    assert.deepEqual(Array.from(input), [1, 2, 3, -4, 5, 6], 'the caller keeps its array');
+    const again = await session.run({ X: { kept: 'lanes test Y' } }, undefined, { lane: 0 });
+    assert.deepEqual(Array.from(again.Y!), [4, 8, 12, -16, 20, 24]);
+    if (session.lanes > 1) {
+      await assert.rejects(session.run({ X: { kept: 'lanes test X' } }, undefined, { lane: 1 }), /no kept value 'lanes test X'/);
+    }
+    await session.run({ X: { kept: 'lanes test X' } }, undefined, { lane: 0, forget: ['lanes test X'] });
+    await assert.rejects(session.run({ X: { kept: 'lanes test X' } }, undefined, { lane: 0 }), /no kept value 'lanes test X'/);
+    await session.forget(['lanes test Y']);
+    await assert.rejects(session.run({ X: { kept: 'lanes test Y' } }, undefined, { lane: 0 }), /no kept value 'lanes test Y'/);
+    const given = Float32Array.of(1, 1, 1);
+    const moved = await session.run({ X: { data: given, dims: [1, 3], move: true } }, undefined, { lane: 0 });
+    assert.deepEqual(Array.from(moved.Y!), [2, 2, 2]);
+    assert.equal(given.length, 0, 'a given-up feed moves to the thread');
+    await session.release();
+  });
+
+  const random = new SeededRandom(5);
+  const model = randomModel({ d: 7, m: 24, c: 3, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, random);
+  const regression = randomData(700, 7, 3, random);
+  const classes: Dataset = randomData(700, 7, 1, random, 3);
+
+  test('the pass adds its chunks in order: repeated runs give the same float64 bits', async () => {
+    await initBackend('onnxruntime');
+    for (const [loss, data] of [['mse', regression], ['ce', classes]] as const) {
+      const spec = makeLossSpec(loss, 3);
+      const runs = [];
+      for (let k = 0; k < 4; k++) runs.push(await computeCurvatureSums(model, data, spec, { chunkRows: 37, withInvariantDiagonal: true }));
+      for (const run of runs.slice(1)) {
+        assert.deepEqual(Array.from(run.neuronA), Array.from(runs[0]!.neuronA), `${loss} A`);
+        assert.deepEqual(Array.from(run.neuronB), Array.from(runs[0]!.neuronB), `${loss} B`);
+        assert.deepEqual(Array.from(run.activeSamples), Array.from(runs[0]!.activeSamples), `${loss} active`);
+        assert.equal(run.lossValue, runs[0]!.lossValue, `${loss} loss`);
+        assert.equal(run.invariantDiagonal, runs[0]!.invariantDiagonal, `${loss} diagonal`);
+      }
+    }
+  });
+
+  test('a pass cancelled with chunks in flight stops, and the next pass gives the same figures as before', async () => {
+    await initBackend('onnxruntime');
+    const spec = makeLossSpec('ce', 3);
+    const before = await computeCurvatureSums(model, classes, spec, { chunkRows: 37, withInvariantDiagonal: true });
+    const controller = new AbortController();
+    let reports = 0;
+    await assert.rejects(computeCurvatureSums(model, classes, spec, { chunkRows: 37, withInvariantDiagonal: true }, {
+      signal: controller.signal,
+      onProgress: () => { if (++reports === 2) controller.abort(); },
+    }), CancelledError);
+    const after = await computeCurvatureSums(model, classes, spec, { chunkRows: 37, withInvariantDiagonal: true });
+    assert.deepEqual(Array.from(after.neuronB), Array.from(before.neuronB));
+    assert.equal(after.invariantDiagonal, before.invariantDiagonal);
+  });
+});
