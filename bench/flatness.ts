@@ -103,7 +103,7 @@ async function passes(workload: Workload, repetitions: number) {
 
 async function runWorkload(name: 'W1' | 'W2', backendRequest: BackendRequest) {
   const backend = await initBackend(backendRequest);
-  const repetitions = name === 'W1' ? 7 : 2;
+  const repetitions = name === 'W1' ? 15 : 2;
   const sizes = [];
   for (const n of SIZES[name]) sizes.push(await passes(makeWorkload(name, n), repetitions));
 
@@ -140,6 +140,7 @@ async function runWorkload(name: 'W1' | 'W2', backendRequest: BackendRequest) {
     backend: backend.name,
     kernels: backend.kernels ?? null,
     threads: backend.threads ?? null,
+    lanes: backend.lanes ?? null,
     adapter: backend.adapter ?? null,
     repetitions,
     forwardMs: main.forwardMs,
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
       if (!line) throw new Error(`workload ${name} on ${backend} failed:\n${child.stderr}`);
       const result = JSON.parse(line.slice(7));
       results.push(result);
-      console.log(`${name} on ${result.backend} (${result.kernels}, ${result.threads} thread(s)):`);
+      console.log(`${name} on ${result.backend} (${result.kernels}, ${result.threads} thread(s)${result.lanes ? `, ${result.lanes} session threads` : ''}):`);
       for (const size of result.sizes) {
         console.log(`   n ${size.n}: forward ${size.forwardMs.toFixed(0)} ms (${size.forwardGflops.toFixed(1)} GFLOP/s), trace ${size.traceMs.toFixed(0)} ms (x${size.traceOverForward.toFixed(2)}, ${size.traceGflops.toFixed(1)} GFLOP/s, ${size.traceCoresBusy.toFixed(2)} cores, ${size.traceGflopsPerCore.toFixed(1)} GFLOP per CPU-s), CLI pass ${size.cliPassMs.toFixed(0)} ms (x${size.cliPassOverForward.toFixed(2)}); in CPU time trace x${size.traceOverForwardCpu.toFixed(2)}, CLI pass x${size.cliPassOverForwardCpu.toFixed(2)}`);
       }

@@ -11,7 +11,9 @@ import { initBackend } from '../../src/engine/compute/backend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { OnnxGraph } from '../../src/engine/compute/onnx/graph';
-import { createLaneSession } from '../../src/engine/compute/onnx/sessionThread';
+import { createLaneSession, sessionThreadCensus } from '../../src/engine/compute/onnx/sessionThread';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { kernelsLabel } from '../../src/shared/backendLabel';
 import { CancelledError } from '../../src/engine/errors';
 import type { Dataset } from '../../src/engine/data/types';
@@ -87,8 +89,32 @@ describe('onnxruntime session lanes', () => {
       signal: controller.signal,
       onProgress: () => { if (++reports === 2) controller.abort(); },
     }), CancelledError);
+    for (const census of await sessionThreadCensus()) assert.equal(census.keptValues, 0, 'nothing kept for the chunks that never reached their sums run');
     const after = await computeCurvatureSums(model, classes, spec, { chunkRows: 37, withInvariantDiagonal: true });
     assert.deepEqual(Array.from(after.neuronB), Array.from(before.neuronB));
     assert.equal(after.invariantDiagonal, before.invariantDiagonal);
+  });
+
+  test('sessions of models no longer referenced are released on the threads', async () => {
+    await initBackend('onnxruntime');
+    const count = async () => (await sessionThreadCensus()).reduce((total, census) => total + census.sessions, 0);
+    const spec = makeLossSpec('ce', 3);
+    const measureFresh = async (seed: number) => {
+      const fresh = randomModel({ d: 7, m: 24, c: 3, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, new SeededRandom(seed));
+      await computeCurvatureSums(fresh, classes, spec, { chunkRows: 200 });
+    };
+    const baseline = await count();
+    for (let seed = 100; seed < 106; seed++) await measureFresh(seed);
+    const grown = await count();
+    assert.ok(grown >= baseline + 6 * os.availableParallelism(), `${grown} sessions after six models (from ${baseline})`);
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    let current = grown;
+    for (let attempt = 0; attempt < 20 && current > baseline; attempt++) {
+      collect();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      current = await count();
+    }
+    assert.ok(current <= baseline, `${current} sessions left on the threads after the six models were collected (from ${baseline})`);
   });
 });

@@ -97,6 +97,10 @@ export interface OnnxRunner {
 /** Values kept between runs on this thread, by key. */
 const keptValues = new Map<string, FeedTensor>();
 
+export function keptValueCount(): number {
+  return keptValues.size;
+}
+
 /** Drops kept values; returns their arrays. */
 export function forgetKeptValues(keys: readonly string[]): Float32Array[] {
   const dropped: Float32Array[] = [];

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Feed, type OnnxRunner, OnnxSession, type RunOptions, isKeptFeed, onnxThreads } from './runtime';
-import { BufferPool, type SessionThreadReply, type SessionThreadRequest, transferables } from './sessionThreadProtocol';
+import { BufferPool, type SessionThreadReply, type SessionThreadRequest, type ThreadCensus, transferables } from './sessionThreadProtocol';
 
 /**
  * onnxruntime sessions that run on their own thread (sessionThreadMain.ts). onnxruntime-node's
@@ -91,13 +91,26 @@ class SessionThread {
 /** Buffers the threads gave back, filled again by later feeds. */
 const pool = new BufferPool();
 
+type Lane = { thread: SessionThread; handle: number };
+
+/**
+ * Sessions on the threads are released when their owner is collected: sessions are cached per
+ * model (sessionCache.ts), and a prediction measures dozens of reference networks, whose
+ * sessions (weights and memory arenas) would otherwise stay on the threads for good.
+ */
+const releaseWhenCollected = new FinalizationRegistry<readonly Lane[]>((lanes) => {
+  for (const { thread, handle } of lanes) thread.request({ kind: 'release', session: handle }).catch(() => undefined);
+});
+
 /**
  * One session per lane, each on its own thread with one intra-op thread: a run goes to the lane
  * its options name. Independent single-threaded runs keep every core busy without the barrier
  * waits of one session's threads on a core that JavaScript also needs.
  */
 class LaneSession implements OnnxRunner {
-  constructor(private readonly lanesOf: ReadonlyArray<{ thread: SessionThread; handle: number }>, readonly outputNames: readonly string[]) {}
+  constructor(private readonly lanesOf: readonly Lane[], readonly outputNames: readonly string[]) {
+    releaseWhenCollected.register(this, lanesOf, this);
+  }
 
   get lanes(): number {
     return this.lanesOf.length;
@@ -135,11 +148,18 @@ class LaneSession implements OnnxRunner {
   }
 
   async release(): Promise<void> {
+    releaseWhenCollected.unregister(this);
     await Promise.all(this.lanesOf.map(({ thread, handle }) => thread.request({ kind: 'release', session: handle })));
   }
 }
 
 let threads: Promise<SessionThread[]> | null = null;
+
+/** What each session thread holds: sessions and kept values (tests and diagnostics). */
+export async function sessionThreadCensus(): Promise<ThreadCensus[]> {
+  const running = threads ? await threads : [];
+  return Promise.all(running.map(async (thread) => (await thread.request({ kind: 'census' })).census!));
+}
 
 /** Starts the session threads (one per core) if not yet started; how many run (0: none could start). */
 export async function startSessionLanes(): Promise<number> {

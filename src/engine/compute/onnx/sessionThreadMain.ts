@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { OnnxSession, forgetKeptValues, isKeptFeed } from './runtime';
+import { OnnxSession, forgetKeptValues, isKeptFeed, keptValueCount } from './runtime';
 import { type SessionThreadReply, type SessionThreadRequest, transferables } from './sessionThreadProtocol';
 
 /**
@@ -41,6 +41,8 @@ async function answer(request: SessionThreadRequest): Promise<SessionThreadReply
       freed.push(...forgetKeptValues(request.options.forget ?? []));
       return { id: request.id, ok: true, outputs, returned: transferables(freed) };
     }
+    case 'census':
+      return { id: request.id, ok: true, census: { sessions: sessions.size, keptValues: keptValueCount() } };
     case 'forget':
       return { id: request.id, ok: true, returned: transferables(forgetKeptValues(request.keys)) };
     case 'release': {

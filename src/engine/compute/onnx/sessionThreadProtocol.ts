@@ -5,6 +5,7 @@ export type SessionThreadRequest =
   | { kind: 'create'; id: number; model: Uint8Array; threads: number }
   | { kind: 'run'; id: number; session: number; feeds: Record<string, Feed>; fetches: readonly string[]; options: RunOptions }
   | { kind: 'forget'; id: number; keys: readonly string[] }
+  | { kind: 'census'; id: number }
   | { kind: 'release'; id: number; session: number };
 
 export type SessionThreadReply =
@@ -16,8 +17,15 @@ export type SessionThreadReply =
     outputs?: Record<string, Float32Array>;
     /** Buffers of feeds the thread no longer holds, given back for reuse. */
     returned?: ArrayBuffer[];
+    /** What the thread holds (census requests). */
+    census?: ThreadCensus;
   }
   | { id: number; ok: false; message: string };
+
+export interface ThreadCensus {
+  sessions: number;
+  keptValues: number;
+}
 
 /** Buffers a message may move instead of copy: each distinct whole-buffer array once. */
 export function transferables(arrays: Iterable<Float32Array | Uint8Array>): ArrayBuffer[] {
