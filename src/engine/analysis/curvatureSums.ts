@@ -192,7 +192,7 @@ export async function computeCurvatureSums(
     }
     : (_r: number, j: number) => loss.squaredErrorScale * outputNormSquared[j]!);
   const kernel = onnxKernelsActive()
-    ? await OnnxCurvatureKernel.create(model, rawModel, { crossEntropy: isCrossEntropy, squaredErrorScale: loss.squaredErrorScale, outputNormSquared, withDiagonal, thresholds }, chunkRows)
+    ? await OnnxCurvatureKernel.create(model, rawModel, { crossEntropy: isCrossEntropy, squaredErrorScale: loss.squaredErrorScale, outputNormSquared, withDiagonal, thresholds }, chunkRows, Math.ceil(data.n / chunkRows))
     : null;
   /**
    * One chunk on onnxruntime: forward (already started), the per-sample terms and the near-kink

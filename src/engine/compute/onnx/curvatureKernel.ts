@@ -3,7 +3,7 @@ import { transposeToFloat32 } from '../transpose';
 import { OnnxGraph, attr } from './graph';
 import { hasSecondDerivative, onnxActivation, onnxFirstDerivative, onnxSecondDerivative, onnxStep } from './activations';
 import { addInputNormsSquared, addOutputs, addPreactivations } from './network';
-import type { Feed, FeedTensor, OnnxRunner } from './runtime';
+import { type Feed, type FeedTensor, type OnnxRunner, OnnxSession } from './runtime';
 import { createLaneSession } from './sessionThread';
 import { cachedSession } from './sessionCache';
 
@@ -109,15 +109,23 @@ export class OnnxCurvatureKernel {
    * `model` is derived) keys the cached sessions. The sessions run on the onnxruntime thread
    * (sessionThread.ts), so the caller may keep several chunks in flight.
    */
-  static async create(model: TwoLayerModel, cacheOwner: TwoLayerModel, options: CurvatureKernelOptions, maxRows: number): Promise<OnnxCurvatureKernel> {
+  /**
+   * `chunks` is how many chunks the pass has: a single chunk cannot be spread over lanes, so it
+   * runs on this thread's session (all intra-op threads, no messages).
+   */
+  static async create(model: TwoLayerModel, cacheOwner: TwoLayerModel, options: CurvatureKernelOptions, maxRows: number, chunks: number): Promise<OnnxCurvatureKernel> {
     const fused = !options.crossEntropy && !hasSecondDerivative(model.activation);
+    const lanes = chunks > 1;
+    const create = lanes ? createLaneSession : (graph: Uint8Array) => OnnxSession.create(graph);
+    const where = lanes ? 'lanes' : 'here';
     const key = JSON.stringify({ activation: model.activation, ce: options.crossEntropy, diagonal: options.withDiagonal, kinks: options.thresholds !== null });
     if (fused) {
-      const main = await cachedSession(cacheOwner, `curvature-fused ${key}`, () => buildFused(model, options), createLaneSession);
+      const main = await cachedSession(cacheOwner, `curvature-fused ${where} ${key}`, () => buildFused(model, options), create);
       return new OnnxCurvatureKernel(model, options, main, null, maxRows);
     }
-    const main = await cachedSession(cacheOwner, `curvature-forward ${JSON.stringify({ activation: model.activation, kinks: options.thresholds !== null })}`, () => buildForward(model, options.thresholds !== null), createLaneSession);
-    const sums = await cachedSession(cacheOwner, `curvature-sums ${key}`, () => buildSums(model, options), createLaneSession);
+    const forwardKey = JSON.stringify({ activation: model.activation, kinks: options.thresholds !== null });
+    const main = await cachedSession(cacheOwner, `curvature-forward ${where} ${forwardKey}`, () => buildForward(model, options.thresholds !== null), create);
+    const sums = await cachedSession(cacheOwner, `curvature-sums ${where} ${key}`, () => buildSums(model, options), create);
     return new OnnxCurvatureKernel(model, options, main, sums, maxRows);
   }
 
