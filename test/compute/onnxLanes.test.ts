@@ -12,6 +12,7 @@ import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { OnnxGraph } from '../../src/engine/compute/onnx/graph';
 import { createLaneSession, sessionThreadCensus } from '../../src/engine/compute/onnx/sessionThread';
+import { releaseCurvatureSessions } from '../../src/engine/compute/onnx/curvatureKernel';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { kernelsLabel } from '../../src/shared/backendLabel';
@@ -93,6 +94,17 @@ describe('onnxruntime session lanes', () => {
     const after = await computeCurvatureSums(model, classes, spec, { chunkRows: 37, withInvariantDiagonal: true });
     assert.deepEqual(Array.from(after.neuronB), Array.from(before.neuronB));
     assert.equal(after.invariantDiagonal, before.invariantDiagonal);
+  });
+
+  test('an analysis releases its curvature sessions after the pass (the optional analyses get the memory)', async () => {
+    await initBackend('onnxruntime');
+    const count = async () => (await sessionThreadCensus()).reduce((total, census) => total + census.sessions, 0);
+    const fresh = randomModel({ d: 7, m: 24, c: 3, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, new SeededRandom(77));
+    const before = await count();
+    await computeCurvatureSums(fresh, classes, makeLossSpec('ce', 3), { chunkRows: 200 });
+    assert.equal(await count(), before + 2 * os.availableParallelism(), 'a forward and a sums session per lane');
+    await releaseCurvatureSessions(fresh);
+    assert.equal(await count(), before);
   });
 
   test('sessions of models no longer referenced are released on the threads', async () => {

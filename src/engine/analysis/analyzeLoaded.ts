@@ -11,6 +11,7 @@ import { evaluateLoss } from '../compute/forward';
 import { badInput } from '../errors';
 import { checkDataMatchesModel } from '../load/dataLoader';
 import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
+import { releaseCurvatureSessions } from '../compute/onnx/curvatureKernel';
 import { buildFlatnessSection } from './flatness';
 import { buildVerdict } from './verdict';
 import type { AnalysisSection, SectionSwitches } from './sections';
@@ -108,6 +109,7 @@ async function analyzeLoadedOnce(
   const flatnessStarted = performance.now();
   const chunkRows = options.chunkRows ?? defaultChunkRows(model);
   const sums = await computeCurvatureSums(model, data, loss, { chunkRows, withInvariantDiagonal: true }, context);
+  await releaseCurvatureSessions(model);
   if (!Number.isFinite(sums.lossValue)) {
     throw badInput(model.source.path, 'the loss is not finite on this data (overflow in the network output?)');
   }

@@ -5,7 +5,7 @@ import { hasSecondDerivative, onnxActivation, onnxFirstDerivative, onnxSecondDer
 import { addInputNormsSquared, addOutputs, addPreactivations } from './network';
 import { type Feed, type FeedTensor, type OnnxRunner, OnnxSession } from './runtime';
 import { createLaneSession } from './sessionThread';
-import { cachedSession } from './sessionCache';
+import { cachedSession, releaseCachedSessions } from './sessionCache';
 
 /**
  * The curvature-sums pass of one chunk on onnxruntime (see analysis/curvatureSums.ts for the
@@ -75,6 +75,15 @@ export interface ChunkSums {
 const KINK_SCREEN_SLACK = 1 + 1e-3;
 
 let nextChunkKey = 1;
+
+/**
+ * Releases the curvature pass's sessions of `model` (the cache owner): an analysis runs the pass
+ * once, and the optional analyses after it (the spectrum's Hessian-vector products, above all)
+ * should not share the memory with the pass's arenas.
+ */
+export function releaseCurvatureSessions(model: TwoLayerModel): Promise<void> {
+  return releaseCachedSessions(model, 'curvature-');
+}
 
 export class OnnxCurvatureKernel {
   /** One run per chunk: no per-sample loss terms are needed. */

@@ -48,3 +48,16 @@ export function cachedSession(
   }
   return session;
 }
+
+/** Releases a model's cached sessions whose key starts with `prefix`: their memory arenas go back. */
+export async function releaseCachedSessions(model: TwoLayerModel, prefix: string): Promise<void> {
+  const entry = cache.get(model);
+  if (!entry) return;
+  const released: Promise<void>[] = [];
+  for (const [key, session] of entry.sessions) {
+    if (!key.startsWith(prefix)) continue;
+    entry.sessions.delete(key);
+    released.push(session.then((s) => s.release(), () => undefined));
+  }
+  await Promise.all(released);
+}
