@@ -38,3 +38,16 @@ test('held-out coverage: a held-out point whose residual is all known noise is i
   assert.deepEqual(heldOutCoverage([0, 1, 2, 3, 100], fitter, (y) => y, 0.5, noise), { inside: 5, checked: 5 });
   assert.deepEqual(heldOutCoverage([0, 1, 2, 3, 100], fitter, (y) => y, 0.5), { inside: 4, checked: 5 }, 'without the noise the 100 is outside');
 });
+
+test('conformal rank: no points give no rank even at a level so small the epsilon takes the rank to 0', () => {
+  // ceil(1e-10 * (0 + 1) - 1e-9) is -0, which `rank <= count` alone would return as a rank.
+  assert.equal(conformalRank(0, 1e-10), null);
+});
+
+test('held-out coverage: the interval is closed, a held-out residual equal to the half width is inside', () => {
+  // The zero predictor and targets +-3: each held-out point meets residuals of magnitude 3 in the
+  // others, misfit variance 9, scores +-1, half width exactly 1 * sqrt(9) = 3, its own residual 3.
+  // Ties are what the closed interval's <= is for (the conformal level counts them as covered).
+  const zero = () => () => 0;
+  assert.deepEqual(heldOutCoverage([3, -3, 3, -3, 3], zero, (y) => y, 0.5), { inside: 5, checked: 5 });
+});
