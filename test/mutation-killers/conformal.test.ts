@@ -1,7 +1,7 @@
 /** The conformal rank's guard: the level must lie strictly in (0, 1) and one point is enough at level 1/2. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conformalRank, conformalScale, heldOutCoverage, scaleHalfWidth } from '../../src/engine/predict/conformal';
+import { conformalHalfWidth, conformalRank, conformalScale, heldOutCoverage, scaleHalfWidth } from '../../src/engine/predict/conformal';
 
 test('conformal rank: ceil(level (K + 1)), null outside (0, 1), with no points, or when it exceeds K', () => {
   assert.equal(conformalRank(1, 0.5), 1);
@@ -42,6 +42,11 @@ test('held-out coverage: a held-out point whose residual is all known noise is i
 test('conformal rank: no points give no rank even at a level so small the epsilon takes the rank to 0', () => {
   // ceil(1e-10 * (0 + 1) - 1e-9) is -0, which `rank <= count` alone would return as a rank.
   assert.equal(conformalRank(0, 1e-10), null);
+});
+
+test('conformal rank: a tiny level with points is the smallest residual, not rank -0', () => {
+  assert.equal(conformalRank(5, 1e-12), 1);
+  assert.equal(conformalHalfWidth([4, -1, 3, 2, 5], 1e-12), 1);
 });
 
 test('held-out coverage: the interval is closed, a held-out residual equal to the half width is inside', () => {

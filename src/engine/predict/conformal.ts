@@ -26,7 +26,7 @@ export type Fitter<P> = (points: readonly P[]) => (point: P) => number;
 export function conformalRank(count: number, level: number): number | null {
   if (!(level > 0 && level < 1) || count < 1) return null;
   // The small epsilon keeps e.g. 0.8 * 15 = 12.000000000000002 at 12.
-  const rank = Math.ceil(level * (count + 1) - 1e-9);
+  const rank = Math.max(1, Math.ceil(level * (count + 1) - 1e-9));
   return rank <= count ? rank : null;
 }
 
