@@ -7,6 +7,7 @@
  * machine is; CPU time (all threads) and the load average are recorded beside it.
  *   npx tsx bench/optional.ts            writes bench/results/optional.json
  *   npx tsx bench/optional.ts --w1-only  skips W2
+ *   npx tsx bench/optional.ts --out optional-onnxruntime.json   another file in bench/results
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -117,7 +118,8 @@ async function main(): Promise<void> {
   };
   const directory = join(__dirname, 'results');
   mkdirSync(directory, { recursive: true });
-  writeFileSync(join(directory, 'optional.json'), JSON.stringify(results, null, 2) + '\n');
+  const outIndex = process.argv.indexOf('--out');
+  writeFileSync(join(directory, outIndex >= 0 ? process.argv[outIndex + 1]! : 'optional.json'), JSON.stringify(results, null, 2) + '\n');
   console.log(`W1 --all: wall ${(w1All.wallMs / 1000).toFixed(1)} s, cpu ${(w1All.cpuMs / 1000).toFixed(1)} s (goal ${W1_GOAL_MS / 1000} s)`);
   if (w2) console.log(`W2 --all: ${w2.finished ? '' : 'not finished, '}wall ${(w2.wallMs / 1000).toFixed(1)} s, cpu ${(w2.cpuMs / 1000).toFixed(1)} s (goal ${W2_GOAL_MS / 1000} s)`);
 }
