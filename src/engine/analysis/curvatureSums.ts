@@ -194,12 +194,12 @@ export async function computeCurvatureSums(
   const kernel = onnxKernelsActive()
     ? await OnnxCurvatureKernel.create(model, rawModel, { crossEntropy: isCrossEntropy, squaredErrorScale: loss.squaredErrorScale, outputNormSquared, withDiagonal, thresholds }, chunkRows, Math.ceil(data.n / chunkRows))
     : null;
+  const termsTurn = turnTaking();
+  const sumsTurn = turnTaking();
   /**
    * One chunk on onnxruntime: forward (already started), the per-sample terms and the near-kink
    * correction in JavaScript, then the column sums (which take z back, so the correction goes first).
    */
-  const termsTurn = turnTaking();
-  const sumsTurn = turnTaking();
   const onnxChunk = async (onnx: OnnxCurvatureKernel, rows: number, chunkInputs: Float32Array, chunkTargets: Float32Array, forwardRun: Promise<ChunkForward>) => {
     // Lanes may answer out of order: each stage that adds into the float64 totals waits its turn.
     const termsSlot = termsTurn();

@@ -88,11 +88,6 @@ export function releaseCurvatureSessions(model: TwoLayerModel): Promise<void> {
 export class OnnxCurvatureKernel {
   /** One run per chunk: no per-sample loss terms are needed. */
   readonly fused: boolean;
-
-  /** Chunks that run at the same time. */
-  get lanes(): number {
-    return this.main.lanes;
-  }
   private readonly ones: Float32Array;
   private readonly outputSquares: Float64Array;
   private readonly largestThreshold: number;
@@ -115,12 +110,10 @@ export class OnnxCurvatureKernel {
 
   /**
    * `model` is the network the float32 work runs on; `cacheOwner` (the caller's model, from which
-   * `model` is derived) keys the cached sessions. The sessions run on the onnxruntime thread
-   * (sessionThread.ts), so the caller may keep several chunks in flight.
-   */
-  /**
-   * `chunks` is how many chunks the pass has: a single chunk cannot be spread over lanes, so it
-   * runs on this thread's session (all intra-op threads, no messages).
+   * `model` is derived) keys the cached sessions. The sessions run on the session threads
+   * (sessionThread.ts), so the caller may keep several chunks in flight; `chunks` is how many
+   * the pass has: a single chunk cannot be spread over lanes, so it runs on this thread's session
+   * (all intra-op threads, no messages).
    */
   static async create(model: TwoLayerModel, cacheOwner: TwoLayerModel, options: CurvatureKernelOptions, maxRows: number, chunks: number): Promise<OnnxCurvatureKernel> {
     const fused = !options.crossEntropy && !hasSecondDerivative(model.activation);
@@ -165,6 +158,11 @@ export class OnnxCurvatureKernel {
       outputs: results.F!, inputNormSquared: results.norm_squared!, preactivations: results.Z!,
       fusedSums: null, nearKinkRows: this.nearKinkRows(results), keptAs, lane,
     };
+  }
+
+  /** Chunks that run at the same time. */
+  get lanes(): number {
+    return this.main.lanes;
   }
 
   /** Drops what forward runs kept for sums runs that will not run (a cancelled or failed pass). */

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import * as nodePath from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { threadScript } from '../../threadScript';
 import { type Feed, type OnnxRunner, OnnxSession, type RunOptions, isKeptFeed, onnxThreads } from './runtime';
 import { BufferPool, type SessionThreadReply, type SessionThreadRequest, type ThreadCensus, transferables } from './sessionThreadProtocol';
 
@@ -13,16 +12,6 @@ import { BufferPool, type SessionThreadReply, type SessionThreadRequest, type Th
  */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Request = WithoutId<SessionThreadRequest>;
-
-function threadScript(): { script: string; eval: boolean } | null {
-  if (__filename.endsWith('.ts')) {
-    const source = nodePath.join(__dirname, 'sessionThreadMain.ts');
-    const tsx = JSON.stringify(__dirname);
-    return { script: `require(require.resolve('tsx/cjs', { paths: [${tsx}] })); require(${JSON.stringify(source)});`, eval: true };
-  }
-  const bundled = nodePath.join(__dirname, 'onnxThread.js');
-  return existsSync(bundled) ? { script: bundled, eval: false } : null;
-}
 
 class SessionThread {
   private nextId = 1;
@@ -37,7 +26,7 @@ class SessionThread {
   }
 
   static async start(): Promise<SessionThread | null> {
-    const script = threadScript();
+    const script = threadScript(__filename, 'sessionThreadMain.ts', 'onnxThread.js');
     if (script === null) return null;
     const worker = new Worker(script.script, { eval: script.eval });
     // Only these listeners are removed: the worker's own (which reference its port) stay.
@@ -155,6 +144,12 @@ class LaneSession implements OnnxRunner {
 
 let threads: Promise<SessionThread[]> | null = null;
 
+/** The session threads, one per core, started on first use. */
+function sessionThreads(): Promise<SessionThread[]> {
+  threads ??= startThreads(onnxThreads());
+  return threads;
+}
+
 /** What each session thread holds: sessions and kept values (tests and diagnostics). */
 export async function sessionThreadCensus(): Promise<ThreadCensus[]> {
   const running = threads ? await threads : [];
@@ -163,8 +158,7 @@ export async function sessionThreadCensus(): Promise<ThreadCensus[]> {
 
 /** Starts the session threads (one per core) if not yet started; how many run (0: none could start). */
 export async function startSessionLanes(): Promise<number> {
-  threads ??= startThreads(onnxThreads());
-  return (await threads).length;
+  return (await sessionThreads()).length;
 }
 
 async function startThreads(count: number): Promise<SessionThread[]> {
@@ -177,8 +171,7 @@ async function startThreads(count: number): Promise<SessionThread[]> {
  * thread with one intra-op thread per core where no session thread can start.
  */
 export async function createLaneSession(model: Uint8Array): Promise<OnnxRunner> {
-  threads ??= startThreads(onnxThreads());
-  const running = await threads;
+  const running = await sessionThreads();
   if (running.length === 0) return OnnxSession.create(model);
   const created = await Promise.all(running.map(async (thread) => {
     const reply = await thread.request({ kind: 'create', model, threads: 1 });

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import * as nodePath from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { type ThreadScript, threadScript } from '../../threadScript';
 import { type ErrorCode, FlatnessLensError, badInput } from '../../errors';
 import type { Hdf5ReaderName, Hdf5Readers } from './hdf5Readers';
 
@@ -29,16 +28,6 @@ export type Hdf5ThreadReply =
   | { ok: true; value: unknown }
   | { ok: false; error: { code: ErrorCode; message: string; file: string | undefined } };
 
-/** How the thread is started: the bundled script next to this bundle, or the TypeScript source through tsx. */
-function threadScript(): { script: string; eval: boolean } | null {
-  if (__filename.endsWith('.ts')) {
-    const source = nodePath.join(__dirname, 'hdf5ThreadMain.ts');
-    const tsx = JSON.stringify(__dirname);
-    return { script: `require(require.resolve('tsx/cjs', { paths: [${tsx}] })); require(${JSON.stringify(source)});`, eval: true };
-  }
-  const bundled = nodePath.join(__dirname, 'hdf5Thread.js');
-  return existsSync(bundled) ? { script: bundled, eval: false } : null;
-}
 
 export function errorFromReply(error: Extract<Hdf5ThreadReply, { ok: false }>['error']): FlatnessLensError {
   const prefix = error.file !== undefined ? `${error.file}: ` : '';
@@ -56,7 +45,7 @@ class ThreadPool {
   private nextId = 1;
 
   /** A thread that has started and initialized h5wasm (started now, or the idle one). */
-  async take(script: { script: string; eval: boolean }): Promise<Worker> {
+  async take(script: ThreadScript): Promise<Worker> {
     const reused = this.idle;
     this.idle = null;
     if (reused !== null) {
@@ -106,7 +95,7 @@ export async function runHdf5Reader<N extends Hdf5ReaderName>(
   budgetMs = defaultHdf5BudgetMs(request.bytes.length),
   signal?: AbortSignal,
 ): Promise<ReturnType<Hdf5Readers[N]> extends Promise<infer T> ? T : ReturnType<Hdf5Readers[N]>> {
-  const started = threadScript();
+  const started = threadScript(__filename, 'hdf5ThreadMain.ts', 'hdf5Thread.js');
   if (started === null) {
     // A bundle built without the thread script: read in this thread, without a time budget.
     const { HDF5_READERS } = await import('./hdf5Readers');
