@@ -7,6 +7,7 @@ import { lossAndGradient } from '../../src/engine/curvature/gradient';
 import { lossesAndGradients, lossesAtParameters } from '../../src/engine/curvature/pointGradients';
 import { flattenParameters, unflattenParameters } from '../../src/engine/curvature/parameterVector';
 import type { ActivationSpec } from '../../src/engine/model/types';
+import { pointSessionCount, releasePointSessions } from '../../src/engine/compute/onnx/pointsKernel';
 import { makeRandom, tinyProblem } from './helpers';
 
 const cases: Array<{ name: string; activation: ActivationSpec; loss: 'mse' | 'ce'; c: number; hiddenBias: boolean; outputBias: boolean }> = [
@@ -15,10 +16,10 @@ const cases: Array<{ name: string; activation: ActivationSpec; loss: 'mse' | 'ce
   { name: 'leaky relu, cross-entropy, 3 classes', activation: { name: 'leaky_relu', slope: 0.1 }, loss: 'ce', c: 3, hiddenBias: true, outputBias: true },
 ];
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of ['cpu', 'wasm', 'onnxruntime'] as const) {
   for (const { name, activation, loss: kind, c, hiddenBias, outputBias } of cases) {
     test(`batched losses and gradients equal the operator's at each point (${name}, ${backend})`, async () => {
-      await initBackend(backend);
+      assert.equal((await initBackend(backend)).name, backend);
       const { model, data } = tinyProblem({ d: 4, m: 6, c, n: 37, activation, loss: kind, hiddenBias, outputBias, seed: 5 });
       const loss = makeLossSpec(kind, c);
       const theta = flattenParameters(model);
@@ -39,6 +40,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
           scale = Math.max(scale, Math.abs(expected.gradient[q]!));
         }
         assert.ok(scale > 0 && worst <= 1e-5 * scale, `point ${p}: gradient error ${worst} against scale ${scale}`);
+      }
+      if (backend === 'onnxruntime') {
+        // The products ran on the point sessions (pointsKernel.ts), and releasing them leaves none.
+        assert.equal(pointSessionCount(), 1);
+        await releasePointSessions();
+        assert.equal(pointSessionCount(), 0);
       }
     });
   }

@@ -12,6 +12,7 @@ import { badInput } from '../errors';
 import { checkDataMatchesModel } from '../load/dataLoader';
 import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
 import { releaseCurvatureSessions } from '../compute/onnx/curvatureKernel';
+import { releasePointSessions } from '../compute/onnx/pointsKernel';
 import { buildFlatnessSection } from './flatness';
 import { buildVerdict } from './verdict';
 import type { AnalysisSection, SectionSwitches } from './sections';
@@ -170,12 +171,16 @@ async function analyzeLoadedOnce(
   }
 
   const switches = options.sections ?? {};
-  for (const section of OPTIONAL_SECTIONS) {
-    if (!section.enabled(switches)) continue;
-    throwIfCancelled(context);
-    const sectionStarted = performance.now();
-    await section.run({ model, data, testData: options.testData ?? null, loss, sums, report, switches, context });
-    report.timings[`${section.name}Ms`] = performance.now() - sectionStarted;
+  try {
+    for (const section of OPTIONAL_SECTIONS) {
+      if (!section.enabled(switches)) continue;
+      throwIfCancelled(context);
+      const sectionStarted = performance.now();
+      await section.run({ model, data, testData: options.testData ?? null, loss, sums, report, switches, context });
+      report.timings[`${section.name}Ms`] = performance.now() - sectionStarted;
+    }
+  } finally {
+    await releasePointSessions();
   }
   report.timings.totalMs = performance.now() - started + loadTimings.loadModelMs + loadTimings.loadDataMs;
   return report;

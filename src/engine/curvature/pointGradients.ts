@@ -10,6 +10,9 @@ import { parameterLayout, unflattenParameters } from './parameterVector';
 import { inputRows } from './inMemoryRows';
 import { type LossAndGradient, lossAndGradient } from './gradient';
 import type { ProductPath } from './lossOperator';
+import { onnxKernelsActive } from '../compute/backend';
+import { pointSessions } from '../compute/onnx/pointsKernel';
+import { augmentedInputs } from './hvpKernel';
 
 /** Most float32 values of one per-chunk P x m x rows tensor (16 MB). */
 const CHUNK_VALUES = 1 << 22;
@@ -76,25 +79,17 @@ async function evaluatePoints(
   for (const point of points) {
     if (point.length !== layout.size) throw new RangeError(`point has ${point.length} entries, the model needs ${layout.size}`);
   }
-  const hidden = new Float32Array(P * m * d);
-  const hiddenBias = new Float32Array(P * m);
-  const outputs = new Float32Array(P * c * m);
-  const outputsTransposed = new Float32Array(P * m * c);
-  const outputBias = new Float64Array(P * c);
-  points.forEach((point, p) => {
-    hidden.set(point.subarray(0, m * d), p * m * d);
-    if (layout.hasHiddenBias) hiddenBias.set(point.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m), p * m);
-    for (let o = 0; o < c; o++) {
-      for (let j = 0; j < m; j++) {
-        const value = point[layout.outputWeightsOffset + o * m + j]!;
-        outputs[(p * c + o) * m + j] = value;
-        outputsTransposed[(p * m + j) * c + o] = value;
-      }
-      if (layout.hasOutputBias) outputBias[p * c + o] = point[layout.outputBiasOffset + o]!;
-    }
-  });
+  const weights = packPoints(points, model);
+  const { outputs, outputsTransposed } = weights;
+  const terms = new SampleTerms(model, data, loss, targets, points, weights.outputBias, withGradients);
+  const gradients = terms.gradients;
+  const rowsPerChunk = Math.max(1, Math.min(chunkRows ?? defaultChunkRows(model), Math.floor(CHUNK_VALUES / (P * m))));
+  if (onnxKernelsActive()) {
+    await evaluateOnOnnx(model, data, weights, terms, rowsPerChunk, context);
+    return terms.results();
+  }
+  const { hidden, hiddenBias } = weights;
   const hiddenTensor = tf.tensor2d(hidden, [P * m, d]);
-  const gradients = points.map(() => new Float64Array(withGradients ? layout.size : 0));
   const hiddenBiasTensor = layout.hasHiddenBias ? tf.tensor3d(hiddenBias, [P, m, 1]) : null;
   // Block-diagonal P c x P m: one plain product beats P batched matrix-vector products on wasm.
   const blockDiagonal = new Float32Array(P * c * P * m);
@@ -103,11 +98,6 @@ async function evaluatePoints(
   }
   const outputTensor = tf.tensor2d(blockDiagonal, [P * c, P * m]);
   const outputTransposedTensor = tf.tensor3d(outputsTransposed, [P, m, c]);
-  const lossSums = new Float64Array(P);
-  const output = new Float64Array(c);
-  const sampleGradient = new Float64Array(c);
-  const probabilities = new Float64Array(c);
-  const rowsPerChunk = Math.max(1, Math.min(chunkRows ?? defaultChunkRows(model), Math.floor(CHUNK_VALUES / (P * m))));
   try {
     for (let start = 0; start < data.n; start += rowsPerChunk) {
       throwIfCancelled(context);
@@ -125,22 +115,7 @@ async function evaluatePoints(
         try {
           const [values] = await readAndDispose([tf.tidy(() => tf.matMul(outputTensor, tf.reshape(h!, [P * m, rows]) as tf.Tensor2D))]);
           // values: P x c x rows (without the output bias). g laid out P x rows x c.
-          const g = new Float32Array(P * rows * c);
-          for (let p = 0; p < P; p++) {
-            let lossSum = 0;
-            const gradient = gradients[p]!;
-            for (let r = 0; r < rows; r++) {
-              for (let o = 0; o < c; o++) output[o] = values![(p * c + o) * rows + r]! + outputBias[p * c + o]!;
-              lossSum += evaluateSampleLoss(loss, targets, output, data.targets, start + r, sampleGradient, probabilities);
-              if (withGradients) {
-                for (let o = 0; o < c; o++) {
-                  g[(p * rows + r) * c + o] = sampleGradient[o]!;
-                  if (layout.hasOutputBias) gradient[layout.outputBiasOffset + o] = gradient[layout.outputBiasOffset + o]! + sampleGradient[o]!;
-                }
-              }
-            }
-            lossSums[p] = lossSums[p]! + lossSum;
-          }
+          const g = terms.evaluate(values!, start, rows);
           if (withGradients) {
             const results = tf.tidy(() => {
               const gTensor = tf.tensor3d(g, [P, rows, c]);
@@ -187,11 +162,7 @@ async function evaluatePoints(
     outputTensor.dispose();
     outputTransposedTensor.dispose();
   }
-  const n = data.n;
-  return gradients.map((gradient, p) => {
-    for (let q = 0; q < gradient.length; q++) gradient[q] = gradient[q]! / n;
-    return { loss: lossSums[p]! / n, gradient };
-  });
+  return terms.results();
 }
 
 /** P blocks of rows x c -> P blocks of c x rows (float32). */
@@ -202,4 +173,162 @@ function transposeBlocks(values: Float32Array, P: number, rows: number, c: numbe
     for (let r = 0; r < rows; r++) for (let o = 0; o < c; o++) result[offset + o * rows + r] = values[offset + r * c + o]!;
   }
   return result;
+}
+
+/** The P points' weights in the layouts the products take. */
+interface PackedPoints {
+  P: number;
+  /** P m x d and P x m: W and b per point. */
+  hidden: Float32Array;
+  hiddenBias: Float32Array;
+  /** P x c x m and P x m x c: A and A^T per point. */
+  outputs: Float32Array;
+  outputsTransposed: Float32Array;
+  /** P x c, float64: added to the products' outputs in JavaScript. */
+  outputBias: Float64Array;
+}
+
+function packPoints(points: readonly Float64Array[], model: TwoLayerModel): PackedPoints {
+  const { inputDim: d, hiddenDim: m, outputDim: c } = model;
+  const layout = parameterLayout(model);
+  const P = points.length;
+  const packed: PackedPoints = {
+    P,
+    hidden: new Float32Array(P * m * d),
+    hiddenBias: new Float32Array(P * m),
+    outputs: new Float32Array(P * c * m),
+    outputsTransposed: new Float32Array(P * m * c),
+    outputBias: new Float64Array(P * c),
+  };
+  points.forEach((point, p) => {
+    packed.hidden.set(point.subarray(0, m * d), p * m * d);
+    if (layout.hasHiddenBias) packed.hiddenBias.set(point.subarray(layout.hiddenBiasOffset, layout.hiddenBiasOffset + m), p * m);
+    for (let o = 0; o < c; o++) {
+      for (let j = 0; j < m; j++) {
+        const value = point[layout.outputWeightsOffset + o * m + j]!;
+        packed.outputs[(p * c + o) * m + j] = value;
+        packed.outputsTransposed[(p * m + j) * c + o] = value;
+      }
+      if (layout.hasOutputBias) packed.outputBias[p * c + o] = point[layout.outputBiasOffset + o]!;
+    }
+  });
+  return packed;
+}
+
+/**
+ * The per-sample loss terms in float64 JavaScript, and the float64 sums over chunks: each
+ * point's loss, its output-bias gradient, and (added by the products' paths) the rest of its
+ * gradient.
+ */
+class SampleTerms {
+  readonly gradients: Float64Array[];
+  private readonly lossSums: Float64Array;
+  private readonly output: Float64Array;
+  private readonly sampleGradient: Float64Array;
+  private readonly probabilities: Float64Array;
+  private readonly layout;
+
+  constructor(
+    private readonly model: TwoLayerModel,
+    private readonly data: Dataset,
+    private readonly loss: LossSpec,
+    private readonly targets: ReturnType<typeof targetLayout>,
+    points: readonly Float64Array[],
+    private readonly outputBias: Float64Array,
+    private readonly withGradients: boolean,
+  ) {
+    const c = model.outputDim;
+    this.layout = parameterLayout(model);
+    this.gradients = points.map(() => new Float64Array(withGradients ? this.layout.size : 0));
+    this.lossSums = new Float64Array(points.length);
+    this.output = new Float64Array(c);
+    this.sampleGradient = new Float64Array(c);
+    this.probabilities = new Float64Array(c);
+  }
+
+  /** values: P x c x rows network outputs without the output bias. Returns dl/df laid out P x rows x c. */
+  evaluate(values: Float32Array, start: number, rows: number): Float32Array {
+    const c = this.model.outputDim;
+    const P = this.gradients.length;
+    const { layout, output, sampleGradient, probabilities, outputBias } = this;
+    const g = new Float32Array(this.withGradients ? P * rows * c : 0);
+    for (let p = 0; p < P; p++) {
+      let lossSum = 0;
+      const gradient = this.gradients[p]!;
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < c; o++) output[o] = values[(p * c + o) * rows + r]! + outputBias[p * c + o]!;
+        lossSum += evaluateSampleLoss(this.loss, this.targets, output, this.data.targets, start + r, sampleGradient, probabilities);
+        if (this.withGradients) {
+          for (let o = 0; o < c; o++) {
+            g[(p * rows + r) * c + o] = sampleGradient[o]!;
+            if (layout.hasOutputBias) gradient[layout.outputBiasOffset + o] = gradient[layout.outputBiasOffset + o]! + sampleGradient[o]!;
+          }
+        }
+      }
+      this.lossSums[p] = this.lossSums[p]! + lossSum;
+    }
+    return g;
+  }
+
+  results(): LossAndGradient[] {
+    const n = this.data.n;
+    return this.gradients.map((gradient, p) => {
+      for (let q = 0; q < gradient.length; q++) gradient[q] = gradient[q]! / n;
+      return { loss: this.lossSums[p]! / n, gradient };
+    });
+  }
+}
+
+/** The products on onnxruntime (pointsKernel.ts): the same chunks and float64 sums as on tfjs. */
+async function evaluateOnOnnx(
+  model: TwoLayerModel,
+  data: Dataset,
+  weights: PackedPoints,
+  terms: SampleTerms,
+  rowsPerChunk: number,
+  context: ComputeContext | undefined,
+): Promise<void> {
+  const { inputDim: d, hiddenDim: m, outputDim: c, activation } = model;
+  const layout = parameterLayout(model);
+  const du = layout.hasHiddenBias ? d + 1 : d;
+  const { P } = weights;
+  const withGradients = terms.gradients[0]!.length > 0;
+  const augmented = new Float32Array(P * m * du);
+  for (let row = 0; row < P * m; row++) {
+    augmented.set(weights.hidden.subarray(row * d, (row + 1) * d), row * du);
+    if (du > d) augmented[row * du + d] = weights.hiddenBias[row]!;
+  }
+  const { forward, backward } = await pointSessions({ du, m, c, activation });
+  const W = { data: augmented, dims: [P, m, du] };
+  const A = { data: weights.outputs, dims: [P, c, m] };
+  const AT = { data: weights.outputsTransposed, dims: [P, m, c] };
+  for (let start = 0; start < data.n; start += rowsPerChunk) {
+    throwIfCancelled(context);
+    const rows = Math.min(rowsPerChunk, data.n - start);
+    const U = { data: augmentedInputs(inputRows(data, start, rows), rows, d, du), dims: [rows, du] };
+    const { Z, F } = await forward.run({ U, W, A }, withGradients ? ['Z', 'F'] : ['F']);
+    const g = terms.evaluate(F!, start, rows);
+    if (withGradients) {
+      const sums = await backward.run({
+        U, Z: { data: Z!, dims: [P, m, rows] }, AT,
+        G: { data: g, dims: [P, rows, c] }, GT: { data: transposeBlocks(g, P, rows, c), dims: [P, c, rows] },
+      });
+      const dW = sums.dW!;
+      const dAT = sums.dAT!;
+      for (let p = 0; p < P; p++) {
+        const gradient = terms.gradients[p]!;
+        for (let j = 0; j < m; j++) {
+          const row = (p * m + j) * du;
+          for (let l = 0; l < d; l++) gradient[j * d + l] = gradient[j * d + l]! + dW[row + l]!;
+          if (du > d) gradient[layout.hiddenBiasOffset + j] = gradient[layout.hiddenBiasOffset + j]! + dW[row + d]!;
+          for (let o = 0; o < c; o++) {
+            const index = layout.outputWeightsOffset + o * m + j;
+            gradient[index] = gradient[index]! + dAT[(p * m + j) * c + o]!;
+          }
+        }
+      }
+    }
+    context?.onProgress?.('gradient', Math.min(1, (start + rows) / data.n));
+    await yieldToEventLoop();
+  }
 }
