@@ -229,6 +229,38 @@ describe('analysis of a streamed file', () => {
   });
 });
 
+describe('a streamed file on onnxruntime', () => {
+  it('keeps no pre-activations for the Hessian-vector products (one session, one memory arena) and gives the in-memory products', async () => {
+    assert.equal((await initBackend('onnxruntime')).name, 'onnxruntime');
+    const random = new SeededRandom(12);
+    const n = 2000;
+    const d = 6;
+    const x = writeNpy('onnx_X.npy', '<f4', [n, d], Float32Array.from({ length: n * d }, () => random.normal()));
+    writeNpy('onnx_y.npy', '<f4', [n], Float32Array.from({ length: n }, () => random.normal()));
+    const model = randomModel({ d, m: 16, c: 1, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, random);
+    const loss = makeLossSpec('mse', 1);
+    const direction = Float64Array.from({ length: model.hiddenDim * (d + 2) + 1 }, () => random.normal());
+    const onDisk = await LossOperator.prepare(model, await openDataset(x, STREAM), loss, { chunkRows: 256, products: 'backend' });
+    const held = await LossOperator.prepare(model, await loadDataset(x), loss, { chunkRows: 256, products: 'backend' });
+    try {
+      assert.equal(onDisk.productKernel, 'onnxruntime');
+      assert.equal(onDisk.cachedPreactivationChunks, 0);
+      assert.equal(held.cachedPreactivationChunks, Math.ceil(n / 256));
+      const [fromDisk, fromMemory] = [await onDisk.hessianVectorProduct(direction), await held.hessianVectorProduct(direction)];
+      let worst = 0;
+      let scale = 0;
+      for (let p = 0; p < direction.length; p++) {
+        worst = Math.max(worst, Math.abs(fromDisk[p]! - fromMemory[p]!));
+        scale = Math.max(scale, Math.abs(fromMemory[p]!));
+      }
+      assert.ok(scale > 0 && worst <= 1e-6 * scale, `off by ${worst} against ${scale}`);
+    } finally {
+      onDisk.dispose();
+      held.dispose();
+    }
+  });
+});
+
 describe('the certified bound\'s data part of a streamed file', () => {
   it('equals the in-memory one (weighted median by histograms, sums in row order), ties and signs included', async () => {
     const random = new SeededRandom(3);

@@ -26,6 +26,8 @@ export interface LossOperatorOptions {
   products?: 'auto' | ProductPath;
   /** Per-chunk activation derivatives are kept between products while they fit in this many bytes. */
   cacheBudgetBytes?: number;
+  /** Whether the backend kernel's cache may hold pre-activations (default: defaultCachesPreactivations). */
+  cachePreactivations?: boolean;
   /**
    * One output, piecewise-linear activation, squared error, tfjs backend products: do all O(n m)
    * work as backend products (fastScalarProducts.ts). Default true; false forces the general path.
@@ -36,6 +38,17 @@ export interface LossOperatorOptions {
 export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
 /** The default for data streamed from disk, whose point is memory that does not grow with n. */
 export const STREAMED_CACHE_BUDGET_BYTES = 96 * 1024 * 1024;
+
+/**
+ * Whether the kernel's cache may hold pre-activations by default. Not for streamed data on
+ * onnxruntime: chunks with and without cached pre-activations need two Hessian-vector-product
+ * sessions, and each session's memory arena keeps its peak. With both, the spectrum of 1M streamed
+ * rows (d 50, m 256) peaked at 705 MB; with the recomputing session alone, at about 510 MB. The
+ * per-sample loss terms (a few bytes per row) are still kept within the budget.
+ */
+export function defaultCachesPreactivations(data: AnyDataset): boolean {
+  return !(isStreamed(data) && onnxKernelsActive());
+}
 
 /** What one chunk of samples contributes, derived from its pre-activations z. */
 interface ChunkState {
@@ -78,6 +91,11 @@ export class LossOperator {
 
   /** Number of Hessian-vector products evaluated so far. */
   productCount = 0;
+
+  /** Chunks whose pre-activations the backend kernel keeps (the others recompute them per pass). */
+  get cachedPreactivationChunks(): number {
+    return this.backendChunks.filter((chunk) => chunk.preactivations !== null).length;
+  }
   lossValue = 0;
   gradient: Float64Array;
 
@@ -144,7 +162,7 @@ export class LossOperator {
       };
       operator.kernel = onnxKernelsActive() ? new OnnxHvpKernel(network) : new TfjsHvpKernel(network);
       try {
-        await operator.kernelPass(keepCache ? budget : 0, context);
+        await operator.kernelPass(keepCache ? budget : 0, options.cachePreactivations ?? defaultCachesPreactivations(data), context);
       } catch (error) {
         operator.dispose();
         throw error;
@@ -176,7 +194,7 @@ export class LossOperator {
    * (and P), then its pre-activations too; what is not kept is recomputed per batch of directions
    * (one forward product, and the loss terms), so memory does not grow with n beyond the budget.
    */
-  private async kernelPass(budget: number, context?: ComputeContext): Promise<void> {
+  private async kernelPass(budget: number, cachePreactivations: boolean, context?: ComputeContext): Promise<void> {
     const { hiddenDim: m, outputDim: c, inputDim: d } = this.model;
     const kernel = this.kernel!;
     const gradient = this.gradient;
@@ -193,7 +211,7 @@ export class LossOperator {
       const termBytes = 4 * rows * c * (terms.probabilities ? 2 : 1);
       const keepTerms = cachedBytes + termBytes <= budget;
       if (keepTerms) cachedBytes += termBytes;
-      const keepPreactivations = keepTerms && cachedBytes + 4 * rows * m <= budget;
+      const keepPreactivations = cachePreactivations && keepTerms && cachedBytes + 4 * rows * m <= budget;
       if (keepPreactivations) cachedBytes += 4 * rows * m;
       this.backendChunks.push({
         start, rows,
