@@ -26,7 +26,7 @@ export interface LossOperatorOptions {
   products?: 'auto' | ProductPath;
   /** Per-chunk activation derivatives are kept between products while they fit in this many bytes. */
   cacheBudgetBytes?: number;
-  /** Whether the backend kernel's cache may hold pre-activations (default: defaultCachesPreactivations). */
+  /** Whether the backend kernel's cache may hold pre-activations (default: defaultCachePolicy). */
   cachePreactivations?: boolean;
   /**
    * One output, piecewise-linear activation, squared error, tfjs backend products: do all O(n m)
@@ -39,15 +39,20 @@ export const DEFAULT_CACHE_BUDGET_BYTES = 384 * 1024 * 1024;
 /** The default for data streamed from disk, whose point is memory that does not grow with n. */
 export const STREAMED_CACHE_BUDGET_BYTES = 96 * 1024 * 1024;
 
+/** Streamed data on onnxruntime: the cache holds per-sample loss terms only, up to this many bytes. */
+export const STREAMED_TERMS_BUDGET_BYTES = 32 * 1024 * 1024;
+
 /**
- * Whether the kernel's cache may hold pre-activations by default. Not for streamed data on
- * onnxruntime: chunks with and without cached pre-activations need two Hessian-vector-product
+ * What the backend kernel's cache may hold by default. For streamed data on onnxruntime, no
+ * pre-activations: chunks with and without cached pre-activations need two Hessian-vector-product
  * sessions, and each session's memory arena keeps its peak. With both, the spectrum of 1M streamed
  * rows (d 50, m 256) peaked at 705 MB; with the recomputing session alone, at about 510 MB. The
- * per-sample loss terms (a few bytes per row) are still kept within the budget.
+ * per-sample loss terms (4 bytes per row and output) are still kept, within a smaller budget.
  */
-export function defaultCachesPreactivations(data: AnyDataset): boolean {
-  return !(isStreamed(data) && onnxKernelsActive());
+export function defaultCachePolicy(data: AnyDataset): { budgetBytes: number; preactivations: boolean } {
+  if (!isStreamed(data)) return { budgetBytes: DEFAULT_CACHE_BUDGET_BYTES, preactivations: true };
+  if (onnxKernelsActive()) return { budgetBytes: STREAMED_TERMS_BUDGET_BYTES, preactivations: false };
+  return { budgetBytes: STREAMED_CACHE_BUDGET_BYTES, preactivations: true };
 }
 
 /** What one chunk of samples contributes, derived from its pre-activations z. */
@@ -145,7 +150,8 @@ export class LossOperator {
     const operator = new LossOperator(model, data, loss, products, chunkRows, await targetLayoutOf(loss, model, data));
     const needSecond = !operator.activation.piecewiseLinear;
     const bytesPerRow = 8 * (m * (needSecond ? 3 : 2) + 2 * c) + 4 * d;
-    const budget = options.cacheBudgetBytes ?? (isStreamed(data) ? STREAMED_CACHE_BUDGET_BYTES : DEFAULT_CACHE_BUDGET_BYTES);
+    const policy = defaultCachePolicy(data);
+    const budget = options.cacheBudgetBytes ?? policy.budgetBytes;
     // On onnxruntime the batched kernel's MLAS products beat these tfjs products (W1's spectrum: 4.6 s against 7.5 s).
     const fastEligible = keepCache && (options.fastPath ?? true) && products === 'backend' && c === 1 && !onnxKernelsActive()
       && loss.kind !== 'ce' && operator.activation.piecewiseLinear
@@ -162,7 +168,7 @@ export class LossOperator {
       };
       operator.kernel = onnxKernelsActive() ? new OnnxHvpKernel(network) : new TfjsHvpKernel(network);
       try {
-        await operator.kernelPass(keepCache ? budget : 0, options.cachePreactivations ?? defaultCachesPreactivations(data), context);
+        await operator.kernelPass(keepCache ? budget : 0, options.cachePreactivations ?? policy.preactivations, context);
       } catch (error) {
         operator.dispose();
         throw error;

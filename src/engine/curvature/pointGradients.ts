@@ -27,6 +27,7 @@ const CHUNK_VALUES = 1 << 22;
  *   dA^T = sigma(Z^T) g,  delta^T = (A^T g^T) o sigma'(Z^T),  dW = delta^T X,  db = sum_rows delta^T
  * Losses and gradients are float32 per chunk and accumulated over chunks in float64. Below ~1e6
  * multiply-adds per pass ('auto') the points go one by one through the operator's float64 path.
+ * On onnxruntime the products run as two sessions per architecture (compute/onnx/pointsKernel.ts).
  */
 export function lossesAndGradients(
   model: TwoLayerModel,
