@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import { SeededRandom } from '../../src/engine/math/random';
 import { initBackend } from '../../src/engine/compute/backend';
 import { computeCurvatureSums } from '../../src/engine/analysis/curvatureSums';
+import { analyzeLoaded } from '../../src/engine/analysis/analyzeLoaded';
 import { makeLossSpec } from '../../src/engine/math/losses';
 import { OnnxGraph } from '../../src/engine/compute/onnx/graph';
 import { createLaneSession, sessionThreadCensus } from '../../src/engine/compute/onnx/sessionThread';
@@ -29,10 +30,21 @@ function doublingGraph(): Uint8Array {
 }
 
 describe('onnxruntime session lanes', () => {
-  test('the backend starts one session thread per core and the report names them', async () => {
+  test('the session threads start with the first pass of several chunks, one per core, and only its report names them', async () => {
     const info = await initBackend('onnxruntime');
-    assert.equal(info.lanes, os.availableParallelism());
-    assert.match(kernelsLabel({ ...info, lanes: info.lanes }) ?? '', new RegExp(`curvature pass on ${info.lanes} session thread`));
+    assert.equal(info.lanes, undefined, 'the backend starts no session threads');
+    assert.deepEqual(await sessionThreadCensus(), []);
+    const random = new SeededRandom(3);
+    const small = randomModel({ d: 5, m: 8, c: 1, hiddenBias: true, outputBias: true, activation: { name: 'relu' } }, random);
+    const data = randomData(300, 5, 1, random);
+    const oneChunk = await analyzeLoaded(small, data, { backend: 'onnxruntime', chunkRows: 300 });
+    assert.equal(oneChunk.backend.lanes, undefined);
+    assert.deepEqual(await sessionThreadCensus(), [], 'a one-chunk analysis runs on this thread');
+    const chunked = await analyzeLoaded(small, data, { backend: 'onnxruntime', chunkRows: 64 });
+    assert.equal(chunked.backend.lanes, os.availableParallelism());
+    assert.equal((await sessionThreadCensus()).length, os.availableParallelism());
+    assert.match(kernelsLabel(chunked.backend) ?? '', new RegExp(`curvature pass on ${os.availableParallelism()} session thread`));
+    assert.ok(Math.abs(chunked.flatness.trace - oneChunk.flatness.trace) <= 1e-6 * Math.abs(oneChunk.flatness.trace), `${chunked.flatness.trace} vs ${oneChunk.flatness.trace}`);
   });
 
   test('kept values stay on their lane, feed later runs and are forgotten; feeds are copied unless given up', async () => {

@@ -140,7 +140,8 @@ async function analyzeLoadedOnce(
       targetName: data.source.targetName,
       notes: data.source.notes,
     },
-    backend: { ...backend, chunkRows },
+    // The session threads start with the first pass that has several chunks: named only when they ran.
+    backend: { ...backend, chunkRows, ...(sums.lanes !== null && sums.lanes > 1 ? { lanes: sums.lanes } : {}) },
     loss: {
       kind: loss.kind,
       convention: loss.convention,

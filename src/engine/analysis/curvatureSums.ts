@@ -46,6 +46,8 @@ export interface CurvatureSums {
   meanWeightedOutputNorm: number;
   /** Data part of the certified bound (squared-error layouts only). */
   targetTerm: TargetTerm | null;
+  /** onnxruntime: session threads that ran the chunks side by side (1: this thread); null elsewhere. */
+  lanes: number | null;
 }
 
 export interface BalancedSums {
@@ -408,6 +410,7 @@ export async function computeCurvatureSums(
     invariantDiagonal,
     meanWeightedOutputNorm: weightedOutputNorm / n,
     targetTerm: layout === 'regression' ? await computeTargetTermOf(model, data) : null,
+    lanes: kernel ? kernel.lanes : null,
   };
 }
 

@@ -8,7 +8,6 @@ import type { BackendName, BackendRequest } from '../../shared/report';
 import { FlatnessLensError } from '../errors';
 import type { ReportAdapter } from '../../shared/report';
 import { checkOnnxRuntime, onnxRuntimeVersion, onnxThreads } from './onnx/runtime';
-import { startSessionLanes } from './onnx/sessionThread';
 import { GpuDeviceFailure, WebGpuUnavailable, currentWebGpu, startWebGpu, stopWebGpu } from './webgpu';
 
 export interface BackendInfo {
@@ -24,7 +23,7 @@ export interface BackendInfo {
   kernels?: string;
   /** Threads the products run on, where the backend says. */
   threads?: number;
-  /** onnxruntime: session threads that run the curvature pass's chunks side by side. */
+  /** onnxruntime: session threads that ran the curvature pass's chunks side by side (set by the analysis). */
   lanes?: number;
 }
 
@@ -33,7 +32,6 @@ interface BackendDetails {
   adapter?: ReportAdapter;
   kernels?: string;
   threads?: number;
-  lanes?: number;
 }
 
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu'];
@@ -124,8 +122,9 @@ async function tryOnnxRuntime(): Promise<BackendDetails> {
   } catch {
     await tryCpu();
   }
-  const lanes = await startSessionLanes();
-  return { kernels: `onnxruntime ${onnxRuntimeVersion()} CPU`, threads: onnxThreads(), ...(lanes > 0 ? { lanes } : {}) };
+  // The session threads (sessionThread.ts) start with the first curvature pass of several chunks,
+  // and that analysis's report names them: a one-chunk analysis does not pay for starting them.
+  return { kernels: `onnxruntime ${onnxRuntimeVersion()} CPU`, threads: onnxThreads() };
 }
 
 const ATTEMPTS: Record<BackendName, (forced: boolean) => Promise<BackendDetails | void>> = {
