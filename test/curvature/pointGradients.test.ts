@@ -7,7 +7,7 @@ import { lossAndGradient } from '../../src/engine/curvature/gradient';
 import { lossesAndGradients, lossesAtParameters } from '../../src/engine/curvature/pointGradients';
 import { flattenParameters, unflattenParameters } from '../../src/engine/curvature/parameterVector';
 import type { ActivationSpec } from '../../src/engine/model/types';
-import { pointSessionCount, releasePointSessions } from '../../src/engine/compute/onnx/pointsKernel';
+import { leasePointSessions, pointSessionCount } from '../../src/engine/compute/onnx/pointsKernel';
 import { makeRandom, tinyProblem } from './helpers';
 
 const cases: Array<{ name: string; activation: ActivationSpec; loss: 'mse' | 'ce'; c: number; hiddenBias: boolean; outputBias: boolean }> = [
@@ -42,9 +42,15 @@ for (const backend of ['cpu', 'wasm', 'onnxruntime'] as const) {
         assert.ok(scale > 0 && worst <= 1e-5 * scale, `point ${p}: gradient error ${worst} against scale ${scale}`);
       }
       if (backend === 'onnxruntime') {
-        // The products ran on the point sessions (pointsKernel.ts), and releasing them leaves none.
+        // The products ran on the point sessions (pointsKernel.ts); the last of two leases to end
+        // releases them, as when two analyses run side by side.
         assert.equal(pointSessionCount(), 1);
-        await releasePointSessions();
+        const endFirst = leasePointSessions();
+        const endSecond = leasePointSessions();
+        await endFirst();
+        await endFirst();
+        assert.equal(pointSessionCount(), 1, 'a lease still runs');
+        await endSecond();
         assert.equal(pointSessionCount(), 0);
       }
     });

@@ -12,7 +12,7 @@ import { badInput } from '../errors';
 import { checkDataMatchesModel } from '../load/dataLoader';
 import { type CurvatureSums, computeCurvatureSums } from './curvatureSums';
 import { releaseCurvatureSessions } from '../compute/onnx/curvatureKernel';
-import { releasePointSessions } from '../compute/onnx/pointsKernel';
+import { leasePointSessions } from '../compute/onnx/pointsKernel';
 import { buildFlatnessSection } from './flatness';
 import { buildVerdict } from './verdict';
 import type { AnalysisSection, SectionSwitches } from './sections';
@@ -172,6 +172,7 @@ async function analyzeLoadedOnce(
   }
 
   const switches = options.sections ?? {};
+  const endPointSessionLease = leasePointSessions();
   try {
     for (const section of OPTIONAL_SECTIONS) {
       if (!section.enabled(switches)) continue;
@@ -181,7 +182,7 @@ async function analyzeLoadedOnce(
       report.timings[`${section.name}Ms`] = performance.now() - sectionStarted;
     }
   } finally {
-    await releasePointSessions();
+    await endPointSessionLease();
   }
   report.timings.totalMs = performance.now() - started + loadTimings.loadModelMs + loadTimings.loadDataMs;
   return report;

@@ -62,7 +62,7 @@ function buildBackward(shape: PointsShape): Uint8Array {
   return g.build();
 }
 
-/** The sessions for this shape, made once per process (see releasePointSessions). */
+/** The sessions for this shape, made once and kept until the last lease ends (or releasePointSessions). */
 export function pointSessions(shape: PointsShape): Promise<PointsSessions> {
   const key = shapeKey(shape);
   let entry = sessions.get(key);
@@ -83,6 +83,24 @@ export async function releasePointSessions(): Promise<void> {
     async ({ forward, backward }) => { await forward.release(); await backward.release(); },
     () => undefined,
   )));
+}
+
+let leases = 0;
+
+/**
+ * Marks an analysis that may use the point sessions; the returned function ends its lease, and
+ * the last lease to end releases them. The worker may run analyses side by side, so one that ends
+ * must not release sessions another is running.
+ */
+export function leasePointSessions(): () => Promise<void> {
+  leases++;
+  let ended = false;
+  return async () => {
+    if (ended) return;
+    ended = true;
+    leases--;
+    if (leases === 0) await releasePointSessions();
+  };
 }
 
 export function pointSessionCount(): number {
