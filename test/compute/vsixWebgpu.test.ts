@@ -126,12 +126,14 @@ describe('GPU runtime in the packages', { skip: host === null ? `Dawn ships no r
     extract(platform, folder);
     const extension = join(folder, 'extension');
     const out = join(folder, 'out.json');
-    const result = spawnSync(process.execPath, [join('dist', 'cli.js'), 'analyze', '--quiet', ...example, '--json', out], {
+    // Small chunks: the pass has several, so it runs on the session threads.
+    const result = spawnSync(process.execPath, [join('dist', 'cli.js'), 'analyze', '--quiet', ...example, '--chunk-rows', '32', '--json', out], {
       cwd: extension, encoding: 'utf8', timeout: 600_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: folder },
     });
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
     assert.equal(report.backend.name, 'onnxruntime', report.backend.fallbacks.join('; '));
+    assert.equal(report.backend.chunkRows, 32);
     assert.match(report.backend.kernels ?? '', /^onnxruntime \d+\.\d+\.\d+ CPU$/);
     assert.ok((report.backend.threads ?? 0) >= 1);
     // The session threads' script (dist/onnxThread.js) is packaged and starts: one lane per core.
