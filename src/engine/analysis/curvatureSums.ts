@@ -211,13 +211,9 @@ export async function computeCurvatureSums(
       await termsSlot.wait;
       const terms = perSampleTerms(rows, forward.outputs, forward.inputNormSquared, chunkTargets);
       if (forward.nearKinkRows.length > 0 && slopesAtKink && thresholds && forward.preactivations) {
-        // Only the rows the kernel's screen flagged, one at a time (the exact test is in correctNearKinks).
-        const quadratic = nearKinkQuadratic(terms.probabilities);
-        const z = forward.preactivations;
-        for (const r of forward.nearKinkRows) {
-          correctNearKinks(model, chunkInputs.subarray(r * d, (r + 1) * d), 1, z.subarray(r * m, (r + 1) * m), slopesAtKink, thresholds,
-            (_row, j) => quadratic(r, j), { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null });
-        }
+        // Only the rows the kernel's screen flagged (the exact test is in correctNearKinks).
+        correctNearKinks(model, chunkInputs, rows, forward.preactivations, slopesAtKink, thresholds, nearKinkQuadratic(terms.probabilities),
+          { neuronB, activeSamples, diagonalW: withDiagonal ? diagonalW : null }, forward.nearKinkRows);
       }
       termsSlot.release();
       const sums = await onnx.columnSums(rows, forward, terms);

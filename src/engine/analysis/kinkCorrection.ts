@@ -41,7 +41,9 @@ export interface KinkTargets {
 
 /**
  * Corrects the chunk's contributions for entries whose float32 z is within the threshold of 0.
- * `inputs` holds the chunk's rows x d inputs; `quadratic(r, j)` is a_j^T Lambda_i a_j for chunk row r.
+ * `inputs` holds the chunk's rows x d inputs and `z` its rows x m pre-activations; `quadratic(r, j)`
+ * is a_j^T Lambda_i a_j for chunk row r. `onlyRows` limits the test to those rows (a screen's
+ * output), in one call: per-row calls cost more in allocations than the test itself.
  * Returns the number of signs changed.
  */
 export function correctNearKinks(
@@ -53,11 +55,15 @@ export function correctNearKinks(
   thresholds: Float32Array,
   quadratic: (r: number, j: number) => number,
   targets: KinkTargets,
+  onlyRows: readonly number[] | null = null,
 ): number {
   const { inputDim: d, hiddenDim: m } = model;
   const bias = model.hiddenBias;
+  const weights = model.hiddenWeights;
   let changed = 0;
-  for (let r = 0; r < rows; r++) {
+  const count = onlyRows ? onlyRows.length : rows;
+  for (let k = 0; k < count; k++) {
+    const r = onlyRows ? onlyRows[k]! : k;
     let normSquared = bias ? 1 : 0;
     for (let l = 0; l < d; l++) normSquared += inputs[r * d + l]! ** 2;
     const inputNorm = Math.sqrt(normSquared);
@@ -65,7 +71,7 @@ export function correctNearKinks(
       const approximate = z[r * m + j]!;
       if (!(Math.abs(approximate) <= thresholds[j]! * inputNorm)) continue;
       let exact = bias ? bias[j]! : 0;
-      for (let l = 0; l < d; l++) exact += model.hiddenWeights[j * d + l]! * inputs[r * d + l]!;
+      for (let l = 0; l < d; l++) exact += weights[j * d + l]! * inputs[r * d + l]!;
       const wasPositive = approximate > 0;
       const isPositive = exact > 0;
       if (wasPositive === isPositive) continue;
@@ -78,7 +84,7 @@ export function correctNearKinks(
       targets.activeSamples[j] = targets.activeSamples[j]! + (isPositive ? 1 : -1);
       if (targets.diagonalW) {
         let weighted = bias ? bias[j]! ** 2 : 0;
-        for (let l = 0; l < d; l++) weighted += (model.hiddenWeights[j * d + l]! * inputs[r * d + l]!) ** 2;
+        for (let l = 0; l < d; l++) weighted += (weights[j * d + l]! * inputs[r * d + l]!) ** 2;
         targets.diagonalW[j] = targets.diagonalW[j]! + q * delta * weighted;
       }
     }
