@@ -43,7 +43,7 @@ export interface KinkTargets {
  * Corrects the chunk's contributions for entries whose float32 z is within the threshold of 0.
  * `inputs` holds the chunk's rows x d inputs and `z` its rows x m pre-activations; `quadratic(r, j)`
  * is a_j^T Lambda_i a_j for chunk row r. `onlyRows` limits the test to those rows (a screen's
- * output), in one call: per-row calls cost more in allocations than the test itself.
+ * output), in one call rather than a call with subarrays and a closure per row.
  * Returns the number of signs changed.
  */
 export function correctNearKinks(

@@ -94,13 +94,13 @@ export class LossOperator {
     return 'float64';
   }
 
-  /** Number of Hessian-vector products evaluated so far. */
-  productCount = 0;
-
   /** Chunks whose pre-activations the backend kernel keeps (the others recompute them per pass). */
   get cachedPreactivationChunks(): number {
     return this.backendChunks.filter((chunk) => chunk.preactivations !== null).length;
   }
+
+  /** Number of Hessian-vector products evaluated so far. */
+  productCount = 0;
   lossValue = 0;
   gradient: Float64Array;
 
