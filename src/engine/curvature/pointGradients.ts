@@ -86,7 +86,7 @@ async function evaluatePoints(
   const gradients = terms.gradients;
   const rowsPerChunk = Math.max(1, Math.min(chunkRows ?? defaultChunkRows(model), Math.floor(CHUNK_VALUES / (P * m))));
   if (onnxKernelsActive()) {
-    await evaluateOnOnnx(model, data, weights, terms, rowsPerChunk, context);
+    await evaluateOnOnnx(model, data, weights, terms, withGradients, rowsPerChunk, context);
     return terms.results();
   }
   const { hidden, hiddenBias } = weights;
@@ -286,6 +286,7 @@ async function evaluateOnOnnx(
   data: Dataset,
   weights: PackedPoints,
   terms: SampleTerms,
+  withGradients: boolean,
   rowsPerChunk: number,
   context: ComputeContext | undefined,
 ): Promise<void> {
@@ -293,7 +294,6 @@ async function evaluateOnOnnx(
   const layout = parameterLayout(model);
   const du = layout.hasHiddenBias ? d + 1 : d;
   const { P } = weights;
-  const withGradients = terms.gradients[0]!.length > 0;
   const augmented = new Float32Array(P * m * du);
   for (let row = 0; row < P * m; row++) {
     augmented.set(weights.hidden.subarray(row * d, (row + 1) * d), row * du);
