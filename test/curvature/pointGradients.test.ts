@@ -56,3 +56,34 @@ for (const backend of ['cpu', 'wasm', 'onnxruntime'] as const) {
     });
   }
 }
+
+test('batched losses and gradients on onnxruntime equal the operator\'s for every activation', async () => {
+  assert.equal((await initBackend('onnxruntime')).name, 'onnxruntime');
+  const activations: ActivationSpec[] = [
+    { name: 'relu_pow', power: 2 }, { name: 'square' }, { name: 'abs' }, { name: 'linear' }, { name: 'sigmoid' },
+    { name: 'gelu' }, { name: 'softplus' }, { name: 'elu', alpha: 0.7 },
+  ];
+  for (const [index, activation] of activations.entries()) {
+    const { model, data } = tinyProblem({ d: 3, m: 5, c: 2, n: 23, activation, loss: 'mse', hiddenBias: true, outputBias: true, seed: 30 + index });
+    const loss = makeLossSpec('mse', 2);
+    const theta = flattenParameters(model);
+    const random = makeRandom(40 + index);
+    const points = [theta, theta.map((t) => t + 0.2 * random.normal())];
+    const batched = await lossesAndGradients(model, data, loss, points, undefined, 6, 'backend');
+    for (const [p, point] of points.entries()) {
+      const expected = await lossAndGradient(unflattenParameters(model, point), data, loss, undefined, { products: 'float64' });
+      const got = batched[p]!;
+      assert.ok(Math.abs(got.loss - expected.loss) <= 1e-5 * Math.max(1, expected.loss), `${activation.name}: loss ${got.loss} vs ${expected.loss}`);
+      let worst = 0;
+      let scale = 0;
+      for (let q = 0; q < point.length; q++) {
+        worst = Math.max(worst, Math.abs(got.gradient[q]! - expected.gradient[q]!));
+        scale = Math.max(scale, Math.abs(expected.gradient[q]!));
+      }
+      assert.ok(scale > 0 && worst <= 1e-5 * scale, `${activation.name}, point ${p}: gradient error ${worst} against scale ${scale}`);
+    }
+  }
+  assert.equal(pointSessionCount(), activations.length, 'one pair of sessions per activation');
+  await leasePointSessions()();
+  assert.equal(pointSessionCount(), 0);
+});
