@@ -156,11 +156,6 @@ export async function sessionThreadCensus(): Promise<ThreadCensus[]> {
   return Promise.all(running.map(async (thread) => (await thread.request({ kind: 'census' })).census!));
 }
 
-/** Starts the session threads (one per core) if not yet started; how many run (0: none could start). */
-export async function startSessionLanes(): Promise<number> {
-  return (await sessionThreads()).length;
-}
-
 async function startThreads(count: number): Promise<SessionThread[]> {
   const started = await Promise.all(Array.from({ length: count }, () => SessionThread.start()));
   return started.filter((thread): thread is SessionThread => thread !== null);
